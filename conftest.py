@@ -1,0 +1,35 @@
+"""Test-wide settings: applied before anything imports PyTensor.
+
+Unit tests compile in FAST_COMPILE (seconds instead of minutes per scan graph); tests marked
+``slow`` opt into the optimising backends themselves.  The compile cache lives in the project's
+ignored ``.cache/`` so repeated runs are warm.
+"""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("RNNLAB_MODE", "FAST_COMPILE")
+os.environ.setdefault("RNNLAB_CACHE_DIR", str(Path(__file__).parent / ".cache" / "pytensor"))
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from rnnlab import backend  # noqa: E402
+
+backend.configure()
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _doctest_namespace(doctest_namespace):
+    doctest_namespace["np"] = np
+
+
+@pytest.fixture
+def float64():
+    """Run a test with floatX=float64 (gradient checks)."""
+    import pytensor
+
+    with pytensor.config.change_flags(floatX="float64"):
+        yield

@@ -1,0 +1,169 @@
+"""The one place where PyTensor is configured: device, compile mode, floatX and compile cache.
+
+PyTensor reads most of its configuration (notably ``base_compiledir``) once, when it is first
+imported.  rnnlab therefore writes ``PYTENSOR_FLAGS`` *before* the import: every rnnlab module that
+needs PyTensor calls :func:`configure` (with no arguments, it applies the environment and the
+defaults) before importing it.  Users who want other settings call :func:`configure` themselves
+first, or set the environment variables below.
+
+=====================  ================================================  ======================
+environment variable   meaning                                           default
+=====================  ================================================  ======================
+``RNNLAB_DEVICE``      ``cpu`` or ``gpu`` (``gpu`` = PyTensor's JAX       ``cpu``
+                       backend on a CUDA device)
+``RNNLAB_MODE``        ``FAST_COMPILE``, ``CVM``, ``NUMBA`` or ``JAX``    see ``DEFAULT_MODE``
+``RNNLAB_FLOATX``      ``float32`` or ``float64``                         ``float32``
+``RNNLAB_CACHE_DIR``   PyTensor's ``base_compiledir`` (Numba's cache      ``.cache/pytensor`` in
+                       lives below it too)                                a source checkout, else
+                                                                          ``~/.cache/rnnlab``
+=====================  ================================================  ======================
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from .errors import BackendError
+
+__all__ = ["configure", "settings", "DEVICES", "MODES", "DEFAULT_MODE"]
+
+DEVICES = ("cpu", "gpu")
+#: Compile modes rnnlab supports, by PyTensor's predefined mode names.
+MODES = ("FAST_COMPILE", "CVM", "NUMBA", "JAX")
+#: The mode used on the CPU when none is asked for (chosen by measurement: see the README).
+DEFAULT_MODE = "NUMBA"
+FLOATX = ("float32", "float64")
+
+_settings = {}
+
+
+def _default_cache_dir():
+    package_root = Path(__file__).resolve().parent.parent
+    if (package_root / "setup.py").exists():  # running from a source checkout
+        return package_root / ".cache" / "pytensor"
+    return Path.home() / ".cache" / "rnnlab" / "pytensor"
+
+
+def _choose(name, value, env, allowed, default):
+    source = "argument"
+    if value is None:
+        value, source = os.environ.get(env), env
+    if value is None or value == "":
+        value, source = default, "default"
+    canonical = {"device": str.lower, "mode": str.upper}.get(name, str)(value)
+    if canonical not in allowed:
+        raise BackendError(f"{name} {value!r} (from {source}) is not one of {', '.join(allowed)}")
+    return canonical
+
+
+def _check_gpu():
+    try:
+        import jax
+    except ImportError:
+        raise BackendError("device 'gpu' needs JAX with CUDA support (pip install 'jax[cuda12]'); "
+                           "it is not installed") from None
+    try:
+        gpus = jax.devices("gpu")
+    except RuntimeError:
+        gpus = []
+    if not gpus:
+        raise BackendError("device 'gpu' was asked for but JAX sees no GPU on this machine "
+                           f"(JAX devices: {', '.join(str(d) for d in jax.devices())})")
+
+
+def configure(device=None, mode=None, floatX=None, cache_dir=None):
+    """Configure PyTensor for rnnlab; call before anything imports PyTensor.
+
+    Arguments left as ``None`` come from the ``RNNLAB_*`` environment variables, then from the
+    defaults.  Calling again with the same settings (or with none) is a no-op, so every module may
+    call it; asking for different settings after PyTensor was imported is an error for the cache
+    directory, and is applied at run time for the mode and floatX.
+
+    Parameters
+    ----------
+    device : {'cpu', 'gpu'}, optional
+        ``gpu`` selects PyTensor's JAX backend and fails with :class:`~rnnlab.errors.BackendError`
+        when no GPU is usable: rnnlab never falls back to the CPU silently.
+    mode : {'FAST_COMPILE', 'CVM', 'NUMBA', 'JAX'}, optional
+        PyTensor compile mode for ``pytensor.function``.
+    floatX : {'float32', 'float64'}, optional
+        Default float type of parameters and inputs.
+    cache_dir : str or path, optional
+        PyTensor's ``base_compiledir``.
+
+    Returns
+    -------
+    dict
+        The settings in force: ``device``, ``mode``, ``floatX``, ``cache_dir``.
+
+    Examples
+    --------
+    >>> from rnnlab import backend
+    >>> s = backend.configure()
+    >>> sorted(s)
+    ['cache_dir', 'device', 'floatX', 'mode']
+    >>> import pytensor
+    >>> pytensor.config.floatX == s['floatX']
+    True
+    """
+    device = _choose("device", device, "RNNLAB_DEVICE", DEVICES, "cpu")
+    default_mode = "JAX" if device == "gpu" else DEFAULT_MODE
+    mode = _choose("mode", mode, "RNNLAB_MODE", MODES, default_mode)
+    if device == "gpu" and mode != "JAX":
+        raise BackendError(f"device 'gpu' runs through PyTensor's JAX backend; mode {mode!r} "
+                           "cannot use it (leave mode unset or use JAX)")
+    floatX = _choose("floatX", floatX, "RNNLAB_FLOATX", FLOATX, "float32")
+    cache_dir = str(Path(cache_dir or os.environ.get("RNNLAB_CACHE_DIR") or _default_cache_dir()))
+    if device == "gpu":
+        _check_gpu()
+    new = {"device": device, "mode": mode, "floatX": floatX, "cache_dir": cache_dir}
+    if new == _settings:
+        return dict(_settings)
+    if "pytensor" in sys.modules:
+        _apply_at_runtime(new)
+    else:
+        _apply_before_import(new)
+    _settings.clear()
+    _settings.update(new)
+    return dict(_settings)
+
+
+def _apply_before_import(new):
+    Path(new["cache_dir"]).mkdir(parents=True, exist_ok=True)
+    flags = [f"base_compiledir={new['cache_dir']}", f"floatX={new['floatX']}", f"mode={new['mode']}"]
+    if "blas__ldflags" not in os.environ.get("PYTENSOR_FLAGS", ""):
+        # pip gives PyTensor's C backend no BLAS to link; say so explicitly instead of warning on
+        # every import (the C backend then calls BLAS through NumPy's C API).
+        flags.append("blas__ldflags=")
+    user = os.environ.get("PYTENSOR_FLAGS", "")
+    # The user's own PYTENSOR_FLAGS come last so they win where they overlap.
+    os.environ["PYTENSOR_FLAGS"] = ",".join(flags + ([user] if user else []))
+
+
+def _apply_at_runtime(new):
+    import pytensor
+
+    if Path(pytensor.config.base_compiledir).resolve() != Path(new["cache_dir"]).resolve():
+        if _settings or os.environ.get("RNNLAB_CACHE_DIR"):
+            raise BackendError(f"compile cache {new['cache_dir']!r} must be chosen before PyTensor "
+                               f"is imported (it already uses {pytensor.config.base_compiledir!r})")
+        new["cache_dir"] = str(pytensor.config.base_compiledir)
+    pytensor.config.floatX = new["floatX"]
+    pytensor.config.mode = new["mode"]
+
+
+def settings():
+    """Return the settings in force, configuring with the defaults first if needed.
+
+    Returns
+    -------
+    dict
+        ``device``, ``mode``, ``floatX`` and ``cache_dir``.
+
+    Examples
+    --------
+    >>> from rnnlab import backend
+    >>> backend.settings()['device'] in backend.DEVICES
+    True
+    """
+    return dict(_settings) if _settings else configure()

@@ -6,7 +6,6 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.basic import Variable
-from pytensor.graph.traversal import ancestors
 from pytensor.compile.sharedvalue import SharedVariable
 
 __all__ = ["floatX", "shared_empty", "as_theano_expression", "collect_shared_vars", "one_hot",
@@ -108,7 +107,18 @@ def collect_shared_vars(expressions):
     """
     if isinstance(expressions, Variable):
         expressions = [expressions]
-    return unique(v for v in ancestors(expressions) if isinstance(v, SharedVariable))
+    # Depth-first, left to right, so parameters come out in the order they were given.
+    found, seen, stack = [], set(), list(reversed(expressions))
+    while stack:
+        var = stack.pop()
+        if var in seen:
+            continue
+        seen.add(var)
+        if isinstance(var, SharedVariable):
+            found.append(var)
+        if var.owner is not None:
+            stack.extend(reversed(var.owner.inputs))
+    return found
 
 
 def one_hot(x, m=None):

@@ -1,0 +1,10 @@
+"""Data sets: time series CSVs to forecasting windows, and character text to ids.
+
+:mod:`rnnlab.datasets.timeseries` loads, splits, preprocesses and windows a CSV time series
+without leakage; :mod:`rnnlab.datasets.text` maps characters to ids (batched for truncated BPTT
+by :mod:`rnnlab.datasets.batching`).
+"""
+
+from . import text, timeseries
+
+__all__ = ["text", "timeseries"]

@@ -1,0 +1,133 @@
+"""Command-line plumbing shared by the commands (``python -m rnnlab.train``, ``.sample``, ...).
+
+A command module defines ``main(argv)`` (parse ``argv`` with argparse, do the work) and ends with::
+
+    if __name__ == "__main__":
+        run_command(main)
+
+:func:`run_command` turns every :class:`~rnnlab.errors.RnnlabError` (bad config, missing data
+file, unusable checkpoint, ...) into one line ``error: <message>`` on stderr and exit code 2, the
+code argparse uses for bad arguments; ``--debug`` (anywhere before ``--``) or ``RNNLAB_DEBUG=1``
+shows the full traceback instead.  Ctrl-C exits with code 130 and one line.  Other exceptions
+are bugs and keep their traceback.
+"""
+
+import argparse
+import os
+import sys
+
+from rnnlab import __version__
+from rnnlab.errors import RnnlabError
+
+__all__ = ["run_command", "add_common_arguments", "EXIT_ERROR", "EXIT_INTERRUPTED"]
+
+#: Exit code for an RnnlabError (the same as argparse's for bad arguments).
+EXIT_ERROR = 2
+#: Exit code after Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
+
+
+def _split_debug(argv):
+    """Remove ``--debug`` from the options part of ``argv`` (tokens before a bare ``--``)."""
+    out, debug, options = [], False, True
+    for token in argv:
+        if options and token == "--debug":
+            debug = True
+            continue
+        if token == "--":
+            options = False
+        out.append(token)
+    return out, debug
+
+
+def run_command(main, argv=None):
+    """Run a command's ``main(argv)``, turning rnnlab errors into one line and exit code 2.
+
+    Parameters
+    ----------
+    main : callable
+        ``main(argv)`` taking the list of arguments (without the program name).
+    argv : sequence of str, optional
+        The arguments; ``sys.argv[1:]`` by default.  ``--debug`` is removed before ``main`` sees
+        it (tokens after a bare ``--`` are left alone).
+
+    Returns
+    -------
+    object
+        What ``main`` returned, when it returned normally.
+
+    Raises
+    ------
+    SystemExit
+        Code 2 after printing ``error: <message>`` (one line) to stderr for an
+        :class:`~rnnlab.errors.RnnlabError`; code 130 after Ctrl-C.  With ``--debug`` or the
+        environment variable ``RNNLAB_DEBUG=1`` both propagate with their traceback instead.
+
+    Examples
+    --------
+    >>> from rnnlab.errors import ConfigError
+    >>> def main(argv):
+    ...     if argv == ["--bad"]:
+    ...         raise ConfigError("lstm.toml: unknown key 'model.cel' (did you mean 'model.cell'?)")
+    ...     return argv
+    >>> run_command(main, ["--debug", "x"])
+    ['x']
+    >>> import contextlib, io
+    >>> stderr = io.StringIO()
+    >>> with contextlib.redirect_stderr(stderr):
+    ...     try:
+    ...         run_command(main, ["--bad"])
+    ...     except SystemExit as exit:
+    ...         print("exit code", exit.code)
+    exit code 2
+    >>> print(stderr.getvalue(), end="")
+    error: lstm.toml: unknown key 'model.cel' (did you mean 'model.cell'?)
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    argv, debug = _split_debug(argv)
+    debug = debug or os.environ.get("RNNLAB_DEBUG", "") not in ("", "0")
+    try:
+        return main(argv)
+    except RnnlabError as err:
+        if debug:
+            raise
+        message = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+        print(f"error: {message or type(err).__name__}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR) from None
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("interrupted (Ctrl-C)", file=sys.stderr)
+        raise SystemExit(EXIT_INTERRUPTED) from None
+
+
+def add_common_arguments(parser):
+    """Add the options every rnnlab command has: ``--debug`` and ``--version``.
+
+    ``--debug`` is acted on by :func:`run_command` (which removes it before ``main`` parses
+    ``argv``); declaring it here makes it appear in ``--help``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The same parser.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = add_common_arguments(argparse.ArgumentParser(prog="rnnlab.sample"))
+    >>> parser.parse_args(["--debug"]).debug
+    True
+    """
+    if not isinstance(parser, argparse.ArgumentParser):
+        raise TypeError(f"parser: got {type(parser).__name__}; expected an "
+                        f"argparse.ArgumentParser")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback instead of a one-line error")
+    parser.add_argument("--version", action="version", version=f"%(prog)s (rnnlab {__version__})")
+    return parser

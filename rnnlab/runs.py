@@ -1,0 +1,468 @@
+"""Run directories and crash-safe files: unique run folders, atomic writes, JSON and metrics.csv.
+
+A run directory is never reused: :func:`create_run_dir` appends ``-2``, ``-3``, ... to a name
+that exists.  Every file a run writes goes through :func:`atomic_writer` (a temporary file in the
+same directory, flushed, fsync'ed, then ``os.replace``'d over the target and the directory
+fsync'ed), so a crash leaves either the old file or the new one, never half of one.
+:class:`MetricsLog` appends one fsync'ed row per evaluation to ``metrics.csv``.
+
+Layout of a run (see the design of issue 4)::
+
+    runs/<name>/
+      config.json  meta.json  metrics.csv  summary.json
+      checkpoints/latest.npz + latest.json, best.npz + best.json
+      plots/*.png  samples/step_000100.txt
+"""
+
+import contextlib
+import csv
+import io
+import json
+import numbers
+import os
+import secrets
+from pathlib import Path
+
+import numpy as np
+
+from rnnlab.errors import RnnlabError
+
+__all__ = ["METRIC_COLUMNS", "create_run_dir", "atomic_writer", "atomic_write_bytes",
+           "atomic_write_text", "atomic_write_json", "write_json", "read_json", "MetricsLog",
+           "read_metrics"]
+
+#: The columns of ``metrics.csv``, in order (an empty cell where a metric does not apply).
+METRIC_COLUMNS = ("step", "epoch", "wall_time", "train_loss", "val_loss", "bpc", "perplexity",
+                  "rmse", "mae", "mase", "grad_norm", "lr")
+
+_MAX_SUFFIX = 10_000
+
+
+def _check_name(name):
+    if not isinstance(name, str) or name in ("", ".", "..") or any(c in name for c in "/\\\0"):
+        raise ValueError(f"name={name!r}: expected a non-empty directory name without path "
+                         f"separators")
+
+
+def create_run_dir(root, name):
+    """Create a new, empty run directory ``root/name``, never reusing an existing one.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        The folder holding the runs; created (with its parents) when missing.
+    name : str
+        The run's name.  When ``root/name`` exists, ``name-2``, ``name-3``, ... are tried in turn;
+        each attempt is an atomic ``os.mkdir``, so concurrent processes never share a directory.
+
+    Returns
+    -------
+    pathlib.Path
+        The directory created.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> [create_run_dir(tmp.name, "lstm-s0").name for _ in range(3)]
+    ['lstm-s0', 'lstm-s0-2', 'lstm-s0-3']
+    >>> tmp.cleanup()
+    """
+    _check_name(name)
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    for index in range(1, _MAX_SUFFIX + 1):
+        candidate = root / (name if index == 1 else f"{name}-{index}")
+        try:
+            os.mkdir(candidate)
+        except FileExistsError:
+            continue
+        return candidate
+    raise RnnlabError(f"{root / name}: {_MAX_SUFFIX} run directories of that name exist; "
+                      f"expected a free name (choose another run.name)")
+
+
+def _fsync_directory(directory):
+    if os.name != "posix":  # directories cannot be opened for fsync elsewhere
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_writer(path):
+    """Open a binary file that replaces ``path`` atomically when the ``with`` block succeeds.
+
+    The data goes to a temporary file in the same directory (created with the usual permissions);
+    on leaving the block it is flushed, fsync'ed and ``os.replace``'d over ``path``, then the
+    directory is fsync'ed.  If the block or any of those steps fails, the temporary file is
+    removed and ``path`` is left untouched.  Missing parent directories are created.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+
+    Yields
+    ------
+    file object
+        A binary file opened for writing.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(tmp.name) / "arrays.npz"
+    >>> with atomic_writer(path) as handle:
+    ...     np.savez(handle, w=np.zeros((2, 3)))
+    >>> np.load(path)["w"].shape
+    (2, 3)
+    >>> tmp.cleanup()
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_directory(path.parent)
+
+
+def atomic_write_bytes(path, data):
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to (re)write.
+    data : bytes
+        Its new content.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(tmp.name) / "blob.bin"
+    >>> atomic_write_bytes(path, b"\\x00\\x01")
+    >>> path.read_bytes()
+    b'\\x00\\x01'
+    >>> tmp.cleanup()
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data: got {type(data).__name__}; expected bytes")
+    with atomic_writer(path) as handle:
+        handle.write(data)
+
+
+def atomic_write_text(path, text, errors="strict"):
+    """Write the string ``text`` to ``path`` atomically, UTF-8 encoded, newlines unchanged.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to (re)write.
+    text : str
+        Its new content.
+    errors : str
+        How to encode characters UTF-8 cannot hold (lone surrogates), as for ``str.encode``:
+        ``"strict"`` raises, ``"backslashreplace"`` writes them as ``\\udxxx``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(tmp.name) / "samples" / "step_000100.txt"
+    >>> atomic_write_text(path, "To be, or not\\n")
+    >>> path.read_text(encoding="utf-8")
+    'To be, or not\\n'
+    >>> tmp.cleanup()
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text: got {type(text).__name__}; expected str")
+    atomic_write_bytes(path, text.encode("utf-8", errors=errors))
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"{type(obj).__name__} {obj!r:.60} is not JSON serialisable; expected "
+                    f"dict, list, str, number, bool, None or a numpy scalar/array")
+
+
+def atomic_write_json(path, obj):
+    """Write ``obj`` to ``path`` as indented JSON, atomically.
+
+    numpy scalars and arrays are converted to Python numbers and lists; ``nan`` and ``inf`` are
+    written as Python's ``json`` writes them (``NaN``, ``Infinity``) and read back by
+    :func:`read_json`.  Nothing is written if ``obj`` cannot be serialised.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to (re)write.
+    obj : dict, list, str, int, float, bool or None
+        The value to save.
+
+    Raises
+    ------
+    TypeError
+        If ``obj`` holds something JSON cannot represent; the message names the path.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(tmp.name) / "summary.json"
+    >>> atomic_write_json(path, {"best_step": np.int64(300), "val_loss": 1.5})
+    >>> read_json(path)
+    {'best_step': 300, 'val_loss': 1.5}
+    >>> tmp.cleanup()
+    """
+    try:
+        text = json.dumps(obj, indent=2, ensure_ascii=False, default=_json_default)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: only \u escapes represent them
+            text = json.dumps(obj, indent=2, default=_json_default)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{path}: cannot write JSON: {err}") from None
+    atomic_write_text(path, text + "\n")
+
+
+#: The name :mod:`rnnlab.config` and the design use for :func:`atomic_write_json`.
+write_json = atomic_write_json
+
+
+def read_json(path, error=RnnlabError):
+    """Read a JSON file, raising a one-line error that names the file when it cannot.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to read (UTF-8).
+    error : type, optional
+        The :class:`~rnnlab.errors.RnnlabError` subclass to raise (for example
+        :class:`~rnnlab.errors.CheckpointError`); :class:`~rnnlab.errors.RnnlabError` by default.
+
+    Returns
+    -------
+    object
+        The decoded value.
+
+    Raises
+    ------
+    RnnlabError
+        (or ``error``) if the file is missing, unreadable, not UTF-8 or not valid JSON; the message
+        names the file (and the line and column of a syntax error).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(tmp.name) / "meta.json"
+    >>> _ = path.write_text('{"vocab": ["a", "b"],}')
+    >>> read_json(path)
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.RnnlabError: .../meta.json: invalid JSON at line 1, column 22 ...
+    >>> tmp.cleanup()
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise error(f"{path}: file not found; expected a JSON file") from None
+    except OSError as err:
+        raise error(f"{path}: cannot read the file ({err.strerror}); expected a JSON file"
+                    ) from None
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise error(f"{path}: byte {err.start} is not valid UTF-8; expected a JSON file") from None
+    except json.JSONDecodeError as err:
+        raise error(f"{path}: invalid JSON at line {err.lineno}, column {err.colno} "
+                    f"({err.msg})") from None
+
+
+def _cell(column, value):
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value.item()
+    if value is None:
+        return ""
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return repr(float(value))
+    raise TypeError(f"row[{column!r}]={value!r}: expected a number or None")
+
+
+def read_metrics(path):
+    """Read a metrics CSV file written by :class:`MetricsLog`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``metrics.csv`` file.
+
+    Returns
+    -------
+    list of dict
+        One dict per row, ``{column: float}``; empty cells are ``None``.
+
+    Raises
+    ------
+    RnnlabError
+        If the file is missing, or a row has the wrong number of cells or a cell that is not a
+        number; the message names the file and the line.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(tmp.name) / "metrics.csv"
+    >>> _ = path.write_text("step,val_loss\\n100,2.5\\n200,\\n")
+    >>> read_metrics(path)
+    [{'step': 100.0, 'val_loss': 2.5}, {'step': 200.0, 'val_loss': None}]
+    >>> tmp.cleanup()
+    """
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            lines = list(csv.reader(handle))
+    except OSError as err:
+        raise RnnlabError(f"{path}: cannot read the metrics file ({err.strerror})") from None
+    if not lines:
+        return []
+    header, rows = lines[0], []
+    for number, cells in enumerate(lines[1:], start=2):
+        if len(cells) != len(header):
+            raise RnnlabError(f"{path}: line {number} has {len(cells)} cells; expected "
+                              f"{len(header)} ({','.join(header)})")
+        row = {}
+        for column, cell in zip(header, cells):
+            try:
+                row[column] = float(cell) if cell != "" else None
+            except ValueError:
+                raise RnnlabError(f"{path}: line {number}, column {column!r}: {cell!r} is not a "
+                                  f"number") from None
+        rows.append(row)
+    return rows
+
+
+class MetricsLog:
+    """An append-only CSV log with a fixed header: one fsync'ed row per call.
+
+    The header is written with the first row; a file that already exists (a resumed run) must
+    have exactly the same header.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file, usually ``<run>/metrics.csv``.
+    columns : sequence of str
+        The column names, in order (e.g. :data:`METRIC_COLUMNS`).
+
+    Raises
+    ------
+    RnnlabError
+        If ``path`` exists with a different header.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> log = MetricsLog(pathlib.Path(tmp.name) / "metrics.csv", ["step", "val_loss", "bpc"])
+    >>> log.append({"step": 100, "val_loss": 1.75})
+    >>> log.append({"step": 200, "val_loss": np.float32(1.5), "bpc": 2.0})
+    >>> print(log.path.read_text(), end="")
+    step,val_loss,bpc
+    100,1.75,
+    200,1.5,2.0
+    >>> log.read()[1]
+    {'step': 200.0, 'val_loss': 1.5, 'bpc': 2.0}
+    >>> tmp.cleanup()
+    """
+
+    def __init__(self, path, columns):
+        columns = tuple(columns) if not isinstance(columns, str) else None
+        if (not columns or not all(isinstance(c, str) and c for c in columns)
+                or len(set(columns)) != len(columns)):
+            raise ValueError(f"columns={columns!r}: expected a non-empty sequence of distinct, "
+                             f"non-empty column names")
+        self.path = Path(path)
+        self.columns = columns
+        self._check_header()
+
+    def _header_line(self):
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(self.columns)
+        return buffer.getvalue()
+
+    def _check_header(self):
+        try:
+            with open(self.path, encoding="utf-8", newline="") as handle:
+                first = handle.readline()
+        except FileNotFoundError:
+            return
+        if first and first != self._header_line():
+            raise RnnlabError(f"{self.path}: existing header {first.rstrip()!r} differs from the "
+                              f"expected {self._header_line().rstrip()!r}; expected a metrics "
+                              f"file of this run")
+
+    def append(self, row):
+        """Append one row and fsync it.
+
+        Parameters
+        ----------
+        row : dict
+            ``{column: number or None}``; 0-d arrays and numpy scalars are accepted, ints are
+            written as ints and floats with all their digits.  Missing columns get an empty cell.
+
+        Raises
+        ------
+        ValueError
+            If ``row`` names a column the log does not have.
+        TypeError
+            If a value is not a number or None.
+        """
+        unknown = [key for key in row if key not in self.columns]
+        if unknown:
+            raise ValueError(f"row has unknown column {unknown[0]!r}; expected some of "
+                             f"{', '.join(self.columns)}")
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(
+            [_cell(column, row.get(column)) for column in self.columns])
+        self._check_header()
+        with open(self.path, "a", encoding="utf-8", newline="") as handle:
+            if handle.tell() == 0:
+                handle.write(self._header_line())
+            handle.write(buffer.getvalue())
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def read(self):
+        """Return the rows logged so far (see :func:`read_metrics`); ``[]`` before the first.
+
+        Returns
+        -------
+        list of dict
+            ``{column: float or None}`` per row.
+        """
+        if not self.path.exists():
+            return []
+        return read_metrics(self.path)
+
+    def __repr__(self):
+        return f"MetricsLog({str(self.path)!r}, {list(self.columns)!r})"

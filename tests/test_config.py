@@ -1,0 +1,289 @@
+"""Tests for rnnlab.config: defaults, TOML loading, overrides, validation and its messages."""
+
+import json
+import re
+import tomllib
+
+import pytest
+
+from rnnlab.config import (CHOICES, DEFAULTS, check_paths, default_run_name, defaults, describe,
+                           load, parse_override, parse_value, save_resolved, validate)
+from rnnlab.errors import ConfigError
+
+
+@pytest.fixture
+def data_file(tmp_path):
+    path = tmp_path / "tiny.txt"
+    path.write_text("to be or not to be\n")
+    return path
+
+
+def write_toml(tmp_path, text, name="exp.toml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------------------ defaults
+
+def test_defaults_block_documents_every_key_and_its_defaults_are_valid():
+    for section, keys in DEFAULTS.items():
+        for key, entry in keys.items():
+            default, comment = entry
+            assert isinstance(comment, str) and len(comment) > 5, f"{section}.{key}"
+            assert type(default) in (bool, int, float, str, list), f"{section}.{key}"
+    for dotted, choices in CHOICES.items():
+        section, key = dotted.split(".")
+        assert DEFAULTS[section][key][0] in choices, dotted
+    assert validate(defaults()) == defaults()
+    cfg = defaults()
+    cfg["data"]["covariates"].append("x")
+    assert DEFAULTS["data"]["covariates"][0] == []
+
+
+def test_describe_is_a_valid_toml_config_listing_every_key_comment_and_choice():
+    text = describe()
+    assert tomllib.loads(text) == defaults()
+    for section, keys in DEFAULTS.items():
+        assert f"[{section}]" in text
+        for key, (_, comment) in keys.items():
+            assert re.search(rf"^{key} = .*# {re.escape(comment)}", text, re.M), key
+    assert "(elman | lstm | gru)" in text and "('' | FAST_COMPILE" in text
+
+
+# ------------------------------------------------------------------------------ load
+
+def test_load_applies_defaults_then_file_then_overrides_in_order(tmp_path, data_file):
+    path = write_toml(tmp_path, f"""
+[data]
+path = "{data_file.as_posix()}"
+[model]
+cell = "elman"
+hidden = 64
+[train]
+lr = 1                 # an int for a float key is fine
+""")
+    cfg = load(path, ["model.hidden=32", "model.hidden=16", "run.progress=off"])
+    expected = defaults()
+    expected["data"]["path"] = data_file.as_posix()
+    expected["model"].update(cell="elman", hidden=16)
+    expected["train"]["lr"] = 1.0
+    expected["run"]["progress"] = False
+    assert cfg == expected and isinstance(cfg["train"]["lr"], float)
+
+
+def test_resolved_config_round_trips_through_save_resolved(tmp_path, data_file):
+    path = write_toml(tmp_path, f'[data]\npath = "{data_file.as_posix()}"\nkind = "series"\n'
+                                f'target = "y"\ncovariates = ["a", "b"]\n')
+    cfg = load(path, ["train.seed=3", "run.prime=To be"])
+    saved = tmp_path / "run" / "config.json"
+    save_resolved(cfg, saved)
+    assert json.loads(saved.read_text()) == cfg
+    assert load(saved) == cfg
+    assert load(saved, ["train.seed=4"])["train"]["seed"] == 4
+
+
+def test_missing_unreadable_and_malformed_files_name_the_file_and_line(tmp_path):
+    with pytest.raises(ConfigError, match=r"nope\.toml: config file not found"):
+        load(tmp_path / "nope.toml")
+    with pytest.raises(ConfigError, match=r"nope\.json: file not found"):
+        load(tmp_path / "nope.json")
+    with pytest.raises(ConfigError, match=r"cannot read the config file"):
+        load(tmp_path)
+    path = write_toml(tmp_path, '[model]\ncell = "gru"\nhidden = \n')
+    with pytest.raises(ConfigError, match=r"exp\.toml: line 3, column 10: invalid TOML: "
+                                          r"Invalid value$"):
+        load(path)
+    path.write_bytes(b"[model]\ncell = '\xe9'\n")
+    with pytest.raises(ConfigError, match=r"exp\.toml: byte 16 is not valid UTF-8"):
+        load(path)
+    bad_json = tmp_path / "config.json"
+    bad_json.write_text('{"model": ')
+    with pytest.raises(ConfigError, match=r"config\.json: invalid JSON at line 1"):
+        load(bad_json)
+    bad_json.write_text('["model"]')
+    with pytest.raises(ConfigError, match=r"config\.json: holds a list; expected tables"):
+        load(bad_json)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[model]\ncel = 'gru'\n", r"exp\.toml: unknown key 'model\.cel' \(did you mean "
+                               r"'model\.cell'\?\)"),
+    ("[train]\ncell = 'gru'\n", r"exp\.toml: unknown key 'train\.cell' \(did you mean "
+                                r"'model\.cell'\?\)"),
+    ("[trian]\nlr = 0.1\n", r"exp\.toml: unknown section 'trian' \(did you mean 'train'\?\); "
+                            r"expected one of data, model, train, run, device"),
+    ("cell = 'gru'\n", r"exp\.toml: unknown key 'cell' \(did you mean 'model\.cell'\?\); keys "
+                       r"belong to a section"),
+    ("[model]\nzzz = 1\n", r"exp\.toml: unknown key 'model\.zzz'; \[model\] has cell, hidden, "
+                           r"layers, dropout, embedding, grad_clipping, gradient_steps$"),
+    ("model = 3\n", r"exp\.toml: 'model' = 3: expected a table \[model\] of keys"),
+    ("[model]\nhidden = '128'\n", r"exp\.toml: model\.hidden = '128': expected an integer$"),
+    ("[model]\nhidden = 12.0\n", r"exp\.toml: model\.hidden = 12\.0: expected an integer$"),
+    ("[model]\nhidden = true\n", r"exp\.toml: model\.hidden = True: expected an integer$"),
+    ("[train]\nlr = 'fast'\n", r"exp\.toml: train\.lr = 'fast': expected a number$"),
+    ("[train]\nlr = nan\n", r"exp\.toml: train\.lr = nan: expected a finite number$"),
+    ("[run]\nprogress = 1\n", r"exp\.toml: run\.progress = 1: expected true or false$"),
+    ("[data]\ncovariates = 'temp'\n", r"data\.covariates = 'temp': expected a list of strings"),
+    ("[data]\ncovariates = [1]\n", r"data\.covariates = \[1\]: expected a list of strings"),
+    ("[model]\ncell = 'lstn'\n", r"exp\.toml: model\.cell = 'lstn': expected one of 'elman', "
+                                 r"'lstm', 'gru' \(did you mean 'lstm'\?\)"),
+    ("[device]\nmode = 'numba'\n", r"device\.mode = 'numba': .* \(did you mean 'NUMBA'\?\)"),
+    ("[model]\nlayers = 4\n", r"exp\.toml: model\.layers = 4: expected an integer from 1 to 3"),
+    ("[data]\nkind = 'series'\n", r"exp\.toml: data\.target = '': expected the name of the "
+                                  r"column to forecast \(required when data\.kind = 'series'\)"),
+])
+def test_bad_files_give_one_line_naming_file_key_value_and_expectation(tmp_path, text, message):
+    path = write_toml(tmp_path, text)
+    with pytest.raises(ConfigError, match=message) as info:
+        load(path, ["data.path=whatever.txt"])
+    assert "\n" not in str(info.value)
+
+
+def test_override_errors_name_the_command_line_override(tmp_path):
+    with pytest.raises(ConfigError, match=r"^command line \(model\.hidden=big\): model\.hidden = "
+                                          r"'big': expected an integer$"):
+        load(None, ["model.hidden=big"], check_files=False)
+    with pytest.raises(ConfigError, match=r"^command line \(model\.hidden=0\): model\.hidden = 0"
+                                          r": expected a positive integer$"):
+        load(None, ["model.hidden=0"], check_files=False)
+    with pytest.raises(TypeError, match=r"overrides='model\.cell=gru': expected a sequence"):
+        load(None, "model.cell=gru", check_files=False)
+
+
+def test_the_data_file_must_exist_but_only_check_paths_looks(tmp_path, data_file, monkeypatch):
+    write_toml(tmp_path, '[data]\npath = "tiny.tx"\n')
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=rf"^exp\.toml: data\.path = 'tiny\.tx': file not found; "
+                                          rf"expected an existing file \(relative to "
+                                          rf"{re.escape(str(tmp_path))}\) \(did you mean "
+                                          rf"'tiny\.txt'\?\)$"):
+        load("exp.toml")
+    assert load("exp.toml", check_files=False)["data"]["path"] == "tiny.tx"
+    assert load("exp.toml", ["data.path=tiny.txt"])["data"]["path"] == "tiny.txt"
+    with pytest.raises(ConfigError, match=r"^command line \(data\.path=\.\): data\.path = '\.': "
+                                          r"expected a file, not a directory$"):
+        load("exp.toml", ["data.path=."])
+    with pytest.raises(ConfigError, match=r"^data\.path = '': expected the data file"):
+        load()
+    cfg = defaults()
+    cfg["data"]["path"] = "tiny.txt"
+    assert check_paths(cfg) is None
+
+
+# ------------------------------------------------------------------------------ validate
+
+@pytest.mark.parametrize("dotted, value, expected", [
+    ("model.hidden", 0, "a positive integer"),
+    ("model.layers", 0, "an integer from 1 to 3"),
+    ("train.batch_size", -1, "a positive integer"),
+    ("data.seq_len", 0, "a positive integer"),
+    ("data.lookback", 0, "a positive integer"),
+    ("data.horizon", 0, "a positive integer"),
+    ("data.stride", 0, "a positive integer"),
+    ("data.season", 0, "a positive integer"),
+    ("train.eval_every", 0, "a positive integer"),
+    ("train.max_steps", -1, "an integer >= 0"),
+    ("model.dropout", 1.0, r"a number in \[0, 1\)"),
+    ("data.val_fraction", -0.1, r"a number in \[0, 1\)"),
+    ("train.lr", 0.0, "a number > 0"),
+    ("train.lr_decay", 1.5, r"a number in \(0, 1\]"),
+    ("model.gradient_steps", 0, "-1 .* or an integer >= 1"),
+    ("model.gradient_steps", -2, "-1 .* or an integer >= 1"),
+    ("train.max_grad_norm", -1.0, "a number >= 0"),
+    ("run.temperature", 0.0, "a number > 0"),
+    ("run.name", "a/b", "a directory name without path separators"),
+    ("run.dir", "", "a non-empty folder name"),
+])
+def test_validate_rejects_impossible_sizes(dotted, value, expected):
+    section, key = dotted.split(".")
+    cfg = defaults()
+    cfg[section][key] = value
+    with pytest.raises(ConfigError, match=rf"^exp\.toml: {re.escape(dotted)} = "
+                                          rf"{re.escape(repr(value))}: expected {expected}"):
+        validate(cfg, "exp.toml")
+
+
+def test_validate_accepts_edge_values_and_returns_a_normalised_copy():
+    cfg = defaults()
+    cfg["model"].update(gradient_steps=5, layers=3, dropout=0.0)
+    cfg["data"].update(val_fraction=0.5, test_fraction=0.4999, covariates=("a",))
+    cfg["train"]["time_budget"] = 60
+    out = validate(cfg)
+    assert out["data"]["covariates"] == ["a"] and out["train"]["time_budget"] == 60.0
+    assert out is not cfg and out["data"] is not cfg["data"]
+    cfg["model"]["gradient_steps"] = -1
+    assert validate(cfg)["model"]["gradient_steps"] == -1
+
+
+def test_validate_checks_fraction_sum_structure_and_cross_field_rules():
+    cfg = defaults()
+    cfg["data"].update(val_fraction=0.5, test_fraction=0.5)
+    with pytest.raises(ConfigError, match=r"data\.val_fraction \+ data\.test_fraction = 0\.5 \+ "
+                                          r"0\.5: expected a sum < 1"):
+        validate(cfg)
+    cfg = defaults()
+    cfg["data"].update(kind="series", target="passengers")
+    assert validate(cfg)["data"]["target"] == "passengers"
+    cfg = defaults()
+    del cfg["model"]["cell"]
+    with pytest.raises(ConfigError, match=r"missing key 'model\.cell'"):
+        validate(cfg)
+    cfg = defaults()
+    cfg["model"]["cel"] = "gru"
+    with pytest.raises(ConfigError, match=r"unknown key 'model\.cel' \(did you mean"):
+        validate(cfg)
+    with pytest.raises(ConfigError, match=r"unknown section 'modle' \(did you mean 'model'\?\)"):
+        validate({**defaults(), "modle": {}})
+    with pytest.raises(ConfigError, match=r"section 'run' is missing; expected a table"):
+        validate({k: v for k, v in defaults().items() if k != "run"})
+    with pytest.raises(ConfigError, match=r"config is a list; expected a dict"):
+        validate([])
+
+
+# ------------------------------------------------------------------------------ overrides
+
+@pytest.mark.parametrize("text, parsed", [
+    ("model.cell=gru", ("model", "cell", "gru")),
+    ("model.hidden=256", ("model", "hidden", 256)),
+    ("model.gradient_steps=-1", ("model", "gradient_steps", -1)),
+    ("train.lr=1e-3", ("train", "lr", 0.001)),
+    ("train.lr=2", ("train", "lr", 2.0)),
+    ("run.progress=Yes", ("run", "progress", True)),
+    ("run.progress=0", ("run", "progress", False)),
+    ("run.prime= To be", ("run", "prime", " To be")),
+    ("run.name=", ("run", "name", "")),
+    ("data.covariates=temp, humidity", ("data", "covariates", ["temp", "humidity"])),
+    ("data.covariates=", ("data", "covariates", [])),
+    (" device.mode =JAX", ("device", "mode", "JAX")),
+])
+def test_parse_override_parses_by_the_defaults_type(text, parsed):
+    assert parse_override(text) == parsed
+    assert type(parse_override(text)[2]) is type(parsed[2])
+
+
+@pytest.mark.parametrize("text, message", [
+    ("model.cell", r"^command line: override 'model\.cell': expected section\.key=value"),
+    ("model.hidden=12.5", r"^command line: model\.hidden = '12\.5': expected an integer$"),
+    ("run.progress=maybe", r"^command line: run\.progress = 'maybe': expected true or false$"),
+    ("train.lr=inf", r"^command line: train\.lr = inf: expected a finite number$"),
+    ("train.cell=gru", r"^command line: unknown key 'train\.cell' \(did you mean 'model\.cell'"),
+    ("trian.lr=0.1", r"^command line: unknown key 'trian\.lr' \(did you mean 'train\.lr'\?\)$"),
+    ("modle.hiden=3", r"^command line: unknown key 'modle\.hiden' \(did you mean "
+                      r"'model\.hidden'\?\)$"),
+    ("lr=0.1", r"^command line: unknown key 'lr' \(did you mean 'train\.lr'\?\); keys belong"),
+])
+def test_parse_override_errors(text, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_override(text)
+
+
+def test_parse_value_and_default_run_name():
+    assert parse_value("model.cell", "elman") == "elman"
+    with pytest.raises(ConfigError, match=r"^grid: model\.layers = 'two': expected an integer"):
+        parse_value("model.layers", "two", source="grid")
+    cfg = load(None, ["model.cell=gru", "train.seed=2"], check_files=False)
+    assert default_run_name(cfg, "experiments/sunspots.toml") == "sunspots-gru-s2"
+    assert default_run_name(cfg) == "run-gru-s2"
+    cfg["run"]["name"] = "mine"
+    assert default_run_name(cfg, "experiments/sunspots.toml") == "mine"

@@ -1,0 +1,203 @@
+"""Tests for rnnlab.runs: unique run directories, atomic writes, JSON helpers, the metrics log."""
+
+import json
+import os
+import threading
+
+import numpy as np
+import pytest
+
+from rnnlab import runs
+from rnnlab.errors import CheckpointError, RnnlabError
+from rnnlab.runs import (METRIC_COLUMNS, MetricsLog, atomic_write_bytes, atomic_write_json,
+                         atomic_write_text, atomic_writer, create_run_dir, read_json, read_metrics)
+
+
+# ------------------------------------------------------------------------------ create_run_dir
+
+def test_create_run_dir_never_reuses_a_directory_or_a_file_name(tmp_path):
+    root = tmp_path / "runs"
+    first = create_run_dir(root, "lstm-s0")
+    (first / "config.json").write_text("{}")
+    (root / "lstm-s0-2").write_text("a file, not a run")
+    assert create_run_dir(root, "lstm-s0") == root / "lstm-s0-3"
+    assert create_run_dir(root, "lstm-s0") == root / "lstm-s0-4"
+    assert (first / "config.json").read_text() == "{}"
+    assert sorted(p.name for p in root.iterdir()) == ["lstm-s0", "lstm-s0-2", "lstm-s0-3",
+                                                      "lstm-s0-4"]
+    assert not any((root / "lstm-s0-3").iterdir())
+
+
+def test_create_run_dir_is_race_safe(tmp_path):
+    made, barrier = [], threading.Barrier(8)
+
+    def worker():
+        barrier.wait()
+        made.append(create_run_dir(tmp_path, "grid"))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == len(set(made)) == 8
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["grid"] + [f"grid-{i}" for i in range(2, 9)])
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "a/b", "a\\b"])
+def test_create_run_dir_rejects_names_that_are_not_one_directory(tmp_path, name):
+    with pytest.raises(ValueError, match=r"name=.*expected a non-empty directory name"):
+        create_run_dir(tmp_path, name)
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------------------ atomic writes
+
+def test_atomic_writes_replace_content_create_parents_and_respect_umask(tmp_path):
+    path = tmp_path / "sub" / "dir" / "summary.json"
+    atomic_write_json(path, {"step": np.int64(3), "loss": np.float32(0.5), "w": np.arange(2),
+                             "best": float("inf"), "text": "caf\u00e9"})
+    assert read_json(path) == {"step": 3, "loss": 0.5, "w": [0, 1], "best": float("inf"),
+                               "text": "caf\u00e9"}
+    assert path.read_text(encoding="utf-8").endswith("}\n")
+    atomic_write_json(path, ["\ud800", "\u00e9"])  # a lone surrogate is escaped, not lost
+    assert read_json(path) == ["\ud800", "\u00e9"]
+    with pytest.raises(UnicodeEncodeError):
+        atomic_write_text(path, "\ud800")
+    atomic_write_text(path, "a\ud800", errors="backslashreplace")
+    assert path.read_text() == "a\\ud800"
+    atomic_write_text(path, "one\r\ntwo\n")
+    assert path.read_bytes() == b"one\r\ntwo\n"
+    atomic_write_bytes(path, b"\x00\xff")
+    assert path.read_bytes() == b"\x00\xff"
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert sorted(p.name for p in path.parent.iterdir()) == ["summary.json"]
+
+
+def _explode(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("failing", ["replace", "fsync", "body"])
+def test_atomic_write_failure_keeps_the_original_and_leaves_no_temp_file(tmp_path, monkeypatch,
+                                                                         failing):
+    path = tmp_path / "config.json"
+    path.write_text('{"old": true}')
+    if failing == "body":
+        with pytest.raises(RuntimeError, match="half way"):
+            with atomic_writer(path) as handle:
+                handle.write(b'{"new": ')
+                raise RuntimeError("half way")
+    else:
+        monkeypatch.setattr(runs.os, failing, _explode)
+        with pytest.raises(OSError, match="No space left"):
+            atomic_write_json(path, {"new": True})
+        monkeypatch.undo()
+    assert path.read_text() == '{"old": true}'
+    assert [p.name for p in tmp_path.iterdir()] == ["config.json"]
+
+
+def test_atomic_write_json_refuses_what_json_cannot_hold_before_writing(tmp_path):
+    path = tmp_path / "meta.json"
+    path.write_text("{}")
+    with pytest.raises(TypeError, match=r"meta\.json: cannot write JSON: set .* is not JSON "
+                                        r"serialisable"):
+        atomic_write_json(path, {"vocab": {"a", "b"}})
+    with pytest.raises(TypeError, match=r"data: got str; expected bytes"):
+        atomic_write_bytes(path, "text")
+    with pytest.raises(TypeError, match=r"text: got bytes; expected str"):
+        atomic_write_text(path, b"bytes")
+    assert path.read_text() == "{}" and len(list(tmp_path.iterdir())) == 1
+
+
+# ------------------------------------------------------------------------------ read_json
+
+def test_read_json_names_the_file_line_and_column(tmp_path):
+    path = tmp_path / "meta.json"
+    path.write_text('{\n  "vocab": ["a",]\n}')
+    with pytest.raises(RnnlabError, match=r"meta\.json: invalid JSON at line 2, column 17"):
+        read_json(path)
+    with pytest.raises(CheckpointError, match=r"missing\.json: file not found"):
+        read_json(tmp_path / "missing.json", error=CheckpointError)
+    path.write_bytes(b'{"a": "\xff"}')
+    with pytest.raises(RnnlabError, match=r"meta\.json: byte 7 is not valid UTF-8"):
+        read_json(path)
+    with pytest.raises(RnnlabError, match=r"cannot read the file"):
+        read_json(tmp_path)
+
+
+# ------------------------------------------------------------------------------ MetricsLog
+
+def test_metrics_log_writes_the_header_once_and_rows_that_read_back_exactly(tmp_path):
+    path = tmp_path / "metrics.csv"
+    log = MetricsLog(path, METRIC_COLUMNS)
+    assert log.read() == [] and not path.exists()
+    log.append({"step": 100, "epoch": 0, "train_loss": np.array(2.0, dtype="float32"),
+                "val_loss": 0.1 + 0.2, "grad_norm": np.float64(1e-310), "lr": 0.002})
+    log.append({"step": np.int64(200), "val_loss": float("nan")})
+    lines = path.read_text().splitlines()
+    assert lines[0] == ",".join(METRIC_COLUMNS)
+    assert lines[1] == "100,0,,2.0,0.30000000000000004,,,,,,1e-310,0.002"
+    rows = log.read()
+    assert len(rows) == 2 and list(rows[0]) == list(METRIC_COLUMNS)
+    assert rows[0]["val_loss"] == 0.1 + 0.2 and rows[0]["grad_norm"] == 1e-310
+    assert rows[0]["bpc"] is None and rows[1]["lr"] is None and np.isnan(rows[1]["val_loss"])
+    assert all(isinstance(v, float) for v in rows[0].values() if v is not None)
+
+
+def test_metrics_log_resumes_an_existing_file_with_the_same_header(tmp_path):
+    path = tmp_path / "metrics.csv"
+    MetricsLog(path, ["step", "val_loss"]).append({"step": 1, "val_loss": 3.0})
+    resumed = MetricsLog(path, ["step", "val_loss"])
+    resumed.append({"step": 2, "val_loss": 2.5})
+    assert path.read_text() == "step,val_loss\n1,3.0\n2,2.5\n"
+    assert read_metrics(path) == [{"step": 1.0, "val_loss": 3.0}, {"step": 2.0, "val_loss": 2.5}]
+
+
+def test_metrics_log_fsyncs_every_row(tmp_path, monkeypatch):
+    calls = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(runs.os, "fsync", lambda fd: calls.append(fd) or real_fsync(fd))
+    log = MetricsLog(tmp_path / "metrics.csv", ["step"])
+    for step in range(3):
+        log.append({"step": step})
+    assert len(calls) == 3
+
+
+def test_metrics_log_rejects_bad_rows_columns_and_headers(tmp_path):
+    path = tmp_path / "metrics.csv"
+    log = MetricsLog(path, ["step", "val_loss"])
+    with pytest.raises(ValueError, match=r"unknown column 'bpc'; expected some of step, val_loss"):
+        log.append({"step": 1, "bpc": 2.0})
+    with pytest.raises(TypeError, match=r"row\['val_loss'\]='low': expected a number or None"):
+        log.append({"step": 1, "val_loss": "low"})
+    assert not path.exists()
+    log.append({"step": 1})
+    with pytest.raises(RnnlabError, match=r"metrics\.csv: existing header 'step,val_loss' "
+                                          r"differs from the expected 'step,rmse'"):
+        MetricsLog(path, ["step", "rmse"])
+    for columns in ([], ["step", "step"], ["step", ""], "step"):
+        with pytest.raises(ValueError, match=r"columns=.*expected a non-empty sequence"):
+            MetricsLog(path, columns)
+    assert path.read_text() == "step,val_loss\n1,\n"
+
+
+def test_read_metrics_names_the_line_of_a_torn_or_bad_row(tmp_path):
+    path = tmp_path / "metrics.csv"
+    path.write_text("step,val_loss\n1,2.0\n2\n")
+    with pytest.raises(RnnlabError, match=r"metrics\.csv: line 3 has 1 cells; expected 2"):
+        read_metrics(path)
+    path.write_text("step,val_loss\n1,low\n")
+    with pytest.raises(RnnlabError, match=r"line 2, column 'val_loss': 'low' is not a number"):
+        read_metrics(path)
+    with pytest.raises(RnnlabError, match=r"nothing\.csv: cannot read the metrics file"):
+        read_metrics(tmp_path / "nothing.csv")
+
+
+def test_json_written_is_plain_json(tmp_path):
+    path = tmp_path / "x.json"
+    atomic_write_json(path, {"a": [1, 2.5, None, True]})
+    assert json.loads(path.read_text()) == {"a": [1, 2.5, None, True]}

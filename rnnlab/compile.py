@@ -1,0 +1,261 @@
+"""Compile a :class:`~rnnlab.models.Network` into train / evaluate / predict functions.
+
+This is the only place in the workflow that calls ``pytensor.function``; each function is compiled
+exactly once per network.  The learning rate is a shared variable (:attr:`Functions.lr`), so a
+schedule calls ``lr.set_value(...)`` and never recompiles.
+
+Losses:
+
+- text: the mean cross-entropy of the next character, in nats per character, computed from
+  ``log_softmax`` of the logits (finite for any finite logits; a softmax followed by a log
+  overflows to ``-inf`` once one logit dominates).  Bits per character are ``loss / ln 2``.
+- series: the mean squared error over batch, horizon and targets, on the scaled values.
+
+The gradient of the loss w.r.t. all trainable parameters is rescaled jointly when its total norm
+exceeds ``train.max_grad_norm`` (0 switches clipping off); the norm *before* rescaling is returned
+by ``train`` for logging.  ``evaluate`` and ``predict`` run without dropout
+(``deterministic=True``).
+
+Signatures (every function returns a list, as ``pytensor.function`` does; ``states`` are the
+carried ``(batch, hidden)`` arrays in the order of :attr:`Network.state_inputs`)::
+
+    text    train(x, y, *states)    -> [loss, grad_norm, *final_states]
+            evaluate(x, y, *states) -> [loss, *final_states]
+            predict(x, *states)     -> [probs (batch, time, vocab), *final_states]
+    series  train(x, y)             -> [loss, grad_norm]
+            evaluate(x, y)          -> [loss]
+            predict(x)              -> [yhat (batch, horizon, n_targets)]
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+import numbers
+import warnings
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+from pytensor.tensor.special import log_softmax, softmax
+
+from .errors import ConfigError
+from .nn import updates as nn_updates
+from .nn.layers import get_all_params, get_output
+from .nn.utils import collect_shared_vars
+
+__all__ = ["OPTIMIZERS", "KINDS", "Functions", "compile_network", "text_loss"]
+
+KINDS = ("text", "series")
+_NO_NOISE_LAYER = r"get_output\(\) was called with unused kwargs: deterministic$"
+
+#: ``train.optimizer`` name -> update rule of :mod:`rnnlab.nn.updates`, called as
+#: ``rule(grads, params, learning_rate=lr)`` with each rule's default hyperparameters
+#: (momentum 0.9; rmsprop rho 0.9; adam betas 0.9 and 0.999).
+OPTIMIZERS = {
+    "sgd": nn_updates.sgd,
+    "momentum": nn_updates.momentum,
+    "nesterov": nn_updates.nesterov_momentum,
+    "adagrad": nn_updates.adagrad,
+    "rmsprop": nn_updates.rmsprop,
+    "adam": nn_updates.adam,
+}
+
+
+@dataclass
+class Functions:
+    """The compiled functions of one network and the shared variables a training loop touches.
+
+    Attributes
+    ----------
+    train : callable
+        Text ``(x, y, *states) -> [loss, grad_norm, *final_states]``; series ``(x, y) -> [loss,
+        grad_norm]``.  Updates the parameters, the optimizer state and the dropout generators.
+    evaluate : callable
+        Text ``(x, y, *states) -> [loss, *final_states]``; series ``(x, y) -> [loss]``.  No
+        dropout, no updates.
+    predict : callable
+        Text ``(x, *states) -> [probs (batch, time, vocab), *final_states]``; series ``(x) ->
+        [yhat (batch, horizon, n_targets)]``.  No dropout.
+    lr : SharedVariable
+        The learning rate, a floatX scalar; ``lr.set_value(...)`` takes effect on the next step.
+    updates : rnnlab.nn.updates.OptimizerUpdates
+        The optimizer's updates; ``updates.state`` maps names to the optimizer state variables.
+    params : list of SharedVariable
+        The trainable parameters, uniquely named (``"rec0.W_in_to_ingate"``).
+    random_state : list of SharedVariable
+        The shared variables holding ``numpy.random.Generator`` s that dropout draws from in
+        ``train`` (empty without dropout); save them to resume bitwise.
+    n_params : int
+        The number of trainable scalars.
+
+    Examples
+    --------
+    >>> from rnnlab.models import build_forecaster
+    >>> cfg = {'cell': 'elman', 'hidden': 3, 'layers': 1, 'dropout': 0.0, 'embedding': 0,
+    ...        'grad_clipping': 0.0, 'gradient_steps': -1}
+    >>> net = build_forecaster(cfg, lookback=4, n_features=1, horizon=2, n_targets=1)
+    >>> fns = compile_network(net, 'series', {'optimizer': 'sgd', 'lr': 0.1,
+    ...                                        'max_grad_norm': 1.0})
+    >>> x, y = np.ones((5, 4, 1), 'float32'), np.zeros((5, 2, 1), 'float32')
+    >>> loss, grad_norm = fns.train(x, y)
+    >>> [yhat.shape for yhat in fns.predict(x)], fns.n_params, fns.random_state
+    ([(5, 2, 1)], 23, [])
+    """
+
+    train: object
+    evaluate: object
+    predict: object
+    lr: object
+    updates: object
+    params: list
+    random_state: list
+    n_params: int
+
+    @property
+    def optimizer_updates(self):
+        """rnnlab.nn.updates.OptimizerUpdates: the same object as :attr:`updates`."""
+        return self.updates
+
+
+def text_loss(logits, targets):
+    """Mean cross-entropy of integer targets under logits, in nats, via a stable log-softmax.
+
+    Parameters
+    ----------
+    logits : tensor, shape ``(batch, time, vocab)``
+        Unnormalised log-probabilities.
+    targets : int tensor, shape ``(batch, time)``
+        Class ids in ``[0, vocab)``.
+
+    Returns
+    -------
+    scalar tensor
+        ``-mean(log_softmax(logits)[b, t, targets[b, t]])``.
+
+    Examples
+    --------
+    >>> logits = np.array([[[0.0, 0.0], [1e4, -1e4]]])    # huge logits stay finite
+    >>> float(text_loss(pt.as_tensor(logits), pt.as_tensor(np.array([[1, 1]]))).eval())
+    10000.3465...
+    """
+    log_probs = log_softmax(logits, axis=-1)
+    flat = log_probs.reshape((-1, log_probs.shape[-1]))
+    ids = pt.cast(targets, "int64").flatten()
+    return -pt.mean(flat[pt.arange(ids.shape[0]), ids])
+
+
+def _train_options(train_cfg):
+    if not isinstance(train_cfg, dict):
+        raise TypeError(f"train_cfg={train_cfg!r}: expected the config's 'train' section (dict)")
+    missing = [key for key in ("optimizer", "lr", "max_grad_norm") if key not in train_cfg]
+    if missing:
+        raise ConfigError(f"train section lacks {', '.join(missing)}")
+    name, lr, max_norm = train_cfg["optimizer"], train_cfg["lr"], train_cfg["max_grad_norm"]
+    if name not in OPTIMIZERS:
+        raise ConfigError(f"train.optimizer={name!r}: expected one of {', '.join(OPTIMIZERS)}")
+    for key, value in (("lr", lr), ("max_grad_norm", max_norm)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
+            raise ConfigError(f"train.{key}={value!r}: expected a number >= 0")
+    return name, float(lr), float(max_norm)
+
+
+def _check_params(params):
+    counts = Counter(p.name for p in params)
+    clashes = sorted(str(name) for name, n in counts.items() if n > 1 or name is None)
+    if clashes:
+        raise ValueError(f"network parameters need unique names; repeated or missing: "
+                         f"{', '.join(clashes)}")
+
+
+def _loss(kind, output, targets):
+    if kind == "text":
+        return text_loss(output, targets)
+    return pt.mean(pt.sqr(output - targets))
+
+
+def _outputs(net, kind, targets, deterministic):
+    """The network output, the loss and the final states (in ``state_keys`` order)."""
+    finals = {}
+    with warnings.catch_warnings():  # networks without dropout have no use for deterministic
+        warnings.filterwarnings("ignore", message=_NO_NOISE_LAYER)
+        output = get_output(net.output, deterministic=deterministic, final_states=finals)
+    states = [finals[layer][key] for layer, key in net.state_keys]
+    return output, _loss(kind, output, targets), states
+
+
+def compile_network(net, kind, train_cfg, mode=None):
+    """Compile the train, evaluate and predict functions of a network (each once).
+
+    Parameters
+    ----------
+    net : rnnlab.models.Network
+        From :func:`~rnnlab.models.build_char_lm` (``kind='text'``) or
+        :func:`~rnnlab.models.build_forecaster` (``kind='series'``).
+    kind : {'text', 'series'}
+        Text: x int32 ``(batch, time)``, y int32 ``(batch, time)`` (next characters).  Series: x
+        floatX ``(batch, lookback, features)``, y floatX ``(batch, horizon, n_targets)``.  Other
+        dtypes are cast when safe-enough (``allow_input_downcast``).
+    train_cfg : dict
+        The config's ``train`` section; uses ``optimizer`` (a key of :data:`OPTIMIZERS`), ``lr``
+        (initial learning rate) and ``max_grad_norm`` (total-norm clipping; 0 = off).
+    mode : str or pytensor Mode, optional
+        Compile mode; ``None`` uses the mode configured by :mod:`rnnlab.backend`.
+
+    Returns
+    -------
+    Functions
+        See the module docstring for the signatures.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``kind``, bad ``train_cfg`` values (:class:`~rnnlab.errors.ConfigError`)
+        or parameters without unique names.
+
+    Examples
+    --------
+    >>> from rnnlab.models import build_char_lm
+    >>> cfg = {'cell': 'elman', 'hidden': 4, 'layers': 1, 'dropout': 0.0, 'embedding': 0,
+    ...        'grad_clipping': 0.0, 'gradient_steps': -1}
+    >>> fns = compile_network(build_char_lm(cfg, vocab_size=3), 'text',
+    ...                       {'optimizer': 'adam', 'lr': 0.01, 'max_grad_norm': 5.0})
+    >>> x = np.array([[0, 1, 2, 0]], dtype='int32')        # (batch 1, time 4)
+    >>> state = np.zeros((1, 4), dtype='float32')          # (batch, hidden)
+    >>> loss, grad_norm, state = fns.train(x[:, :-1], x[:, 1:], state)
+    >>> probs, state = fns.predict(x[:, :1], state)         # one sampling step
+    >>> probs.shape, round(float(probs.sum()), 4)
+    ((1, 1, 3), 1.0)
+    >>> fns.lr.set_value(np.float32(0.001))                 # a schedule: no recompiling
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind={kind!r}: expected one of {', '.join(KINDS)}")
+    optimizer, lr_value, max_norm = _train_options(train_cfg)
+    x = net.inputs.input_var
+    states_in = [layer.input_var for layer in net.state_inputs]
+    if kind == "text":
+        y = pt.imatrix("targets")
+    else:
+        y = pt.tensor3("targets", dtype=pytensor.config.floatX)
+
+    params = get_all_params(net.output, trainable=True)
+    _check_params(params)
+    output, loss, states_out = _outputs(net, kind, y, deterministic=False)
+    grads = pytensor.grad(loss, params)
+    if max_norm > 0:
+        grads, grad_norm = nn_updates.total_norm_constraint(grads, max_norm, return_norm=True)
+    else:
+        grad_norm = pt.sqrt(sum(pt.sum(pt.sqr(g)) for g in grads))
+    lr = pytensor.shared(np.asarray(lr_value, dtype=pytensor.config.floatX), name="lr")
+    updates = OPTIMIZERS[optimizer](grads, params, learning_rate=lr)
+    random_state = [v for v in collect_shared_vars([loss] + states_out)
+                    if isinstance(v.get_value(borrow=True), np.random.Generator)]
+
+    def function(inputs, outputs, **kwargs):
+        return pytensor.function(inputs, outputs, mode=mode, allow_input_downcast=True, **kwargs)
+
+    train = function([x, y, *states_in], [loss, grad_norm, *states_out], updates=updates)
+    det_output, det_loss, det_states = _outputs(net, kind, y, deterministic=True)
+    evaluate = function([x, y, *states_in], [det_loss, *det_states])
+    prediction = softmax(det_output, axis=-1) if kind == "text" else det_output
+    predict = function([x, *states_in], [prediction, *det_states])
+    n_params = int(sum(p.get_value(borrow=True).size for p in params))
+    return Functions(train, evaluate, predict, lr, updates, params, random_state, n_params)

@@ -74,9 +74,9 @@ def _check_gpu():
 def configure(device=None, mode=None, floatX=None, cache_dir=None):
     """Configure PyTensor for rnnlab; call before anything imports PyTensor.
 
-    Arguments left as ``None`` come from the ``RNNLAB_*`` environment variables, then from the
-    defaults.  Calling again with the same settings (or with none) is a no-op, so every module may
-    call it; asking for different settings after PyTensor was imported is an error for the cache
+    Arguments left as ``None`` keep the settings in force when rnnlab was configured before;
+    otherwise they come from the ``RNNLAB_*`` environment variables, then from the defaults.
+    Calling again with the same settings (or with none) is a no-op, so every module may call it; asking for different settings after PyTensor was imported is an error for the cache
     directory, and is applied at run time for the mode and floatX.
 
     Parameters
@@ -106,6 +106,11 @@ def configure(device=None, mode=None, floatX=None, cache_dir=None):
     >>> pytensor.config.floatX == s['floatX']
     True
     """
+    if _settings:  # already configured: arguments left as None keep their current values
+        device = device if device is not None else _settings["device"]
+        mode = mode if mode is not None else _settings["mode"]
+        floatX = floatX if floatX is not None else _settings["floatX"]
+        cache_dir = cache_dir if cache_dir is not None else _settings["cache_dir"]
     device = _choose("device", device, "RNNLAB_DEVICE", DEVICES, "cpu")
     default_mode = "JAX" if device == "gpu" else DEFAULT_MODE
     mode = _choose("mode", mode, "RNNLAB_MODE", MODES, default_mode)

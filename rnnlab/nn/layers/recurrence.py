@@ -34,6 +34,17 @@ def _check_options(gradient_steps, unroll_scan, n_steps):
                          "input's time dimension (input_shape[1]) is None")
 
 
+def _inner_mode():
+    """The compile mode for scan's inner graph.
+
+    Scan compiles its inner graph with the C backend and full optimisation unless told otherwise,
+    whatever the outer function's mode.  Under FAST_COMPILE (rnnlab's unit tests) that would cost
+    seconds of C compilation per graph on a cold cache, so the inner graph follows the outer mode
+    there.  The NUMBA and JAX backends translate the whole scan themselves and ignore this.
+    """
+    return "FAST_COMPILE" if pytensor.config.mode == "FAST_COMPILE" else None
+
+
 def _time_major(x):
     """Swap the first two axes: ``(batch, time, ...)`` <-> ``(time, batch, ...)``."""
     return x.dimshuffle(1, 0, *range(2, x.ndim))
@@ -152,7 +163,7 @@ def recur(cell, input, init_states, mask=None, backwards=False, gradient_steps=-
     else:
         histories = pytensor.scan(step, sequences=sequences, outputs_info=init,
                                   truncate_gradient=gradient_steps, return_list=True,
-                                  return_updates=False)
+                                  return_updates=False, mode=_inner_mode())
     final_states = {name: h[-1] for name, h in zip(names, histories)}
     if only_return_final:
         return dict(final_states), final_states

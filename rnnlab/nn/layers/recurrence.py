@@ -35,12 +35,13 @@ def _check_options(gradient_steps, unroll_scan, n_steps):
 
 
 def _inner_mode():
-    """The compile mode for scan's inner graph.
+    """The compile mode for scan's inner graph, fixed when the graph is built.
 
     Scan compiles its inner graph with the C backend and full optimisation unless told otherwise,
-    whatever the outer function's mode.  Under FAST_COMPILE (rnnlab's unit tests) that would cost
-    seconds of C compilation per graph on a cold cache, so the inner graph follows the outer mode
-    there.  The NUMBA and JAX backends translate the whole scan themselves and ignore this.
+    whatever the outer function's mode.  When the mode in force at build time is FAST_COMPILE
+    (rnnlab's unit tests), that would cost seconds of C compilation per graph on a cold cache, so
+    the inner graph follows it.  Build graphs under the mode you compile them with.  The NUMBA
+    and JAX backends translate the whole scan themselves and ignore this.
     """
     return "FAST_COMPILE" if pytensor.config.mode == "FAST_COMPILE" else None
 

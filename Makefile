@@ -14,7 +14,7 @@ export OPENBLAS_NUM_THREADS := 1
 
 venv: $(STAMP)
 
-$(STAMP): setup.py requirements.txt requirements-dev.txt
+$(STAMP): setup.py requirements.txt requirements-dev.txt requirements-sweep.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt

@@ -20,5 +20,7 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["rnnlab", "rnnlab.*"]),
     install_requires=_requirements("requirements.txt"),
-    extras_require={"dev": _requirements("requirements-dev.txt")},
+    extras_require={"dev": _requirements("requirements-dev.txt")
+                    + _requirements("requirements-sweep.txt"),
+                    "sweep": _requirements("requirements-sweep.txt")},
 )

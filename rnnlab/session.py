@@ -1,0 +1,307 @@
+"""A session: one config's task, network and compiled functions, built once, in the right order.
+
+:func:`build_session` configures :mod:`rnnlab.backend` from the config's ``device`` section
+*before* anything imports PyTensor (the compile cache and floatX are read at import), then builds
+the task (:mod:`rnnlab.tasks`), the layer stack (:mod:`rnnlab.models`, initialised from
+``train.seed``) and the compiled functions (:mod:`rnnlab.compile`), each once.  :func:`load_run`
+rebuilds the session of a run directory and restores a checkpoint into it, so ``rnnlab.sample``
+and ``rnnlab.forecast`` never read the training data they do not need.
+
+Everything a checkpoint holds as arrays goes through :func:`checkpoint_arrays` and
+:func:`restore_arrays`, named ``"param/<name>"`` (parameters), ``"opt/<name>"`` (optimizer state,
+see :mod:`rnnlab.nn.updates`) and ``"state/<i>"`` (the carried recurrent states);
+:func:`random_state` and :func:`set_random_state` do the same for the dropout generators, as
+JSON (their 128-bit states are exact integers there).
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rnnlab import backend
+from rnnlab.errors import CheckpointError, RnnlabError
+from rnnlab.tasks import make_task
+
+__all__ = ["Session", "build_session", "load_run", "checkpoint_arrays", "restore_arrays",
+           "expected_arrays", "random_state", "set_random_state", "CHECKPOINTS"]
+
+#: The checkpoints a run keeps, by name (``<run>/checkpoints/<name>.npz`` and ``.json``).
+CHECKPOINTS = ("best", "latest")
+
+
+@dataclass
+class Session:
+    """Everything needed to train, evaluate or sample one model.
+
+    Attributes
+    ----------
+    cfg : dict
+        The resolved config.
+    task : rnnlab.tasks.TextTask or rnnlab.tasks.SeriesTask
+        The data and everything that depends on its kind.
+    network : rnnlab.models.Network
+        The layer stack.
+    functions : rnnlab.compile.Functions
+        The compiled train / evaluate / predict functions and their shared variables.
+    run_dir : pathlib.Path or None
+        The run directory, when the session belongs to one.
+    checkpoint : dict or None
+        The metadata of the checkpoint restored by :func:`load_run` (step, epoch, ...).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> Session({}, SimpleNamespace(kind="text"), None, None).run_dir is None
+    True
+    """
+
+    cfg: dict
+    task: object
+    network: object
+    functions: object
+    run_dir: Path = None
+    checkpoint: dict = None
+
+
+def _configure(cfg):
+    device = cfg["device"]
+    return backend.configure(device=device["device"], mode=device["mode"] or None,
+                             floatX=device["floatX"])
+
+
+def build_session(cfg, meta=None):
+    """Configure the backend, then build the task, the network and its compiled functions.
+
+    Parameters
+    ----------
+    cfg : dict
+        A resolved config (:func:`rnnlab.config.load`).
+    meta : dict, optional
+        A run's ``meta.json`` (see :func:`rnnlab.tasks.make_task`).
+
+    Returns
+    -------
+    Session
+        Parameters initialised from ``train.seed`` (the same seed gives the same initial values
+        and dropout streams); nothing is written anywhere.
+
+    Raises
+    ------
+    RnnlabError
+        A :class:`~rnnlab.errors.BackendError` for an unusable device, a
+        :class:`~rnnlab.errors.DataError` for unusable data.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from rnnlab import config
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(tmp.name) / "tiny.txt"
+    >>> _ = path.write_text("abcab" * 40)
+    >>> cfg = config.load(None, [f"data.path={path}", "data.seq_len=5", "train.batch_size=2",
+    ...                          "model.hidden=4", "model.cell=elman", "data.val_fraction=0.2",
+    ...                          "data.test_fraction=0.0"])
+    >>> session = build_session(cfg)
+    >>> x, y = session.task.train_batch(0, 0)
+    >>> loss, grad_norm, state = session.functions.train(x, y, *session.task.initial_states(2))
+    >>> state.shape, sorted(checkpoint_arrays(session, [state]))[-1]
+    ((2, 4), 'state/0')
+    >>> tmp.cleanup()
+    """
+    _configure(cfg)
+    from rnnlab.compile import compile_network
+    from rnnlab.nn import random as nn_random
+
+    task = make_task(cfg, meta)
+    previous = nn_random.get_rng()
+    nn_random.set_rng(np.random.RandomState(cfg["train"]["seed"]))
+    try:
+        network = task.network(cfg["model"])
+    finally:
+        nn_random.set_rng(previous)
+    functions = compile_network(network, task.kind, cfg["train"])
+    return Session(cfg, task, network, functions)
+
+
+def _all_params(session):
+    from rnnlab.nn.layers import get_all_params
+
+    params = get_all_params(session.network.output)
+    names = [p.name for p in params]
+    if None in names or len(set(names)) != len(names):
+        raise CheckpointError(f"the network's parameters need unique names to be saved; got "
+                              f"{names}")
+    return params
+
+
+def checkpoint_arrays(session, states):
+    """Name every array a checkpoint must hold to resume exactly.
+
+    Parameters
+    ----------
+    session : Session
+    states : sequence of numpy.ndarray
+        The carried recurrent states, each ``(batch, hidden)`` (``[]`` for series).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``"param/<name>"`` for every parameter of the network, ``"opt/<name>"`` for the
+        optimizer state and ``"state/<i>"`` for ``states[i]``; copies, safe to keep.
+    """
+    from rnnlab.nn.updates import get_state_values
+
+    arrays = {f"param/{p.name}": np.array(p.get_value()) for p in _all_params(session)}
+    for name, value in get_state_values(session.functions.updates).items():
+        arrays[f"opt/{name}"] = value
+    for index, state in enumerate(states):
+        arrays[f"state/{index}"] = np.array(state)
+    return arrays
+
+
+def expected_arrays(session, batch_size=None):
+    """The names, shapes and dtypes :func:`restore_arrays` needs, for ``load_checkpoint``.
+
+    Parameters
+    ----------
+    session : Session
+    batch_size : int, optional
+        Rows of the carried states; default ``train.batch_size``.
+
+    Returns
+    -------
+    dict of str to (tuple, numpy.dtype)
+    """
+    batch_size = session.cfg["train"]["batch_size"] if batch_size is None else batch_size
+    arrays = checkpoint_arrays(session, session.task.initial_states(batch_size))
+    return {name: (array.shape, array.dtype) for name, array in arrays.items()}
+
+
+def restore_arrays(session, arrays):
+    """Set the parameters and optimizer state from :func:`checkpoint_arrays`'s names.
+
+    Parameters
+    ----------
+    session : Session
+    arrays : dict of str to numpy.ndarray
+        As saved; every parameter and optimizer-state name must be present with its shape and
+        dtype.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        The carried states ``"state/0"``, ``"state/1"``, ... in order (``[]`` if none).
+
+    Raises
+    ------
+    CheckpointError
+        Naming the first missing array or shape/dtype mismatch; nothing is changed then.
+    """
+    from rnnlab.nn.updates import set_state_values
+
+    params = _all_params(session)
+    for param in params:
+        key = f"param/{param.name}"
+        if key not in arrays:
+            raise CheckpointError(f"checkpoint lacks {key!r}; expected the arrays of this model")
+        current = param.get_value(borrow=True)
+        if arrays[key].shape != current.shape or arrays[key].dtype != current.dtype:
+            raise CheckpointError(f"checkpoint array {key!r} has shape {arrays[key].shape} "
+                                  f"{arrays[key].dtype}; the model expects {current.shape} "
+                                  f"{current.dtype}")
+    optimizer = {name[4:]: value for name, value in arrays.items() if name.startswith("opt/")}
+    try:
+        set_state_values(session.functions.updates, optimizer)
+    except ValueError as err:
+        raise CheckpointError(f"checkpoint optimizer state: {err}") from None
+    for param in params:
+        param.set_value(np.array(arrays[f"param/{param.name}"]))
+    count = sum(name.startswith("state/") for name in arrays)
+    return [np.array(arrays[f"state/{index}"]) for index in range(count)]
+
+
+def random_state(session):
+    """The states of the dropout generators (``functions.random_state``), JSON-ready.
+
+    Returns
+    -------
+    list of dict
+        ``Generator.bit_generator.state`` of each, in order (``[]`` without dropout).
+    """
+    return [var.get_value(borrow=True).bit_generator.state
+            for var in session.functions.random_state]
+
+
+def set_random_state(session, states):
+    """Restore the dropout generators from :func:`random_state`'s output.
+
+    Raises
+    ------
+    CheckpointError
+        If the number of generators or their kind differs.
+    """
+    variables = session.functions.random_state
+    if len(states) != len(variables):
+        raise CheckpointError(f"checkpoint holds {len(states)} dropout generator states; the "
+                              f"model has {len(variables)}")
+    for var, state in zip(variables, states):
+        generator = var.get_value(borrow=False)
+        if state.get("bit_generator") != generator.bit_generator.state["bit_generator"]:
+            raise CheckpointError(f"checkpoint generator {state.get('bit_generator')!r} differs "
+                                  f"from the model's {type(generator.bit_generator).__name__}")
+        generator.bit_generator.state = state
+        var.set_value(generator, borrow=True)
+
+
+def load_run(run_dir, which="best"):
+    """Rebuild a run's session and restore one of its checkpoints.
+
+    The config comes from ``run_dir/config.json`` and the vocabulary or preprocessing from
+    ``run_dir/meta.json``; a text run is rebuilt without reading its data file.
+
+    Parameters
+    ----------
+    run_dir : str or os.PathLike
+        A directory written by ``python -m rnnlab.train``.
+    which : {'best', 'latest'}
+        The checkpoint to restore.
+
+    Returns
+    -------
+    Session
+        With ``run_dir`` set and ``checkpoint`` holding the checkpoint's metadata.
+
+    Raises
+    ------
+    RnnlabError
+        If the directory, its config, its metadata or the checkpoint is missing or does not
+        match the model (:class:`~rnnlab.errors.CheckpointError`).
+    """
+    from rnnlab import config
+    from rnnlab.checkpoint import load_checkpoint
+    from rnnlab.runs import read_json
+
+    if which not in CHECKPOINTS:
+        raise ValueError(f"which={which!r}: expected one of {', '.join(CHECKPOINTS)}")
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RnnlabError(f"{run_dir}: no such run directory")
+    stem = run_dir / "checkpoints" / which
+    if not stem.with_suffix(".json").is_file():
+        raise CheckpointError(f"{stem}.json: no {which!r} checkpoint in this run (it is written "
+                              f"at the first evaluation)")
+    cfg = config.load(run_dir / "config.json", check_files=False)
+    meta = read_json(run_dir / "meta.json")
+    session = build_session(cfg, meta=meta)
+    arrays, checkpoint = load_checkpoint(stem, expected=_loose(expected_arrays(session)))
+    restore_arrays(session, arrays)
+    set_random_state(session, checkpoint.get("random_state", []))
+    session.run_dir, session.checkpoint = run_dir, checkpoint
+    return session
+
+
+def _loose(expected):
+    """Accept any batch size for the carried states (the rows are not part of the model)."""
+    return {name: (((None,) + tuple(shape[1:])) if name.startswith("state/") else shape, dtype)
+            for name, (shape, dtype) in expected.items()}

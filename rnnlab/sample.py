@@ -1,0 +1,298 @@
+"""Sample text from a trained character language model: ``python -m rnnlab.sample RUN``.
+
+Generation runs the compiled ``predict`` function on one character at a time (batch 1, time 1),
+carrying the hidden (and LSTM cell) state from call to call, exactly as the model saw its
+training stream::
+
+    prime "To b"   ->  T  o  ' '  b  | e  ,  ...        (fed, then generated)
+    states         ->  s0 s1  s2  s3 | s4 s5 ...        (each call returns the next state)
+
+Each next character is drawn from the model's distribution sharpened or flattened by a
+temperature, ``softmax(log p / T)`` (``T < 1`` is more conservative, ``T > 1`` more adventurous),
+or taken greedily with ``argmax``.  The draws come from a seeded :class:`numpy.random.Generator`,
+so the same run, checkpoint, prime and seed always give the same text.
+
+Command line::
+
+    python -m rnnlab.sample runs/shakespeare-lstm-s0 --length 500 --temperature 0.7 \\
+        --prime "ROMEO:" --seed 3 --checkpoint best
+
+Length, temperature and prime default to the run's ``run.sample_length``, ``run.temperature`` and
+``run.prime`` settings.  Errors (no such run, no checkpoint, a series run, a prime character the
+model never saw) print one line and exit with code 2.
+"""
+
+import argparse
+import numbers
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from rnnlab.datasets.text import Vocabulary
+from rnnlab.errors import ConfigError, DataError, RnnlabError
+
+__all__ = ["rescale", "generate", "main"]
+
+
+def rescale(probs, temperature=1.0):
+    """Sharpen or flatten a probability vector: ``softmax(log(probs) / temperature)``.
+
+    Parameters
+    ----------
+    probs : array_like, shape (vocab,)
+        Probabilities (non-negative, not all zero; they need not sum exactly to 1).
+    temperature : float
+        ``> 0``; 1 leaves the distribution as it is, values towards 0 approach the argmax
+        (one-hot) and large values approach the uniform distribution over the characters with
+        non-zero probability.
+
+    Returns
+    -------
+    numpy.ndarray, shape (vocab,), float64
+        Non-negative, summing to 1; zero where ``probs`` is zero.
+
+    Examples
+    --------
+    >>> rescale([0.2, 0.8], temperature=0.5)
+    array([0.05882353, 0.94117647])
+    >>> rescale([0.2, 0.8, 0.0], temperature=1e6).round(3)
+    array([0.5, 0.5, 0. ])
+    """
+    if (not isinstance(temperature, numbers.Real) or isinstance(temperature, bool)
+            or not np.isfinite(temperature) or temperature <= 0):
+        raise ValueError(f"temperature: expected a finite number > 0, got {temperature!r}")
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 1 or probs.size == 0:
+        raise ValueError(f"probs: expected shape (vocab,), got {probs.shape}")
+    if not np.all(np.isfinite(probs)) or np.any(probs < 0) or not np.any(probs > 0):
+        raise ValueError("probs: expected finite, non-negative probabilities, not all zero")
+    with np.errstate(divide="ignore"):
+        logits = np.log(probs) / temperature
+    logits -= logits.max()
+    weights = np.exp(logits)
+    return weights / weights.sum()
+
+
+def _next_id(probs, temperature, rng, argmax):
+    """One character id from a probability vector (greedy, or a draw after rescaling)."""
+    if argmax:
+        return int(np.argmax(probs))
+    scaled = rescale(probs, temperature)
+    # Inverse-CDF draw: exactly one uniform number per generated character.
+    return int(min(np.searchsorted(np.cumsum(scaled), rng.random(), side="right"),
+                   len(scaled) - 1))
+
+
+def _check_kind(session, command="sample"):
+    kind = getattr(session.task, "kind", None)
+    if kind != "text":
+        raise DataError(f"{command} needs a text run (data.kind='text'); this run has "
+                        f"data.kind={kind!r} (use python -m rnnlab.forecast for series runs)")
+
+
+def generate(session, length=200, temperature=1.0, prime="", seed=0, argmax=False):
+    """Generate text from a character language model, one character per ``predict`` call.
+
+    The prime text is fed first, one character at a time, carrying the recurrent state; then
+    ``length`` characters are generated, each fed back as the next input.  With no prime, the
+    first character is drawn uniformly from the vocabulary (as char-rnn does), so it too depends
+    on ``seed``.
+
+    Parameters
+    ----------
+    session : rnnlab.session.Session
+        A text session (``session.task.kind == "text"``): its ``functions.predict`` maps ids
+        (1, 1) int32 and the states (1, hidden) to ``[probs (1, 1, vocab), *states]`` and its
+        ``task.initial_states(1)`` gives the zero states.
+    length : int
+        Characters to generate (>= 0), not counting the prime.
+    temperature : float
+        ``> 0``; see :func:`rescale`.  Ignored when ``argmax`` is true.
+    prime : str
+        Text to condition on; every character must be in the run's vocabulary.
+    seed : int
+        Seed of the :class:`numpy.random.Generator` that draws the characters.
+    argmax : bool
+        Take the most probable character at every step (greedy decoding) instead of drawing one.
+
+    Returns
+    -------
+    str
+        ``prime`` followed by the ``length`` generated characters.
+
+    Raises
+    ------
+    DataError
+        If the session is not a text run, or naming the first prime character not in the
+        vocabulary.
+    ValueError
+        For a bad ``length``, ``temperature`` or ``seed``.
+
+    Examples
+    --------
+    A stand-in "model" that always predicts the character after the input (cyclically):
+
+    >>> from types import SimpleNamespace
+    >>> vocab = Vocabulary("abc")
+    >>> def predict(x, state):
+    ...     probs = np.eye(3)[(x + 1) % 3]                     # (1, 1, vocab)
+    ...     return [probs, state + 1]
+    >>> task = SimpleNamespace(kind="text", vocab=vocab,
+    ...                        initial_states=lambda batch: [np.zeros((batch, 4), "float32")])
+    >>> session = SimpleNamespace(task=task, functions=SimpleNamespace(predict=predict))
+    >>> generate(session, length=5, prime="b", temperature=0.5)
+    'bcabca'
+    """
+    _check_kind(session)
+    if not isinstance(length, numbers.Integral) or isinstance(length, bool) or length < 0:
+        raise ValueError(f"length: expected an int >= 0, got {length!r}")
+    if not argmax:
+        rescale([1.0], temperature)  # validates the temperature before any work
+    if not isinstance(prime, str):
+        raise TypeError(f"prime: expected str, got {type(prime).__name__}")
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed: expected an int >= 0, got {seed!r}")
+    vocab = session.task.vocab
+    try:
+        ids = [int(i) for i in vocab.encode(prime)]
+    except DataError as err:
+        raise DataError(f"prime: {err}") from None
+    if length == 0:
+        return prime
+    rng = np.random.default_rng(seed)
+    predict = session.functions.predict
+    states = list(session.task.initial_states(1))
+
+    generated = []
+    if not ids:
+        ids = [int(rng.integers(vocab.size))]
+        generated.append(ids[0])
+    for index in ids:
+        probs, states = _step(predict, index, states)
+    while len(generated) < length:
+        index = _next_id(probs, temperature, rng, argmax)
+        generated.append(index)
+        if len(generated) < length:
+            probs, states = _step(predict, index, states)
+    return prime + vocab.decode(np.asarray(generated, dtype=np.int64))
+
+
+def _step(predict, index, states):
+    """Feed one id; return the next-character probabilities (vocab,) and the new states."""
+    outputs = predict(np.full((1, 1), index, dtype=np.int32), *states)
+    return np.asarray(outputs[0])[0, -1], list(outputs[1:])
+
+
+def _parser():
+    from rnnlab.cli import add_common_arguments
+
+    parser = argparse.ArgumentParser(
+        prog="python -m rnnlab.sample",
+        description="Generate text from a trained character language model.")
+    parser.add_argument("run", type=Path, help="the run directory (runs/<name>)")
+    parser.add_argument("--length", type=int, default=None,
+                        help="characters to generate (default: the run's run.sample_length)")
+    parser.add_argument("--temperature", type=float, default=None,
+                        help="> 0; below 1 is more conservative (default: run.temperature)")
+    parser.add_argument("--prime", default=None,
+                        help="text to start from (default: run.prime)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--argmax", action="store_true",
+                        help="always take the most probable character")
+    parser.add_argument("--checkpoint", choices=("best", "latest"), default="best",
+                        help="which checkpoint to load (default best)")
+    return add_common_arguments(parser)
+
+
+def _preflight(run_dir, expected, which):
+    """Check a run directory before compiling anything (shared with :mod:`rnnlab.forecast`).
+
+    A missing directory or checkpoint, or a run of the other data kind, fails here in
+    milliseconds instead of after the network is built and compiled.  Returns the config.
+    """
+    from rnnlab.checkpoint import checkpoint_paths
+    from rnnlab.runs import read_json
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RnnlabError(f"{run_dir}: no such run directory")
+    cfg = read_json(run_dir / "config.json")
+    kind = cfg.get("data", {}).get("kind") if isinstance(cfg, dict) else None
+    if kind != expected:
+        command, other = ("sample", "forecast") if expected == "text" else ("forecast", "sample")
+        raise DataError(f"{run_dir}: {command} needs a {expected} run; this run has "
+                        f"data.kind={kind!r} (use python -m rnnlab.{other})")
+    if not all(path.is_file() for path in checkpoint_paths(run_dir / "checkpoints" / which)):
+        raise RnnlabError(f"{run_dir}: no {which!r} checkpoint in {run_dir / 'checkpoints'}; "
+                          f"expected {which}.npz and {which}.json (has the run evaluated yet?)")
+    return cfg
+
+
+def _check_prime(run_dir, prime):
+    """Reject a prime character outside the run's vocabulary (from meta.json) before compiling."""
+    from rnnlab.runs import read_json
+
+    saved = read_json(Path(run_dir) / "meta.json").get("vocabulary")
+    if saved is not None:
+        try:
+            Vocabulary.from_dict(saved, source="meta.json").encode(prime)
+        except DataError as err:
+            raise DataError(f"prime: {err}") from None
+
+
+def main(argv=None):
+    """Run ``python -m rnnlab.sample RUN [options]`` (``--help`` lists them); print the text.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default ``sys.argv[1:]``).  Length, temperature and prime default to the
+        run's ``run.sample_length``, ``run.temperature`` and ``run.prime``.
+
+    Returns
+    -------
+    int
+        The exit code, 0.  Under :func:`rnnlab.cli.run_command` (as ``python -m``), an
+        :class:`~rnnlab.errors.RnnlabError` becomes one line on stderr and exit code 2.
+
+    Raises
+    ------
+    RnnlabError
+        For a missing run or checkpoint, a series run or a prime character outside the
+        vocabulary.
+
+    Examples
+    --------
+    >>> main(["no/such/run"])
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.RnnlabError: no/such/run: no such run directory
+    """
+    args = _parser().parse_args(argv)
+    if args.length is not None and args.length < 0:
+        raise ConfigError(f"--length: expected an int >= 0, got {args.length}")
+    if args.temperature is not None and not (np.isfinite(args.temperature)
+                                             and args.temperature > 0):
+        raise ConfigError(f"--temperature: expected a number > 0, got {args.temperature}")
+    if args.seed < 0:
+        raise ConfigError(f"--seed: expected an int >= 0, got {args.seed}")
+    settings = _preflight(args.run, "text", args.checkpoint).get("run", {})
+    length = settings.get("sample_length", 200) if args.length is None else args.length
+    temperature = settings.get("temperature", 1.0) if args.temperature is None \
+        else args.temperature
+    prime = settings.get("prime", "") if args.prime is None else args.prime
+    _check_prime(args.run, prime)
+    from rnnlab.session import load_run
+
+    session = load_run(args.run, which=args.checkpoint)
+    text = generate(session, length=length, temperature=temperature, prime=prime,
+                    seed=args.seed, argmax=args.argmax)
+    sys.stdout.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    from rnnlab.cli import run_command
+
+    sys.exit(run_command(main))

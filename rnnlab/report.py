@@ -1,0 +1,443 @@
+"""The comparison report: finished runs grouped by what differs, mean ± std over seeds.
+
+:func:`load_runs` reads each run directory (``config.json``, ``summary.json``, ``metrics.csv`` and,
+for series, ``forecast/forecast.json``); :func:`group_runs` groups the runs by the config values
+that differ between them (the seed and the run's name and folder excepted), so two runs that
+differ only in ``model.cell`` form the groups ``model.cell=elman`` and ``model.cell=lstm``;
+:func:`summarize` computes per group the mean and the sample standard deviation (``n - 1`` in the
+denominator; none for a single run) of every final metric; :func:`format_markdown` renders
+``report.md``.  The command is :mod:`rnnlab.compare`.
+
+Final metrics, from ``summary.json`` (see :mod:`rnnlab.train`): the best validation loss (the
+checkpoint the test metrics use), the test split's loss and bits per character (text) or RMSE,
+MAE and MASE in the data's units (series), the parameter count, the training time (training
+steps only) and the number of steps.  For series the rolling-origin backtest over the test
+region (``forecast.json``, :mod:`rnnlab.forecast`) puts the naive and seasonal-naive forecasts
+beside the network, scored on the same origins.
+"""
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rnnlab.errors import RnnlabError
+from rnnlab.runs import read_json, read_metrics
+
+__all__ = ["RunRecord", "load_runs", "group_runs", "mean_std", "metric_specs", "summarize",
+           "format_markdown", "gradient_curves", "write_report"]
+
+#: Config keys that never make runs belong to different groups.
+IGNORED_KEYS = ("train.seed", "run.dir", "run.name", "run.progress")
+
+_HEAD = [("val_loss", ("best", "val_loss"), "best val loss")]
+_TEXT = [("test_loss", ("test", "loss"), "test loss"), ("test_bpc", ("test", "bpc"), "test bpc")]
+_SERIES = [("test_loss", ("test", "loss"), "test loss (scaled)"),
+           ("test_rmse", ("test", "rmse"), "test RMSE"), ("test_mae", ("test", "mae"), "test MAE"),
+           ("test_mase", ("test", "mase"), "test MASE")]
+_TAIL = [("n_params", ("n_params",), "parameters"),
+         ("wall_time", ("wall_time",), "training time (s)"), ("steps", ("steps",), "steps")]
+#: The forecasters of the backtest table and their report names.
+BASELINE_MODELS = (("rnn", "RNN"), ("naive", "naive"), ("seasonal_naive", "seasonal naive"))
+_BASELINE_METRICS = ("rmse", "mae", "mase")
+
+
+@dataclass
+class RunRecord:
+    """One finished run, as read from its directory.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+    config : dict
+        The resolved config.
+    summary : dict
+        ``summary.json``.
+    rows : list of dict
+        ``metrics.csv``, one dict per evaluation.
+    forecast : dict or None
+        ``forecast.json`` of a series run, when one was made.
+
+    Examples
+    --------
+    >>> from rnnlab import config
+    >>> record = RunRecord(Path("runs/x"), config.defaults(), {"steps": 10}, [])
+    >>> record.name, record.kind, record.seed
+    ('x', 'text', 0)
+    """
+
+    path: Path
+    config: dict
+    summary: dict
+    rows: list
+    forecast: dict = None
+
+    @property
+    def name(self):
+        return self.path.name
+
+    @property
+    def kind(self):
+        return self.config["data"]["kind"]
+
+    @property
+    def seed(self):
+        return self.config["train"]["seed"]
+
+
+def load_runs(run_dirs, forecasts=None):
+    """Read run directories.
+
+    Parameters
+    ----------
+    run_dirs : sequence of str or os.PathLike
+        Directories written by ``python -m rnnlab.train``.
+    forecasts : dict, optional
+        Run directory -> a ``forecast.json`` path to use instead of ``RUN/forecast/forecast.json``.
+
+    Returns
+    -------
+    list of RunRecord
+
+    Raises
+    ------
+    RnnlabError
+        For a directory that is not a finished run (no ``summary.json``), or runs that mix text
+        and series.
+
+    Examples
+    --------
+    >>> load_runs(["no/such/run"])
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.RnnlabError: no/such/run: not a run directory (no config.json)
+    """
+    records = []
+    for run_dir in run_dirs:
+        path = Path(run_dir)
+        for name in ("config.json", "summary.json"):
+            if not (path / name).is_file():
+                what = "not a run directory" if name == "config.json" else "not a finished run"
+                raise RnnlabError(f"{path}: {what} (no {name})")
+        forecast_path = Path((forecasts or {}).get(str(run_dir), path / "forecast" /
+                                                   "forecast.json"))
+        records.append(RunRecord(path, read_json(path / "config.json"),
+                                 read_json(path / "summary.json"),
+                                 read_metrics(path / "metrics.csv"),
+                                 read_json(forecast_path) if forecast_path.is_file() else None))
+    kinds = sorted({record.kind for record in records})
+    if len(kinds) > 1:
+        raise RnnlabError(f"the runs mix data kinds ({', '.join(kinds)}); compare text runs and "
+                          "series runs separately")
+    return records
+
+
+def _flat(config):
+    return {f"{section}.{key}": value for section, values in config.items()
+            for key, value in values.items()}
+
+
+def _text(value):
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def group_runs(records):
+    """Group runs by the config values that differ between them.
+
+    Parameters
+    ----------
+    records : sequence of RunRecord
+
+    Returns
+    -------
+    dict of str to list of RunRecord
+        Label (``"model.cell=lstm"``, or ``"model.cell=lstm, train.lr=0.01"``) -> runs, in order
+        of first appearance; when nothing but the seed differs, one group labelled by the cell.
+
+    Examples
+    --------
+    >>> from rnnlab import config
+    >>> def run(cell, seed):
+    ...     cfg = config.load(None, [f"model.cell={cell}", f"train.seed={seed}"], check_files=False)
+    ...     return RunRecord(Path(f"{cell}{seed}"), cfg, {}, [])
+    >>> groups = group_runs([run("elman", 0), run("lstm", 0), run("elman", 1)])
+    >>> {label: [r.name for r in runs] for label, runs in groups.items()}
+    {'model.cell=elman': ['elman0', 'elman1'], 'model.cell=lstm': ['lstm0']}
+    """
+    flats = [_flat(record.config) for record in records]
+    keys = [key for key in flats[0] if key not in IGNORED_KEYS
+            and len({json.dumps(flat.get(key), sort_keys=True) for flat in flats}) > 1]
+    groups = {}
+    for record, flat in zip(records, flats):
+        label = (", ".join(f"{key}={_text(flat.get(key))}" for key in keys)
+                 or record.config["model"]["cell"])
+        groups.setdefault(label, []).append(record)
+    return groups
+
+
+def mean_std(values):
+    """Mean and sample standard deviation of the values that are not None.
+
+    Parameters
+    ----------
+    values : sequence of float or None
+
+    Returns
+    -------
+    dict
+        ``mean``, ``std`` (``ddof=1``; None for fewer than two values), ``n`` and ``values``.
+
+    Examples
+    --------
+    >>> mean_std([1.0, 2.0, None, 3.0])
+    {'mean': 2.0, 'std': 1.0, 'n': 3, 'values': [1.0, 2.0, 3.0]}
+    """
+    kept = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    mean = float(np.mean(kept)) if kept else None
+    std = float(np.std(kept, ddof=1)) if len(kept) > 1 else None
+    return {"mean": mean, "std": std, "n": len(kept), "values": kept}
+
+
+def metric_specs(kind):
+    """The metrics of the main table: ``(json name, path in summary.json, column header)``.
+
+    Examples
+    --------
+    >>> [name for name, _, _ in metric_specs("text")]
+    ['val_loss', 'test_loss', 'test_bpc', 'n_params', 'wall_time', 'steps']
+    """
+    return _HEAD + (_TEXT if kind == "text" else _SERIES) + _TAIL
+
+
+def _lookup(tree, path):
+    for key in path:
+        if not isinstance(tree, dict) or tree.get(key) is None:
+            return None
+        tree = tree[key]
+    return tree
+
+
+def summarize(groups):
+    """Per group: the runs, their seeds and mean ± std of every final metric.
+
+    Parameters
+    ----------
+    groups : dict of str to list of RunRecord
+        From :func:`group_runs`.
+
+    Returns
+    -------
+    list of dict
+        One per group: ``label``, ``runs``, ``seeds``, ``metrics`` (name -> :func:`mean_std`)
+        and, for series runs with forecasts, ``baselines`` (``"<model>_<metric>"`` ->
+        :func:`mean_std` over the backtest means).
+    """
+    out = []
+    for label, records in groups.items():
+        kind = records[0].kind
+        entry = {"label": label, "runs": [r.name for r in records],
+                 "seeds": [r.seed for r in records],
+                 "metrics": {name: mean_std([_lookup(r.summary, path) for r in records])
+                             for name, path, _ in metric_specs(kind)}}
+        if kind == "series" and any(r.forecast for r in records):
+            entry["baselines"] = {
+                f"{model}_{metric}": mean_std([_lookup(r.forecast, ("backtest", model, metric))
+                                               for r in records])
+                for model, _ in BASELINE_MODELS for metric in _BASELINE_METRICS}
+        out.append(entry)
+    return out
+
+
+def _cell(stats):
+    if stats["mean"] is None:
+        return "—"
+    text = f"{stats['mean']:.4g}"
+    return text if stats["std"] is None else f"{text} ± {stats['std']:.2g}"
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def format_markdown(report):
+    """Render a report (as :mod:`rnnlab.compare` builds it) as Markdown.
+
+    Parameters
+    ----------
+    report : dict
+        ``title``, ``command``, ``kind``, ``groups`` (:func:`summarize`), ``runs`` (one dict per
+        run: ``name``, ``group``, ``seed``, ``stop_reason``, ``steps``, ``path``), ``failed``,
+        ``plots`` (name -> file) and ``gradients`` (``note``) -- optional keys may be missing.
+
+    Returns
+    -------
+    str
+    """
+    kind = report["kind"]
+    lines = [f"# {report.get('title', 'Comparison')}", ""]
+    if report.get("command"):
+        lines += [f"Command: `{report['command']}`", ""]
+    seeds = sorted({len(g["runs"]) for g in report["groups"]})
+    lines += [f"{sum(len(g['runs']) for g in report['groups'])} runs of {kind} models in "
+              f"{len(report['groups'])} groups ({'/'.join(map(str, seeds))} per group); mean ± "
+              "sample standard deviation (n − 1) over the runs of each group.", "",
+              "## Final metrics", ""]
+    specs = metric_specs(kind)
+    lines += _table(["group", "runs"] + [header for _, _, header in specs],
+                    [[g["label"], str(len(g["runs"]))] + [_cell(g["metrics"][n])
+                                                          for n, _, _ in specs]
+                     for g in report["groups"]])
+    with_baselines = [g for g in report["groups"] if "baselines" in g]
+    if with_baselines:
+        header = [f"{name} {metric.upper()}" for _, name in BASELINE_MODELS
+                  for metric in _BASELINE_METRICS]
+        lines += ["", "## Against the baselines (rolling-origin backtest over the test split)",
+                  "", "Every forecaster is scored on the same origins; MASE below 1 beats the "
+                  "seasonal-naive forecast's in-sample error.", ""]
+        lines += _table(["group"] + header,
+                        [[g["label"]] + [_cell(g["baselines"][f"{model}_{metric}"])
+                                         for model, _ in BASELINE_MODELS
+                                         for metric in _BASELINE_METRICS]
+                         for g in with_baselines])
+    plots = report.get("plots", {})
+    titles = {"val_loss_vs_step": "Validation loss against training steps",
+              "val_loss_vs_time": "Validation loss against training time",
+              "gradients_vs_lag": "Gradient norm against lag"}
+    for key, title in titles.items():
+        if key in plots:
+            lines += ["", f"## {title}", "", f"![{title}]({plots[key]})"]
+            if key == "gradients_vs_lag" and report.get("gradients", {}).get("note"):
+                lines += ["", report["gradients"]["note"]]
+    lines += ["", "## Runs", ""]
+    lines += _table(["run", "group", "seed", "stop reason", "steps", "directory"],
+                    [[r["name"], r["group"], str(r["seed"]), str(r["stop_reason"]),
+                      str(r["steps"]), f"`{r['path']}`"] for r in report["runs"]])
+    if report.get("failed"):
+        lines += ["", "## Failed runs", ""]
+        lines += [f"- {f['name']}: exit code {f['returncode']}, log `{f['log']}`"
+                  for f in report["failed"]]
+    return "\n".join(lines) + "\n"
+
+
+def gradient_curves(groups, trained=False):
+    """Gradient norm against lag (:mod:`rnnlab.gradients`) for the compared cells or runs.
+
+    Parameters
+    ----------
+    groups : dict of str to list of RunRecord
+    trained : bool
+        False: one curve per cell type, for a freshly initialised single-layer network with the
+        first such run's hidden size and sequence length (at most 100 steps).  True: one curve
+        per group, from each run's best checkpoint on its first training batch, averaged over
+        the group's runs.
+
+    Returns
+    -------
+    tuple
+        ``({label: numpy.ndarray of norms by lag}, note)``: the note says what was measured.
+
+    Examples
+    --------
+    >>> from rnnlab import config
+    >>> cfg = config.load(None, ["model.cell=elman", "model.hidden=4", "data.seq_len=6"],
+    ...                   check_files=False)
+    >>> curves, note = gradient_curves({"elman": [RunRecord(Path("r"), cfg, {}, [])]})
+    >>> {label: norms.shape for label, norms in curves.items()}
+    {'elman': (6,)}
+    """
+    from rnnlab import gradients
+
+    curves = {}
+    if trained:
+        for label, records in groups.items():
+            norms = [gradients.run_gradient_norms(record.path) for record in records]
+            steps = min(len(n) for n in norms)
+            curves[label] = np.mean([n[:steps] for n in norms], axis=0)
+        return curves, ("Norm of dL/dh(T−1−k) for the loss at the last step of a sequence, for "
+                        "the top recurrent layer of each trained network (best checkpoint, first "
+                        "training batch, batch mean), averaged over the runs of each group.")
+    for records in groups.values():
+        for record in records:
+            cfg = record.config
+            if cfg["model"]["cell"] in curves:
+                continue
+            steps = cfg["data"]["seq_len" if record.kind == "text" else "lookback"]
+            curves[cfg["model"]["cell"]] = gradients.cell_gradient_norms(
+                cfg["model"]["cell"], units=cfg["model"]["hidden"], steps=min(steps, 100))
+    return curves, ("Norm of dL/dh(T−1−k) for L = v·h(T−1) (v a random unit vector) in freshly "
+                    "initialised one-layer networks of each cell type (the models' "
+                    "initialisers, the runs' hidden size, 16 random input sequences, batch "
+                    "mean). A straight line on this log scale is geometric decay: the "
+                    "vanishing gradient. `--gradients` measures the trained runs instead.")
+
+
+def write_report(out_dir, records, title="Comparison", command="", failed=(), gradients="init"):
+    """Write ``report.md``, ``report.json`` and the plots of a comparison into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+        An existing directory.
+    records : list of RunRecord
+        From :func:`load_runs`.
+    title, command : str
+        For the report's heading.
+    failed : sequence of dict
+        Runs that did not finish: ``name``, ``returncode``, ``log``.
+    gradients : {'init', 'trained', None}
+        The gradient-vs-lag plot (see :func:`gradient_curves`); None: no plot.
+
+    Returns
+    -------
+    dict
+        ``md`` and ``json``: the paths written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from rnnlab import config
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> rows = [{"step": 10.0, "wall_time": 1.0, "val_loss": 2.0}]
+    >>> records = [RunRecord(Path(f"s{seed}"), config.load(None, [f"train.seed={seed}"],
+    ...                                                     check_files=False),
+    ...                      {"best": {"val_loss": 2.0 + seed}, "steps": 10}, rows)
+    ...            for seed in (0, 1)]
+    >>> paths = write_report(tmp.name, records, gradients=None)
+    >>> print(paths["md"].read_text().splitlines()[8])
+    | lstm | 2 | 2.5 ± 0.71 | — | — | — | — | 10 ± 0 |
+    >>> tmp.cleanup()
+    """
+    from rnnlab import plots
+    from rnnlab.runs import atomic_write_json, atomic_write_text
+
+    out_dir = Path(out_dir)
+    groups = group_runs(records)
+    report = {"title": title, "command": command, "kind": records[0].kind,
+              "groups": summarize(groups), "plots": {},
+              "runs": [{"name": r.name, "group": label, "seed": r.seed,
+                        "stop_reason": r.summary.get("stop_reason"),
+                        "steps": r.summary.get("steps"), "path": str(r.path)}
+                       for label, members in groups.items() for r in members],
+              "failed": [{key: f[key] for key in ("name", "returncode", "log")} for f in failed]}
+    overlay = {(f"{label} s{r.seed}" if len(members) > 1 else label): r.rows
+               for label, members in groups.items() for r in members}
+    for key, x in (("val_loss_vs_step", "step"), ("val_loss_vs_time", "wall_time")):
+        plots.plot_overlay(overlay, out_dir / f"{key}.png", x=x, y="val_loss", title=title)
+        report["plots"][key] = f"{key}.png"
+    if gradients:
+        curves, note = gradient_curves(groups, trained=gradients == "trained")
+        plots.plot_gradient_vs_lag({label: (np.arange(len(n)), n) for label, n in curves.items()},
+                                   out_dir / "gradients_vs_lag.png", title=title)
+        report["plots"]["gradients_vs_lag"] = "gradients_vs_lag.png"
+        report["gradients"] = {"mode": gradients, "note": note,
+                               "norms_by_lag": {label: n.tolist() for label, n in curves.items()}}
+    paths = {"md": out_dir / "report.md", "json": out_dir / "report.json"}
+    atomic_write_json(paths["json"], report)
+    atomic_write_text(paths["md"], format_markdown(report))
+    return paths

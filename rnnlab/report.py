@@ -235,6 +235,20 @@ def summarize(groups):
         One per group: ``label``, ``runs``, ``seeds``, ``metrics`` (name -> :func:`mean_std`)
         and, for series runs with forecasts, ``baselines`` (``"<model>_<metric>"`` ->
         :func:`mean_std` over the backtest means).
+
+    Examples
+    --------
+    >>> from rnnlab import config
+    >>> def run(seed, val_loss):
+    ...     cfg = config.load(None, [f"train.seed={seed}"], check_files=False)
+    ...     return RunRecord(Path(f"s{seed}"), cfg, {"best": {"val_loss": val_loss}}, [])
+    >>> [entry] = summarize(group_runs([run(0, 2.0), run(1, 3.0)]))
+    >>> entry["label"], entry["runs"], entry["seeds"]
+    ('lstm', ['s0', 's1'], [0, 1])
+    >>> entry["metrics"]["val_loss"]
+    {'mean': 2.5, 'std': 0.707, 'n': 2, 'values': [2.0, 3.0]}
+    >>> entry["metrics"]["test_bpc"]["n"]  # missing from these summaries
+    0
     """
     out = []
     for label, records in groups.items():
@@ -278,6 +292,25 @@ def format_markdown(report):
     Returns
     -------
     str
+        The Markdown text, ending with a newline.
+
+    Examples
+    --------
+    >>> from rnnlab import config
+    >>> cfg = config.load(None, ["model.cell=elman"], check_files=False)
+    >>> record = RunRecord(Path("runs/e0"), cfg, {"best": {"val_loss": 1.5}, "steps": 20}, [])
+    >>> text = format_markdown({
+    ...     "title": "Cells", "kind": "text", "groups": summarize({"elman": [record]}),
+    ...     "runs": [{"name": "e0", "group": "elman", "seed": 0, "stop_reason": "max_steps",
+    ...               "steps": 20, "path": "runs/e0"}]})
+    >>> lines = text.splitlines()
+    >>> print("\\n".join([lines[0]] + lines[6:9]))
+    # Cells
+    | group | runs | best val loss | test loss | test bpc | ... | steps |
+    |---|---|---|---|---|---|---|---|
+    | elman | 1 | 1.5 | — | — | — | — | 20 |
+    >>> lines[-1]
+    '| e0 | elman | 0 | max_steps | 20 | `runs/e0` |'
     """
     kind = report["kind"]
     lines = [f"# {report.get('title', 'Comparison')}", ""]

@@ -147,8 +147,30 @@ def checkpoint_arrays(session, states):
     Returns
     -------
     dict of str to numpy.ndarray
-        ``"param/<name>"`` for every parameter of the network, ``"opt/<name>"`` for the
-        optimizer state and ``"state/<i>"`` for ``states[i]``; copies, safe to keep.
+        ``"param/<name>"`` for every parameter of the network (its own shape, e.g.
+        ``(hidden, hidden)`` for ``W_hid_to_hid``), ``"opt/<name>"`` for the optimizer state
+        (shaped like its parameter, or ``()`` for a step count) and ``"state/<i>"`` for
+        ``states[i]``, ``(batch, hidden)``; copies, safe to keep.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from rnnlab import config
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(tmp.name) / "tiny.txt"
+    >>> _ = path.write_text("abcab" * 40)
+    >>> session = build_session(config.load(None, [f"data.path={path}", "data.seq_len=5",
+    ...     "train.batch_size=2", "model.cell=elman", "model.hidden=4"]))
+    >>> states = session.task.initial_states(2)  # one (batch, hidden) = (2, 4) per layer
+    >>> arrays = checkpoint_arrays(session, states)
+    >>> [name for name in arrays if not name.startswith("opt/")]
+    ['param/rec0.W_in_to_hid', 'param/rec0.b', 'param/rec0.W_hid_to_hid', 'param/out.W',
+     'param/out.b', 'state/0']
+    >>> arrays["param/rec0.W_in_to_hid"].shape, arrays["state/0"].shape, arrays["opt/adam.t"]
+    ((3, 4), (2, 4), array(0, dtype=int32))
+    >>> arrays["opt/rec0.W_in_to_hid.adam.m"].shape  # Adam's moments: one per parameter
+    (3, 4)
+    >>> tmp.cleanup()
     """
     from rnnlab.nn.updates import get_state_values
 
@@ -172,6 +194,31 @@ def expected_arrays(session, batch_size=None):
     Returns
     -------
     dict of str to (tuple, numpy.dtype)
+        The names of :func:`checkpoint_arrays`, each with its shape and dtype; the carried
+        states are ``(batch_size, hidden)``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from rnnlab import config
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(tmp.name) / "tiny.txt"
+    >>> _ = path.write_text("abcab" * 40)
+    >>> session = build_session(config.load(None, [f"data.path={path}", "data.seq_len=5",
+    ...     "train.batch_size=2", "model.cell=elman", "model.hidden=4"]))
+    >>> expected = expected_arrays(session, batch_size=3)
+    >>> expected["param/out.W"], expected["state/0"]  # out.W is (hidden, vocabulary)
+    (((4, 3), dtype('float32')), ((3, 4), dtype('float32')))
+    >>> from rnnlab.checkpoint import load_checkpoint, save_checkpoint
+    >>> stem = pathlib.Path(tmp.name) / "latest"
+    >>> _ = save_checkpoint(stem, checkpoint_arrays(session, session.task.initial_states(2)),
+    ...                     {"step": 0})
+    >>> arrays, meta = load_checkpoint(stem, expected_arrays(session))  # batch_size=2: matches
+    >>> load_checkpoint(stem, expected)
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.CheckpointError: ...: array 'state/0' has shape (2, 4)...
+    >>> tmp.cleanup()
     """
     batch_size = session.cfg["train"]["batch_size"] if batch_size is None else batch_size
     arrays = checkpoint_arrays(session, session.task.initial_states(batch_size))
@@ -191,12 +238,38 @@ def restore_arrays(session, arrays):
     Returns
     -------
     list of numpy.ndarray
-        The carried states ``"state/0"``, ``"state/1"``, ... in order (``[]`` if none).
+        The carried states ``"state/0"``, ``"state/1"``, ... in order, each ``(batch, hidden)``
+        (``[]`` if none).
 
     Raises
     ------
     CheckpointError
         Naming the first missing array or shape/dtype mismatch; nothing is changed then.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from rnnlab import config
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(tmp.name) / "tiny.txt"
+    >>> _ = path.write_text("abcab" * 40)
+    >>> session = build_session(config.load(None, [f"data.path={path}", "data.seq_len=5",
+    ...     "train.batch_size=2", "model.cell=elman", "model.hidden=4"]))
+    >>> saved = checkpoint_arrays(session, session.task.initial_states(2))
+    >>> x, y = session.task.train_batch(0, 0)  # character ids, both (batch, seq_len) = (2, 5)
+    >>> loss, grad_norm, state = session.functions.train(x, y, *session.task.initial_states(2))
+    >>> checkpoint_arrays(session, [state])["opt/adam.t"]  # one update taken
+    array(1, dtype=int32)
+    >>> [state.shape for state in restore_arrays(session, saved)]
+    [(2, 4)]
+    >>> now = checkpoint_arrays(session, [])
+    >>> all(np.array_equal(now[name], saved[name]) for name in now)
+    True
+    >>> restore_arrays(session, {})
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.CheckpointError: checkpoint lacks 'param/rec0.W_in_to_hid'; ...
+    >>> tmp.cleanup()
     """
     from rnnlab.nn.updates import set_state_values
 
@@ -224,10 +297,31 @@ def restore_arrays(session, arrays):
 def random_state(session):
     """The states of the dropout generators (``functions.random_state``), JSON-ready.
 
+    Parameters
+    ----------
+    session : Session
+
     Returns
     -------
     list of dict
         ``Generator.bit_generator.state`` of each, in order (``[]`` without dropout).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from rnnlab import config
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(tmp.name) / "tiny.txt"
+    >>> _ = path.write_text("abcab" * 40)
+    >>> session = build_session(config.load(None, [f"data.path={path}", "data.seq_len=5",
+    ...     "train.batch_size=2", "model.cell=elman", "model.hidden=4", "model.dropout=0.5"]))
+    >>> states = random_state(session)
+    >>> len(states), states[0]["bit_generator"]
+    (1, 'PCG64')
+    >>> import json
+    >>> json.loads(json.dumps(states)) == states  # 128-bit integers survive JSON exactly
+    True
+    >>> tmp.cleanup()
     """
     return [var.get_value(borrow=True).bit_generator.state
             for var in session.functions.random_state]
@@ -236,10 +330,42 @@ def random_state(session):
 def set_random_state(session, states):
     """Restore the dropout generators from :func:`random_state`'s output.
 
+    Parameters
+    ----------
+    session : Session
+    states : list of dict
+        As returned by :func:`random_state` (or read back from JSON), one per generator.
+
     Raises
     ------
     CheckpointError
         If the number of generators or their kind differs.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from rnnlab import config
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(tmp.name) / "tiny.txt"
+    >>> _ = path.write_text("abcab" * 40)
+    >>> session = build_session(config.load(None, [f"data.path={path}", "data.seq_len=5",
+    ...     "train.batch_size=2", "model.cell=elman", "model.hidden=4", "model.dropout=0.5"]))
+    >>> arrays, generators = checkpoint_arrays(session, []), random_state(session)
+    >>> x, y = session.task.train_batch(0, 0)  # character ids, both (batch, seq_len) = (2, 5)
+    >>> h0 = session.task.initial_states(2)  # [(2, 4)]
+    >>> first = session.functions.train(x, y, *h0)[0]
+    >>> _ = restore_arrays(session, arrays)  # the parameters alone: new dropout masks
+    >>> bool(session.functions.train(x, y, *h0)[0] == first)
+    False
+    >>> _ = restore_arrays(session, arrays)
+    >>> set_random_state(session, generators)  # and the generators: the same step again
+    >>> bool(session.functions.train(x, y, *h0)[0] == first)
+    True
+    >>> set_random_state(session, [])
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.CheckpointError: checkpoint holds 0 dropout generator states; the model has 1
+    >>> tmp.cleanup()
     """
     variables = session.functions.random_state
     if len(states) != len(variables):
@@ -277,6 +403,29 @@ def load_run(run_dir, which="best"):
     RnnlabError
         If the directory, its config, its metadata or the checkpoint is missing or does not
         match the model (:class:`~rnnlab.errors.CheckpointError`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from rnnlab import config
+    >>> from rnnlab.train import train
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(tmp.name) / "tiny.txt"
+    >>> _ = path.write_text("abcab" * 40)
+    >>> summary = train(config.load(None, [
+    ...     f"data.path={path}", f"run.dir={tmp.name}", "run.name=tiny", "data.seq_len=5",
+    ...     "train.batch_size=2", "model.cell=elman", "model.hidden=4", "train.max_steps=1",
+    ...     "train.eval_every=1", "run.sample_length=5", "run.progress=false"]),
+    ...     out=lambda line: None)
+    >>> path.unlink()  # a text run no longer needs its data
+    >>> session = load_run(summary["run_dir"], which="latest")
+    >>> session.run_dir.name, session.checkpoint["step"], session.task.vocab.chars
+    ('tiny', 1, ('a', 'b', 'c'))
+    >>> x = session.task.vocab.encode("abc")[None, :]  # (batch, time) = (1, 3)
+    >>> probs, state = session.functions.predict(x, *session.task.initial_states(1))
+    >>> probs.shape, state.shape  # (batch, time, vocabulary), (batch, hidden)
+    ((1, 3, 3), (1, 4))
+    >>> tmp.cleanup()
     """
     from rnnlab import config
     from rnnlab.checkpoint import load_checkpoint

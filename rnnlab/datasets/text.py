@@ -321,6 +321,16 @@ class TextCorpus(NamedTuple):
         Built from the whole file (unless one was given), so every part encodes.
     train, val, test : ndarray of int32, shapes (n_train,), (n_val,), (n_test,)
         Contiguous parts of the encoded file, in file order.
+
+    Examples
+    --------
+    >>> vocab = Vocabulary("ab")
+    >>> corpus = TextCorpus(vocab, vocab.encode("abba"), vocab.encode("ab"), vocab.encode("b"))
+    >>> corpus.train, corpus.train.shape, vocab.decode(corpus.val)
+    (array([0, 1, 1, 0], dtype=int32), (4,), 'ab')
+    >>> _, train, val, test = corpus  # a named tuple: it unpacks in this order
+    >>> test.shape
+    (1,)
     """
 
     vocab: Vocabulary

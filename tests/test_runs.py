@@ -1,4 +1,4 @@
-"""Tests for rnnlab.runs: unique run directories, atomic writes, JSON helpers, the metrics log."""
+"""Tests for rnnlab.runs: unique run directories, atomic writes, JSON helpers."""
 
 import json
 import os
@@ -9,8 +9,8 @@ import pytest
 
 from rnnlab import runs
 from rnnlab.errors import CheckpointError, RnnlabError
-from rnnlab.runs import (METRIC_COLUMNS, MetricsLog, atomic_write_bytes, atomic_write_json,
-                         atomic_write_text, atomic_writer, create_run_dir, read_json, read_metrics)
+from rnnlab.runs import (atomic_write_bytes, atomic_write_json, atomic_write_text, atomic_writer,
+                         create_run_dir, read_json)
 
 
 # ------------------------------------------------------------------------------ create_run_dir
@@ -127,74 +127,6 @@ def test_read_json_names_the_file_line_and_column(tmp_path):
         read_json(path)
     with pytest.raises(RnnlabError, match=r"cannot read the file"):
         read_json(tmp_path)
-
-
-# ------------------------------------------------------------------------------ MetricsLog
-
-def test_metrics_log_writes_the_header_once_and_rows_that_read_back_exactly(tmp_path):
-    path = tmp_path / "metrics.csv"
-    log = MetricsLog(path, METRIC_COLUMNS)
-    assert log.read() == [] and not path.exists()
-    log.append({"step": 100, "epoch": 0, "train_loss": np.array(2.0, dtype="float32"),
-                "val_loss": 0.1 + 0.2, "grad_norm": np.float64(1e-310), "lr": 0.002})
-    log.append({"step": np.int64(200), "val_loss": float("nan")})
-    lines = path.read_text().splitlines()
-    assert lines[0] == ",".join(METRIC_COLUMNS)
-    assert lines[1] == "100,0,,2.0,0.30000000000000004,,,,,,1e-310,0.002"
-    rows = log.read()
-    assert len(rows) == 2 and list(rows[0]) == list(METRIC_COLUMNS)
-    assert rows[0]["val_loss"] == 0.1 + 0.2 and rows[0]["grad_norm"] == 1e-310
-    assert rows[0]["bpc"] is None and rows[1]["lr"] is None and np.isnan(rows[1]["val_loss"])
-    assert all(isinstance(v, float) for v in rows[0].values() if v is not None)
-
-
-def test_metrics_log_resumes_an_existing_file_with_the_same_header(tmp_path):
-    path = tmp_path / "metrics.csv"
-    MetricsLog(path, ["step", "val_loss"]).append({"step": 1, "val_loss": 3.0})
-    resumed = MetricsLog(path, ["step", "val_loss"])
-    resumed.append({"step": 2, "val_loss": 2.5})
-    assert path.read_text() == "step,val_loss\n1,3.0\n2,2.5\n"
-    assert read_metrics(path) == [{"step": 1.0, "val_loss": 3.0}, {"step": 2.0, "val_loss": 2.5}]
-
-
-def test_metrics_log_fsyncs_every_row(tmp_path, monkeypatch):
-    calls = []
-    real_fsync = os.fsync
-    monkeypatch.setattr(runs.os, "fsync", lambda fd: calls.append(fd) or real_fsync(fd))
-    log = MetricsLog(tmp_path / "metrics.csv", ["step"])
-    for step in range(3):
-        log.append({"step": step})
-    assert len(calls) == 3
-
-
-def test_metrics_log_rejects_bad_rows_columns_and_headers(tmp_path):
-    path = tmp_path / "metrics.csv"
-    log = MetricsLog(path, ["step", "val_loss"])
-    with pytest.raises(ValueError, match=r"unknown column 'bpc'; expected some of step, val_loss"):
-        log.append({"step": 1, "bpc": 2.0})
-    with pytest.raises(TypeError, match=r"row\['val_loss'\]='low': expected a number or None"):
-        log.append({"step": 1, "val_loss": "low"})
-    assert not path.exists()
-    log.append({"step": 1})
-    with pytest.raises(RnnlabError, match=r"metrics\.csv: existing header 'step,val_loss' "
-                                          r"differs from the expected 'step,rmse'"):
-        MetricsLog(path, ["step", "rmse"])
-    for columns in ([], ["step", "step"], ["step", ""], "step"):
-        with pytest.raises(ValueError, match=r"columns=.*expected a non-empty sequence"):
-            MetricsLog(path, columns)
-    assert path.read_text() == "step,val_loss\n1,\n"
-
-
-def test_read_metrics_names_the_line_of_a_torn_or_bad_row(tmp_path):
-    path = tmp_path / "metrics.csv"
-    path.write_text("step,val_loss\n1,2.0\n2\n")
-    with pytest.raises(RnnlabError, match=r"metrics\.csv: line 3 has 1 cells; expected 2"):
-        read_metrics(path)
-    path.write_text("step,val_loss\n1,low\n")
-    with pytest.raises(RnnlabError, match=r"line 2, column 'val_loss': 'low' is not a number"):
-        read_metrics(path)
-    with pytest.raises(RnnlabError, match=r"nothing\.csv: cannot read the metrics file"):
-        read_metrics(tmp_path / "nothing.csv")
 
 
 def test_json_written_is_plain_json(tmp_path):

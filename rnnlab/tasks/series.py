@@ -1,0 +1,229 @@
+"""Forecasting a CSV time series as a task: shuffled windows, scored in the data's units.
+
+See :mod:`rnnlab.tasks` for the interface every task implements and the training loop calls.
+"""
+
+import json
+import math
+
+import numpy as np
+
+from rnnlab import metrics
+from rnnlab.datasets.timeseries import load_csv, prepare
+from rnnlab.errors import DataError
+
+__all__ = ["SeriesTask", "TRANSFORMS"]
+
+#: ``data.transform`` -> the transforms of :class:`~rnnlab.datasets.scaling.Preprocessor`.
+TRANSFORMS = {"none": [], "log": ["log"], "diff": ["diff"], "log+diff": ["log", "diff"]}
+
+
+class SeriesTask:
+    """Forecasting a CSV time series from windows (see :mod:`rnnlab.tasks`).
+
+    Parameters
+    ----------
+    cfg : dict
+        A resolved config with ``data.kind = "series"``.
+    meta : dict, optional
+        A run's ``meta.json``: the network is sized from it and the data, read lazily, must give
+        the same split and preprocessing.
+
+    Attributes
+    ----------
+    kind : str
+        ``"series"``.
+    prepared : rnnlab.datasets.timeseries.Prepared
+        Windows of ``data.horizon`` targets for evaluation (read lazily when ``meta`` is given).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from rnnlab import config
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = pathlib.Path(tmp.name) / "s.csv"
+    >>> _ = path.write_text("t,y\\n" + "".join(f"{i},{10 + i % 4}\\n" for i in range(60)))
+    >>> cfg = config.load(None, ["data.kind=series", f"data.path={path}", "data.target=y",
+    ...     "data.lookback=8", "data.horizon=4", "data.season=4", "train.batch_size=16",
+    ...     "data.val_fraction=0.2", "data.test_fraction=0.2"])
+    >>> task = SeriesTask(cfg)
+    >>> task.batches_per_epoch(), [a.shape for a in task.train_batch(0, 1)]
+    (2, [(9, 8, 1), (9, 4, 1)])
+    >>> tmp.cleanup()
+    """
+
+    kind = "series"
+
+    def __init__(self, cfg, meta=None):
+        self.cfg = cfg
+        self._data = cfg["data"]
+        self._train = cfg["train"]
+        self._meta = meta
+        self._orders = {}
+        self._prepared = None
+        self._fit = None
+        if meta is None:
+            self._load()
+            self.n_features = len(self._prepared.series.columns)
+            self.n_targets = self.prepared.series.n_targets
+        else:
+            saved = meta.get("data") or {}
+            try:
+                self.n_features = len(saved["columns"])
+                self.n_targets = int(saved["n_targets"])
+            except (KeyError, TypeError, ValueError):
+                raise DataError("meta.json: 'data' lacks columns/n_targets; expected the "
+                                "metadata of a series run") from None
+
+    @property
+    def recursive(self):
+        """Whether the network forecasts one step and is rolled out (``data.strategy``)."""
+        return self._data["strategy"] == "recursive"
+
+    def _load(self):
+        data = self._data
+        series = load_csv(data["path"], data["target"], date=data["date"] or None,
+                          covariates=data["covariates"], missing=data["missing"])
+        options = dict(lookback=data["lookback"], stride=data["stride"],
+                       val=data["val_fraction"], test=data["test_fraction"],
+                       transforms=TRANSFORMS[data["transform"]], scaler=data["scaler"])
+        if data["val_fraction"] == 0:
+            raise DataError(f"{data['path']}: data.val_fraction = 0 leaves no validation rows; "
+                            f"training needs a validation part")
+        prepared = prepare(series, horizon=data["horizon"], **options)
+        fit = prepare(series, horizon=1, **options) if self.recursive else prepared
+        if len(prepared.split.train) <= data["season"]:
+            raise DataError(f"{data['path']}: data.season = {data['season']} needs more than "
+                            f"{data['season']} training rows for MASE; the training part has "
+                            f"{len(prepared.split.train)}")
+        if self._meta is not None:
+            saved = json.loads(json.dumps(self._meta.get("data")))
+            if json.loads(json.dumps(prepared.to_dict())) != saved:
+                raise DataError(f"{data['path']}: its split or fitted preprocessing differs from "
+                                f"the run's meta.json; the data file changed since training")
+        self._prepared, self._fit = prepared, fit
+
+    def _ready(self):
+        if self._prepared is None:
+            self._load()
+
+    @property
+    def prepared(self):
+        """rnnlab.datasets.timeseries.Prepared: the evaluation windows (data read on first use)."""
+        self._ready()
+        return self._prepared
+
+    def has_split(self, split):
+        """Whether ``split`` (``"val"`` or ``"test"``) holds windows to evaluate."""
+        return len({"val": self.prepared.val, "test": self.prepared.test}[split].t) > 0
+
+    def network(self, model_cfg):
+        """Build the forecaster (:func:`rnnlab.models.build_forecaster`).
+
+        Returns
+        -------
+        rnnlab.models.Network
+            Input (batch, lookback, features); output (batch, horizon, n_targets), horizon 1
+            with ``data.strategy = "recursive"``.
+        """
+        from rnnlab.models import build_forecaster
+
+        horizon = 1 if self.recursive else self._data["horizon"]
+        return build_forecaster(model_cfg, self._data["lookback"], self.n_features, horizon,
+                                self.n_targets)
+
+    def batches_per_epoch(self):
+        """``ceil(training windows / batch_size)``; the last batch may be smaller."""
+        self._ready()
+        return math.ceil(len(self._fit.train.t) / self._train["batch_size"])
+
+    def train_batch(self, epoch, index):
+        """Windows ``x`` (batch, lookback, features) and targets ``y`` (batch, h, n_targets).
+
+        The windows are shuffled once per epoch by ``np.random.default_rng([seed, epoch])``.
+        """
+        self._ready()
+        if not 0 <= index < self.batches_per_epoch():
+            raise ValueError(f"index={index!r}: expected a batch index in "
+                             f"[0, {self.batches_per_epoch()})")
+        if epoch not in self._orders:
+            self._orders = {epoch: np.random.default_rng([self._train["seed"], epoch]).permutation(
+                len(self._fit.train.t))}
+        size = self._train["batch_size"]
+        chosen = self._orders[epoch][index * size:(index + 1) * size]
+        return self._fit.train.x[chosen], self._fit.train.y[chosen]
+
+    def initial_states(self, batch_size):
+        """No state is carried between windows: ``[]``."""
+        return []
+
+    def windows(self, split):
+        """The evaluation windows of a split (``"val"`` or ``"test"``), horizon ``data.horizon``."""
+        self._ready()
+        windows = {"val": self.prepared.val, "test": self.prepared.test}[split]
+        if len(windows.t) == 0:
+            raise DataError(f"{self._data['path']}: the {split} part holds no window; nothing to "
+                            f"evaluate")
+        limit = self._train["eval_batches"] * self._train["batch_size"]
+        return windows if not limit else type(windows)(*(a[:limit] for a in windows))
+
+    def forecast(self, functions, windows):
+        """Scaled forecasts ``(batch, horizon, n_targets)`` for windows, direct or recursive."""
+        predict = functions.predict
+        if not self.recursive:
+            return np.asarray(predict(windows.x)[0])
+        prep = self.prepared
+        covariates = None
+        if self.n_features > self.n_targets:
+            values = prep.preprocessor.transform(prep.series.values)
+            rows = windows.t[:, None] - prep.preprocessor.offset + np.arange(prep.horizon)
+            covariates = values[rows][..., self.n_targets:]
+        from rnnlab.datasets.timeseries import recursive_forecast
+
+        return recursive_forecast(lambda x: predict(x)[0], windows.x, prep.horizon, covariates)
+
+    def evaluate(self, functions, split="val"):
+        """Forecast a split and score it in scaled and in original units.
+
+        Parameters
+        ----------
+        functions : rnnlab.compile.Functions
+            Uses ``predict(x) -> [yhat]``.
+        split : {'val', 'test'}
+
+        Returns
+        -------
+        dict
+            ``loss`` (MSE on scaled values over the horizon), and ``rmse``, ``mae`` and ``mase``
+            in the data's units; MASE divides by the in-sample MAE of the seasonal-naive forecast
+            (period ``data.season``) on the training rows.
+        """
+        windows = self.windows(split)
+        scaled = self.forecast(functions, windows)
+        loss = float(np.mean((scaled.astype(np.float64) - windows.y) ** 2))
+        raw = self.prepared.inverse(scaled, windows)
+        actual = self.prepared.actuals(windows)
+        train = self.prepared.split.train[:, :self.n_targets]
+        return {"loss": loss, "rmse": metrics.rmse(actual, raw), "mae": metrics.mae(actual, raw),
+                "mase": metrics.mase(actual, raw, train, m=self._data["season"])}
+
+    def on_evaluation(self, session, step, run_dir):
+        """Nothing to write at an evaluation (forecast plots come from ``rnnlab.forecast``)."""
+        return []
+
+    def meta(self):
+        """The JSON-ready metadata saved with a run: split, window sizes, fitted preprocessing.
+
+        Returns
+        -------
+        dict
+            ``kind``, ``data`` (:meth:`Prepared.to_dict`), ``season``, ``strategy`` and ``sizes``
+            (windows per part).
+        """
+        self._ready()
+        prep = self.prepared
+        return {"kind": self.kind, "data": prep.to_dict(), "season": self._data["season"],
+                "strategy": self._data["strategy"],
+                "sizes": {"train": len(self._fit.train.t), "val": len(prep.val.t),
+                          "test": len(prep.test.t)},
+                "batches_per_epoch": self.batches_per_epoch()}

@@ -1,0 +1,213 @@
+"""Character language modelling as a task: streams of characters with the state carried over.
+
+See :mod:`rnnlab.tasks` for the interface every task implements and the training loop calls.
+"""
+
+import math
+
+import numpy as np
+
+from rnnlab.datasets.batching import StreamBatcher, split_contiguous
+from rnnlab.datasets.text import Vocabulary, read_text
+from rnnlab.errors import DataError
+
+__all__ = ["TextTask"]
+
+
+def _floatx(cfg):
+    return cfg["device"]["floatX"]
+
+
+class TextTask:
+    """Character language modelling on one UTF-8 file (see :mod:`rnnlab.tasks`).
+
+    Parameters
+    ----------
+    cfg : dict
+        A resolved config with ``data.kind = "text"``.
+    meta : dict, optional
+        A run's ``meta.json``: the vocabulary is taken from it and the file read lazily.
+
+    Attributes
+    ----------
+    kind : str
+        ``"text"``.
+    vocab : Vocabulary
+        The characters; ids index it.
+
+    Examples
+    --------
+    >>> from rnnlab import config
+    >>> cfg = config.load(None, ["data.path=unused.txt"], check_files=False)
+    >>> meta = {"kind": "text", "vocabulary": Vocabulary("ab").to_dict()}
+    >>> TextTask(cfg, meta).vocab.chars          # no file read
+    ('a', 'b')
+    """
+
+    kind = "text"
+
+    def __init__(self, cfg, meta=None):
+        self.cfg = cfg
+        self._data = cfg["data"]
+        self._train = cfg["train"]
+        self._parts = None
+        self._batchers = {}
+        self._state_sizes = None
+        if meta is None:
+            self.vocab = None
+            self._load()
+        else:
+            self.vocab = Vocabulary.from_dict(meta.get("vocabulary"), source="meta.json")
+
+    def _load(self):
+        """Read, encode and split the file; build the training and evaluation batchers."""
+        path = self._data["path"]
+        text = read_text(path)
+        if self._data["max_chars"]:
+            text = text[:self._data["max_chars"]]
+        if self.vocab is None:
+            self.vocab = Vocabulary.from_text(text)
+        try:
+            ids = self.vocab.encode(text)
+        except DataError as err:
+            raise DataError(f"{path}: {err} (saved with the run); the data file changed") from None
+        try:
+            self.vocab.encode(self.cfg["run"]["prime"])
+        except DataError as err:
+            raise DataError(f"run.prime = {self.cfg['run']['prime']!r}: {err} of {path}"
+                            ) from None
+        train, val, test = split_contiguous(ids, val=self._data["val_fraction"],
+                                            test=self._data["test_fraction"], name=str(path))
+        self._parts = {"train": train, "val": val, "test": test}
+        seq_len, batch_size = self._data["seq_len"], self._train["batch_size"]
+        self._batchers["train"] = StreamBatcher(train, batch_size, seq_len,
+                                                name=f"{path} (training part)")
+        if len(val) == 0:
+            raise DataError(f"{path}: data.val_fraction = 0 leaves no validation text; training "
+                            f"needs a validation part")
+        for split in ("val", "test"):
+            part = self._parts[split]
+            if len(part):
+                # Evaluation streams: as many as fit (at most batch_size), each >= one chunk.
+                streams = max(1, min(batch_size, (len(part) - 1) // seq_len))
+                label = "validation" if split == "val" else "test"
+                self._batchers[split] = StreamBatcher(part, streams, seq_len,
+                                                      name=f"{path} ({label} part)")
+
+    def _batcher(self, split):
+        if self._parts is None:
+            self._load()
+        if split not in self._batchers:
+            raise DataError(f"{self._data['path']}: the {split} part is empty "
+                            f"(data.{split}_fraction = 0); nothing to evaluate")
+        return self._batchers[split]
+
+    def has_split(self, split):
+        """Whether ``split`` (``"val"`` or ``"test"``) holds data to evaluate."""
+        if self._parts is None:
+            self._load()
+        return split in self._batchers
+
+    def network(self, model_cfg):
+        """Build the character language model (:func:`rnnlab.models.build_char_lm`).
+
+        Returns
+        -------
+        rnnlab.models.Network
+            Input int32 ids (batch, time); output logits (batch, time, vocab).
+        """
+        from rnnlab.models import build_char_lm
+
+        net = build_char_lm(model_cfg, self.vocab.size)
+        self._state_sizes = [layer.output_shape[1] for layer in net.state_inputs]
+        return net
+
+    def batches_per_epoch(self):
+        """Number of training batches in one epoch (each ``(batch_size, seq_len)``)."""
+        return len(self._batcher("train"))
+
+    def train_batch(self, epoch, index):
+        """Batch ``index`` of an epoch: int32 ids ``x`` and next ids ``y``, both (batch, seq_len).
+
+        Every epoch reads the same streams in the same order (``epoch`` is unused): the carried
+        state requires batch ``k + 1`` to continue batch ``k``.
+        """
+        return self._batcher("train").batch(index)
+
+    def initial_states(self, batch_size):
+        """Zero states, one ``(batch_size, hidden)`` floatX array per carried state.
+
+        Examples
+        --------
+        >>> from rnnlab import config
+        >>> cfg = config.load(None, ["model.hidden=3", "model.cell=lstm"], check_files=False)
+        >>> task = TextTask(cfg, {"kind": "text", "vocabulary": Vocabulary("ab").to_dict()})
+        >>> _ = task.network(cfg["model"])
+        >>> [s.shape for s in task.initial_states(2)]
+        [(2, 3), (2, 3)]
+        """
+        if self._state_sizes is None:
+            raise RuntimeError("initial_states: call network() first (the states depend on it)")
+        return [np.zeros((batch_size, size), dtype=_floatx(self.cfg))
+                for size in self._state_sizes]
+
+    def evaluate(self, functions, split="val"):
+        """Mean next-character loss of a split, carrying the state across its batches.
+
+        Parameters
+        ----------
+        functions : rnnlab.compile.Functions
+            Uses ``evaluate(x, y, *states) -> [loss, *states]``.
+        split : {'val', 'test'}
+            The part; ``train.eval_batches`` (if > 0) limits the batches read.
+
+        Returns
+        -------
+        dict
+            ``loss`` (nats per character), ``bpc`` (bits per character) and ``perplexity``.
+        """
+        batcher = self._batcher(split)
+        limit = self._train["eval_batches"] or len(batcher)
+        states = self.initial_states(batcher.batch_size)
+        losses = []
+        for index in range(min(limit, len(batcher))):
+            x, y = batcher.batch(index)
+            outputs = functions.evaluate(x, y, *states)
+            losses.append(float(outputs[0]))
+            states = list(outputs[1:])
+        loss = float(np.mean(losses))
+        return {"loss": loss, "bpc": loss / math.log(2),
+                "perplexity": math.exp(loss) if loss < 700 else math.inf}
+
+    def on_evaluation(self, session, step, run_dir):
+        """Write a text sample to ``run_dir/samples/step_XXXXXX.txt``; return its path in a list.
+
+        The sample (``run.sample_length`` characters at ``run.temperature`` after ``run.prime``)
+        is drawn with seed ``step``, so a resumed run writes the same samples.
+        """
+        from rnnlab.runs import atomic_write_text
+        from rnnlab.sample import generate
+
+        run = self.cfg["run"]
+        text = generate(session, length=run["sample_length"], temperature=run["temperature"],
+                        prime=run["prime"], seed=int(step))
+        path = run_dir / "samples" / f"step_{int(step):06d}.txt"
+        atomic_write_text(path, text + "\n")
+        return [path]
+
+    def meta(self):
+        """The JSON-ready metadata saved with a run: vocabulary and part sizes.
+
+        Returns
+        -------
+        dict
+            ``kind``, ``vocabulary`` (see :meth:`Vocabulary.to_dict`), ``vocab_size`` and
+            ``sizes`` (characters per part; empty before the data is read).
+        """
+        sizes = {} if self._parts is None else {k: int(len(v)) for k, v in self._parts.items()}
+        meta = {"kind": self.kind, "vocabulary": self.vocab.to_dict(),
+                "vocab_size": self.vocab.size, "sizes": sizes}
+        if self._parts is not None:
+            meta["batches_per_epoch"] = self.batches_per_epoch()
+        return meta
+

@@ -17,8 +17,20 @@ from rnnlab import backend  # noqa: E402
 
 backend.configure()
 
+import sys  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _restore_layer_rng():
+    """Tests may call rnnlab.nn.random.set_rng; put the generator back so order cannot matter."""
+    module = sys.modules.get("rnnlab.nn.random")
+    saved = module.get_rng() if module else None
+    yield
+    if module:
+        module.set_rng(saved)
 
 
 @pytest.fixture(autouse=True)

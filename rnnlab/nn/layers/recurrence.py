@@ -12,6 +12,7 @@ in :mod:`~rnnlab.nn.layers.recurrent` only create their weights and build their 
 import numbers
 
 import pytensor
+from pytensor.gradient import zero_grad
 import pytensor.tensor as pt
 
 from .. import init
@@ -46,17 +47,38 @@ def _inner_mode():
     return "FAST_COMPILE" if pytensor.config.mode == "FAST_COMPILE" else None
 
 
+def _truncate_in_step():
+    """Whether ``gradient_steps`` is built into the step instead of scan's ``truncate_gradient``.
+
+    PyTensor's JAX backend cannot run the gradient of a scan with ``truncate_gradient`` (its scan
+    asserts that every output covers all the steps).  Under the JAX mode in force at build time,
+    :func:`recur` therefore runs the backward pass over all steps and cuts the gradient in the
+    step itself: the states of the steps before the last ``gradient_steps`` pass no gradient
+    (``zero_grad``), which gives the same gradients as ``truncate_gradient``.  The other modes keep
+    ``truncate_gradient``, whose backward pass runs only the last ``gradient_steps`` steps.
+    """
+    return str(pytensor.config.mode).upper() == "JAX"
+
+
 def _time_major(x):
     """Swap the first two axes: ``(batch, time, ...)`` <-> ``(time, batch, ...)``."""
     return x.dimshuffle(1, 0, *range(2, x.ndim))
 
 
+def _sizes(x):
+    """``x``'s shape as a tuple: Python ints where its type knows them, else symbolic sizes.
+
+    Constant sizes keep the static shape information that reshapes would otherwise lose (the
+    JAX backend compiles only graphs whose sizes are constants; a size of 1 stays broadcastable).
+    """
+    return tuple(x.shape[i] if s is None else s for i, s in enumerate(x.type.shape))
+
+
 def _precompute(cell, x):
     """Apply ``cell.project`` to all time steps at once: ``(time, batch, ...)`` in and out."""
-    n_time, n_batch = x.shape[0], x.shape[1]
-    flat = x.reshape((n_time * n_batch, *(x.shape[i] for i in range(2, x.ndim))))
-    proj = cell.project(flat)
-    return proj.reshape((n_time, n_batch, *(proj.shape[i] for i in range(1, proj.ndim))))
+    n_time, n_batch, *features = _sizes(x)
+    proj = cell.project(x.reshape((n_time * n_batch, *features)))
+    return proj.reshape((n_time, n_batch, *_sizes(proj)[1:]))
 
 
 def _unroll(step, sequences, init, n_steps):
@@ -89,7 +111,8 @@ def recur(cell, input, init_states, mask=None, backwards=False, gradient_steps=-
         to ``input[:, t]``.
     gradient_steps : int
         -1 for full backpropagation through time, ``k > 0`` to truncate the gradient after ``k``
-        steps (``pytensor.scan``'s ``truncate_gradient``).
+        steps (``pytensor.scan``'s ``truncate_gradient``; under the JAX mode the same gradients
+        come from cutting them inside the step, as the JAX backend cannot run the former).
     unroll_scan : bool
         Build a Python loop of ``n_steps`` steps instead of a scan (same values).
     precompute_input : bool
@@ -148,6 +171,12 @@ def recur(cell, input, init_states, mask=None, backwards=False, gradient_steps=-
         sequences.append(_time_major(mask))
     if backwards:
         sequences = [seq[::-1] for seq in sequences]
+    truncate = gradient_steps
+    keep_grad = gradient_steps != -1 and not unroll_scan and _truncate_in_step()
+    if keep_grad:  # per loop step: True for the last gradient_steps steps
+        n_loop = _sizes(x)[0]
+        sequences.append(pt.ge(pt.arange(n_loop), n_loop - gradient_steps))
+        truncate = -1
 
     def step(*args):
         x_t, prev = args[0], args[len(sequences):]
@@ -156,6 +185,9 @@ def recur(cell, input, init_states, mask=None, backwards=False, gradient_steps=-
             mask_t = args[1]
             new = [pt.switch(pt.shape_padright(mask_t, s.ndim - 1), s, p)
                    for s, p in zip(new, prev)]
+        if keep_grad:
+            keep_t = args[len(sequences) - 1]
+            new = [pt.switch(keep_t, s, zero_grad(s)) for s in new]
         return list(new)
 
     init = [init_states[name] for name in names]
@@ -163,7 +195,7 @@ def recur(cell, input, init_states, mask=None, backwards=False, gradient_steps=-
         histories = _unroll(step, sequences, init, n_steps)
     else:
         histories = pytensor.scan(step, sequences=sequences, outputs_info=init,
-                                  truncate_gradient=gradient_steps, return_list=True,
+                                  truncate_gradient=truncate, return_list=True,
                                   return_updates=False, mode=_inner_mode())
     final_states = {name: h[-1] for name, h in zip(names, histories)}
     if only_return_final:

@@ -67,9 +67,18 @@ def _add_gate(layer, gate, gate_name, num_inputs, nonlinearity_name=None):
     setattr(layer, f"nonlinearity_{nonlinearity_name or gate_name}", gate.nonlinearity)
 
 
-def _stack(layer, prefix, gate_names):
-    """Concatenate the gates' parameters along their last axis (one matmul for all gates)."""
-    return pt.concatenate([getattr(layer, prefix + g) for g in gate_names], axis=-1)
+def _stacked_weights(layer):
+    """The gates' ``W_in_to_*``, ``W_hid_to_*`` and ``b_*``, each concatenated along its last axis.
+
+    One matmul then serves all gates.  Each parameter's shape, checked when it was created, is
+    declared to PyTensor (``specify_shape``) so that every size derived from the weights, in the
+    forward and gradient graphs alike, is a constant: the JAX backend compiles no other graphs.
+    """
+    units = layer.num_units
+    shapes = {"W_in_to_": (_num_inputs(layer), units), "W_hid_to_": (units, units), "b_": (units,)}
+    return [pt.concatenate([pt.specify_shape(getattr(layer, prefix + g), shape)
+                            for g in layer._GATES], axis=-1)
+            for prefix, shape in shapes.items()]
 
 
 class CustomRecurrentLayer(BaseRecurrentLayer):
@@ -170,7 +179,10 @@ mask_input, only_return_final
         def apply(graph, x):
             with warnings.catch_warnings():  # the outer get_output() already checked kwargs
                 warnings.filterwarnings("ignore", message=_UNUSED_KWARGS)
-                return get_output(graph, x, **kwargs)
+                out = get_output(graph, x, **kwargs)
+            # The state shape, known from the graphs' output shapes, becomes static shape
+            # information: the JAX backend compiles only graphs whose sizes are constants.
+            return pt.specify_shape(out, (None,) + self.state_shape)
         return ElmanCell(lambda x: apply(self.input_to_hidden, x),
                          lambda h: apply(self.hidden_to_hidden, h),
                          self.nonlinearity, self.grad_clipping)
@@ -340,11 +352,9 @@ mask_input, only_return_final
         """An :class:`~rnnlab.nn.layers.LSTMCell` with the gates' weights stacked."""
         peepholes = None
         if self.peepholes:
-            peepholes = tuple(getattr(self, f"W_cell_to_{g}")
+            peepholes = tuple(pt.specify_shape(getattr(self, f"W_cell_to_{g}"), (self.num_units,))
                               for g in ("ingate", "forgetgate", "outgate"))
-        return LSTMCell(self.num_units, _stack(self, "W_in_to_", self._GATES),
-                        _stack(self, "W_hid_to_", self._GATES), _stack(self, "b_", self._GATES),
-                        peepholes=peepholes,
+        return LSTMCell(self.num_units, *_stacked_weights(self), peepholes=peepholes,
                         gate_nonlinearities=tuple(getattr(self, f"nonlinearity_{g}")
                                                   for g in self._GATES),
                         nonlinearity=self.nonlinearity, grad_clipping=self.grad_clipping)
@@ -409,8 +419,7 @@ mask_input, only_return_final
 
     def make_cell(self, **kwargs):
         """A :class:`~rnnlab.nn.layers.GRUCell` with the gates' weights stacked."""
-        return GRUCell(self.num_units, _stack(self, "W_in_to_", self._GATES),
-                       _stack(self, "W_hid_to_", self._GATES), _stack(self, "b_", self._GATES),
+        return GRUCell(self.num_units, *_stacked_weights(self),
                        gate_nonlinearities=(self.nonlinearity_resetgate,
                                             self.nonlinearity_updategate, self.nonlinearity_hid),
                        grad_clipping=self.grad_clipping)

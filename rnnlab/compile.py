@@ -30,7 +30,6 @@ carried ``(batch, hidden)`` arrays in the order of :attr:`Network.state_inputs`)
 from collections import Counter
 from dataclasses import dataclass
 import numbers
-import warnings
 
 import numpy as np
 import pytensor
@@ -45,7 +44,6 @@ from .nn.utils import collect_shared_vars
 __all__ = ["OPTIMIZERS", "KINDS", "Functions", "compile_network", "text_loss"]
 
 KINDS = ("text", "series")
-_NO_NOISE_LAYER = r"get_output\(\) was called with unused kwargs: deterministic$"
 
 #: ``train.optimizer`` name -> update rule of :mod:`rnnlab.nn.updates`, called as
 #: ``rule(grads, params, learning_rate=lr)`` with each rule's default hyperparameters
@@ -175,9 +173,7 @@ def _loss(kind, output, targets):
 def _outputs(net, kind, targets, deterministic):
     """The network output, the loss and the final states (in ``state_keys`` order)."""
     finals = {}
-    with warnings.catch_warnings():  # networks without dropout have no use for deterministic
-        warnings.filterwarnings("ignore", message=_NO_NOISE_LAYER)
-        output = get_output(net.output, deterministic=deterministic, final_states=finals)
+    output = get_output(net.output, deterministic=deterministic, final_states=finals)
     states = [finals[layer][key] for layer, key in net.state_keys]
     return output, _loss(kind, output, targets), states
 

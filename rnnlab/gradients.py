@@ -34,7 +34,6 @@ Examples
 """
 
 import copy
-import warnings
 
 import numpy as np
 import pytensor
@@ -47,13 +46,6 @@ from .nn.layers.recurrence import BaseRecurrentLayer
 
 __all__ = ["probe_hidden", "hidden_gradients", "norms_by_lag", "cell_gradient_norms",
            "network_gradient_norms", "session_gradient_norms", "run_gradient_norms"]
-
-
-def _get_output(layers, inputs=None, **kwargs):
-    """``get_output`` without the unused-keyword warning (``deterministic`` may match no layer)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"get_output\(\) was called with unused kwargs")
-        return get_output(layers, inputs, **kwargs)
 
 
 class _ProbedCell:
@@ -119,7 +111,7 @@ def probe_hidden(layer, inputs=None, **kwargs):
         raise ValueError(f"layer {layer.name!r}: state shape {layer.state_shape}, expected "
                          "(units,)")
     units = layer.state_shape[0]
-    incoming = _get_output(layer.input_layers, inputs, **kwargs)
+    incoming = get_output(layer.input_layers, inputs, **kwargs)
     x = pt.flatten(incoming[0], 3)                           # (batch, time, features)
     probe = pt.zeros((x.shape[0], x.shape[1], units), dtype=x.dtype)
     probed = copy.copy(layer)                                # same parameters, other cell
@@ -290,7 +282,7 @@ def network_gradient_norms(network, kind, x, y, states=(), layer=-1):
                          "layers")
     target = network.recurrent[layer]
     probe, hid = probe_hidden(target, deterministic=True)
-    output = _get_output(network.output, inputs={target: hid}, deterministic=True)
+    output = get_output(network.output, inputs={target: hid}, deterministic=True)
     loss, y_var = _last_step_loss(output, kind)
     x = np.asarray(x)
     if not states:

@@ -77,7 +77,9 @@ def get_all_layers(layer, treat_as_input=None):
 
 
 def _accepted_kwargs(layers):
-    names = set()
+    # ``deterministic`` is the library-wide switch for noise layers (as in Lasagne): passing it to
+    # a network that happens to have no noise layer is not a mistake worth a warning.
+    names = {"deterministic"}
     for layer in layers:
         names.update(getattr(layer, "get_output_kwargs", ()))
         if isinstance(layer, InputLayer):

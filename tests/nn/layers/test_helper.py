@@ -91,6 +91,15 @@ def test_unused_kwargs_warn_with_a_hint():
         get_output(l_drop, deterministic=True)  # accepted: DropoutLayer.get_output_for names it
 
 
+def test_deterministic_is_accepted_by_networks_without_noise_layers():
+    l_dense = DenseLayer(InputLayer((None, 3)), 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        get_output(l_dense, deterministic=True)
+    with pytest.warns(UserWarning, match="did you mean 'deterministic'"):
+        get_output(l_dense, deterministc=True)
+
+
 def test_custom_layers_declare_extra_kwargs():
     class Flexible(Layer):
         def __init__(self, incoming):

@@ -14,8 +14,8 @@ environment variable   meaning                                           default
 ``RNNLAB_MODE``        ``FAST_COMPILE``, ``CVM``, ``NUMBA`` or ``JAX``    see ``DEFAULT_MODE``
 ``RNNLAB_FLOATX``      ``float32`` or ``float64``                         ``float32``
 ``RNNLAB_CACHE_DIR``   PyTensor's ``base_compiledir`` (Numba's cache      ``.cache/pytensor`` in
-                       lives below it too)                                a source checkout, else
-                                                                          ``~/.cache/rnnlab``
+                       and, unless ``NUMBA_CACHE_DIR`` is set, rnnlab's   a source checkout, else
+                       compiled kernels live below it too)                ``~/.cache/rnnlab``
 =====================  ================================================  ======================
 """
 
@@ -140,6 +140,10 @@ def _apply_before_import(new):
         # pip gives PyTensor's C backend no BLAS to link; say so explicitly instead of warning on
         # every import (the C backend then calls BLAS through NumPy's C API).
         flags.append("blas__ldflags=")
+    if "numba" not in sys.modules:
+        # rnnlab's own compiled kernels (rnnlab.nn._fastmath and friends) cache beside PyTensor's,
+        # so an empty cache directory means a really cold start and clean-cache clears both.
+        os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(new["cache_dir"]) / "rnnlab-kernels"))
     user = os.environ.get("PYTENSOR_FLAGS", "")
     # The user's own PYTENSOR_FLAGS come last so they win where they overlap.
     os.environ["PYTENSOR_FLAGS"] = ",".join(flags + ([user] if user else []))

@@ -7,7 +7,7 @@ schedule calls ``lr.set_value(...)`` and never recompiles.
 Losses:
 
 - text: the mean cross-entropy of the next character, in nats per character, computed from
-  ``log_softmax`` of the logits (finite for any finite logits; a softmax followed by a log
+  the logits by one fused op (finite for any finite logits; a softmax followed by a log
   overflows to ``-inf`` once one logit dominates).  Bits per character are ``loss / ln 2``.
 - series: the mean squared error over batch, horizon and targets, on the scaled values.
 
@@ -34,10 +34,11 @@ import numbers
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
-from pytensor.tensor.special import log_softmax, softmax
+from pytensor.tensor.special import softmax
 
 from .errors import ConfigError
 from .nn import updates as nn_updates
+from .nn.objectives import softmax_crossentropy
 from .nn.layers import get_all_params, get_output
 from .nn.utils import collect_shared_vars
 
@@ -115,7 +116,7 @@ class Functions:
 
 
 def text_loss(logits, targets):
-    """Mean cross-entropy of integer targets under logits, in nats, via a stable log-softmax.
+    """Mean cross-entropy of integer targets under logits, in nats (one fused, stable op).
 
     Parameters
     ----------
@@ -127,7 +128,8 @@ def text_loss(logits, targets):
     Returns
     -------
     scalar tensor
-        ``-mean(log_softmax(logits)[b, t, targets[b, t]])``.
+        ``-mean(log_softmax(logits)[b, t, targets[b, t]])``, computed by
+        :func:`rnnlab.nn.objectives.softmax_crossentropy`.
 
     Examples
     --------
@@ -135,10 +137,7 @@ def text_loss(logits, targets):
     >>> float(text_loss(pt.as_tensor(logits), pt.as_tensor(np.array([[1, 1]]))).eval())
     10000.3465...
     """
-    log_probs = log_softmax(logits, axis=-1)
-    flat = log_probs.reshape((-1, log_probs.shape[-1]))
-    ids = pt.cast(targets, "int64").flatten()
-    return -pt.mean(flat[pt.arange(ids.shape[0]), ids])
+    return pt.mean(softmax_crossentropy(logits, pt.cast(targets, "int64")))
 
 
 def _train_options(train_cfg):

@@ -20,7 +20,8 @@ import pytensor.tensor as pt
 
 from .utils import as_theano_expression
 
-__all__ = ["binary_crossentropy", "categorical_crossentropy", "squared_error", "binary_hinge_loss",
+__all__ = ["binary_crossentropy", "categorical_crossentropy", "softmax_crossentropy",
+           "squared_error", "binary_hinge_loss",
            "multiclass_hinge_loss", "huber_loss", "binary_accuracy", "categorical_accuracy",
            "aggregate"]
 
@@ -121,6 +122,43 @@ def categorical_crossentropy(predictions, targets):
     flat = logp.reshape((-1, n_classes))
     ids = targets.flatten()
     return -flat[pt.arange(ids.shape[0]), ids].reshape(targets.shape)
+
+
+def softmax_crossentropy(logits, targets):
+    """``categorical_crossentropy(softmax(logits), targets)`` for class ids, as one fused op.
+
+    An rnnlab addition to Lasagne's objectives: it takes unnormalised logits, never forms the
+    probabilities (so it stays finite for any finite logits, without clipping) and computes the
+    loss and its gradient in one compiled pass each
+    (:class:`~rnnlab.nn._crossentropy.SoftmaxCrossEntropy`).
+
+    Parameters
+    ----------
+    logits : tensor, shape ``(N, C)`` or ``(N, T, C)`` (any leading axes)
+    targets : integer tensor, shape ``logits.shape[:-1]``
+        Class ids in ``[0, C)``; an id outside raises ``ValueError`` when evaluated.
+
+    Returns
+    -------
+    tensor
+        Shape ``logits.shape[:-1]``: ``logsumexp(logits) - logits[..., target]``.
+
+    Examples
+    --------
+    >>> z = pt.constant(np.log(np.array([[0.25, 0.75], [0.5, 0.5]])))
+    >>> softmax_crossentropy(z, np.array([1, 0], dtype='int32')).eval().round(4)
+    array([0.2877, 0.6931])
+    """
+    from ._crossentropy import SoftmaxCrossEntropy
+
+    logits = as_theano_expression(logits)
+    targets = as_theano_expression(targets)
+    if targets.ndim != logits.ndim - 1 or not targets.dtype.startswith(("int", "uint")):
+        raise TypeError(f"softmax_crossentropy: expected integer targets with one axis fewer "
+                        f"than the logits {logits.type}, got {targets.type}")
+    flat = logits.reshape((-1, logits.shape[-1]))
+    loss, _ = SoftmaxCrossEntropy()(flat, targets.flatten())
+    return loss.reshape(targets.shape)
 
 
 def squared_error(a, b):

@@ -170,3 +170,43 @@ def test_binary_hinge_without_log_odds_warns():
 def test_errors(call, exc, word):
     with pytest.raises(exc, match=word):
         call()
+
+
+# --- softmax_crossentropy (the fused op in rnnlab.nn._crossentropy) ---------------------------
+
+def test_softmax_crossentropy_matches_log_softmax_and_its_gradient(float64):
+    from pytensor.tensor.special import log_softmax
+
+    from rnnlab.nn.objectives import softmax_crossentropy
+
+    rng = np.random.default_rng(0)
+    z = pt.tensor3("z")
+    t = pt.imatrix("t")
+    fused = softmax_crossentropy(z, t)
+    flat = log_softmax(z, axis=-1).reshape((-1, z.shape[-1]))
+    ids = t.flatten()
+    plain = -flat[pt.arange(ids.shape[0]), ids].reshape(t.shape)
+    weights = pt.as_tensor(rng.random((2, 3)))       # a non-uniform upstream gradient
+    fn = pytensor.function([z, t], [fused, plain, pytensor.grad((fused * weights).sum(), z),
+                                    pytensor.grad((plain * weights).sum(), z)])
+    logits = rng.standard_normal((2, 3, 5)) * 30     # large logits: the max is subtracted
+    targets = rng.integers(0, 5, (2, 3)).astype("int32")
+    a, b, ga, gb = fn(logits, targets)
+    assert a.shape == (2, 3)
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+    np.testing.assert_allclose(ga, gb, rtol=1e-10, atol=1e-14)
+
+
+def test_softmax_crossentropy_float32_and_bad_targets():
+    from rnnlab.nn.objectives import softmax_crossentropy
+
+    z = pt.matrix("z", dtype="float32")
+    t = pt.ivector("t")
+    fn = pytensor.function([z, t], softmax_crossentropy(z, t))
+    logits = np.array([[0.0, 1.0, 2.0], [1e3, 0.0, -1e3]], np.float32)
+    expected = [np.log(np.exp([0.0, 1, 2]).sum()) - 2, 2e3]
+    np.testing.assert_allclose(fn(logits, np.array([2, 2], np.int32)), expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="target 3 at row 1 is outside"):
+        fn(logits, np.array([0, 3], np.int32))
+    with pytest.raises(TypeError, match="integer targets"):
+        softmax_crossentropy(z, pt.vector("f"))

@@ -27,6 +27,13 @@ from .. import init, nonlinearities
 __all__ = ["Gate", "ElmanCell", "LSTMCell", "GRUCell"]
 
 
+#: The default gate nonlinearities: LSTM (ingate, forgetgate, cell, outgate) and GRU
+#: (resetgate, updategate, hidden_update).  Only cells with these are fused.
+_LSTM_DEFAULTS = (nonlinearities.sigmoid, nonlinearities.sigmoid, nonlinearities.tanh,
+                  nonlinearities.sigmoid)
+_GRU_DEFAULTS = (nonlinearities.sigmoid, nonlinearities.sigmoid, nonlinearities.tanh)
+
+
 def _or_identity(nonlinearity):
     return nonlinearities.identity if nonlinearity is None else nonlinearity
 
@@ -111,6 +118,9 @@ class ElmanCell:
     grad_clipping : float
         If non-zero, the gradient flowing through the pre-activation is clipped to
         ``[-grad_clipping, grad_clipping]`` at every step.
+    W_hid : tensor, shape ``(U, U)``, optional
+        Declares that ``hidden_to_hidden(h)`` is ``dot(h, W_hid)``, which lets
+        :func:`~rnnlab.nn.layers.recur` run the cell as one fused op (see :meth:`fused_spec`).
 
     Attributes
     ----------
@@ -129,7 +139,9 @@ class ElmanCell:
 
     state_names = ("hid",)
 
-    def __init__(self, input_to_hidden, hidden_to_hidden, nonlinearity=None, grad_clipping=0):
+    def __init__(self, input_to_hidden, hidden_to_hidden, nonlinearity=None, grad_clipping=0,
+                 W_hid=None):
+        self.W_hid = W_hid
         self.input_to_hidden = input_to_hidden
         self.hidden_to_hidden = hidden_to_hidden
         self.nonlinearity = _or_identity(nonlinearity)
@@ -143,6 +155,21 @@ class ElmanCell:
         """One step: ``x_proj`` and ``hid`` are ``(batch,) + state_shape``; returns ``(hid,)``."""
         pre = _clip(x_proj + self.hidden_to_hidden(hid), self.grad_clipping)
         return (self.nonlinearity(pre),)
+
+    def fused_spec(self):
+        """What :mod:`~rnnlab.nn.layers.fused` needs to run this cell as one op, or None.
+
+        Fusable: a ``W_hid`` was given and the nonlinearity is ``tanh`` or ``rectify``.
+
+        Returns
+        -------
+        dict or None
+            ``{'kind': 'elman', 'W_hid': W_hid, 'relu': bool}``.
+        """
+        known = {nonlinearities.tanh: False, nonlinearities.rectify: True}
+        if self.W_hid is None or self.nonlinearity not in known:
+            return None
+        return {"kind": "elman", "W_hid": self.W_hid, "relu": known[self.nonlinearity]}
 
 
 class LSTMCell:
@@ -230,6 +257,21 @@ class LSTMCell:
         hid = f_out(outgate) * self.nonlinearity(cell)
         return cell, hid
 
+    def fused_spec(self):
+        """What :mod:`~rnnlab.nn.layers.fused` needs to run this cell as one op, or None.
+
+        Fusable: the default nonlinearities (sigmoid gates, ``tanh`` candidate and output).
+
+        Returns
+        -------
+        dict or None
+            ``{'kind': 'lstm', 'W_hid': W_hid, 'peepholes': peepholes}``.
+        """
+        if (self.gate_nonlinearities != _LSTM_DEFAULTS
+                or self.nonlinearity is not nonlinearities.tanh):
+            return None
+        return {"kind": "lstm", "W_hid": self.W_hid, "peepholes": self.peepholes}
+
 
 class GRUCell:
     """The step of a gated recurrent unit (Cho et al. 2014, Lasagne's equations).
@@ -299,3 +341,17 @@ class GRUCell:
         update = f_update(x_u + h_u)
         candidate = f_hid(x_c + reset * h_c)
         return ((1 - update) * hid + update * candidate,)
+
+    def fused_spec(self):
+        """What :mod:`~rnnlab.nn.layers.fused` needs to run this cell as one op, or None.
+
+        Fusable: the default nonlinearities (sigmoid gates, ``tanh`` candidate).
+
+        Returns
+        -------
+        dict or None
+            ``{'kind': 'gru', 'W_hid': W_hid}``.
+        """
+        if self.gate_nonlinearities != _GRU_DEFAULTS:
+            return None
+        return {"kind": "gru", "W_hid": self.W_hid}

@@ -18,6 +18,7 @@ import pytensor.tensor as pt
 from .. import init
 from .base import Layer, MergeLayer
 from .cells import _check_grad_clipping
+from .fused import fused_recur, fusion_enabled
 
 __all__ = ["recur", "BaseRecurrentLayer"]
 
@@ -161,6 +162,11 @@ def recur(cell, input, init_states, mask=None, backwards=False, gradient_steps=-
         raise ValueError(f"input has {input.ndim} dimensions, expected at least 3 "
                          "(batch, time, features...)")
     x = _time_major(input)
+    spec = None if unroll_scan or not fusion_enabled() else getattr(cell, "fused_spec", None)
+    spec = spec() if spec is not None else None
+    if spec is not None:
+        return _fused(cell, spec, x, mask, [init_states[name] for name in names], backwards,
+                      gradient_steps, only_return_final)
     if unroll_scan:  # a wrong length would otherwise be silently truncated
         x = pt.specify_shape(x, (n_steps,) + (None,) * (x.ndim - 1))
     sequences = [_precompute(cell, x) if precompute_input else x]
@@ -197,6 +203,26 @@ def recur(cell, input, init_states, mask=None, backwards=False, gradient_steps=-
         histories = pytensor.scan(step, sequences=sequences, outputs_info=init,
                                   truncate_gradient=truncate, return_list=True,
                                   return_updates=False, mode=_inner_mode())
+    return _finish(names, histories, backwards, only_return_final)
+
+
+def _fused(cell, spec, x, mask, init, backwards, gradient_steps, only_return_final):
+    """:func:`recur` through one :class:`~rnnlab.nn.layers.fused.FusedRecurrence` op."""
+    x_proj = _precompute(cell, x)
+    if mask is not None:
+        mask = pt.as_tensor_variable(mask)
+        if mask.ndim != 2:
+            raise ValueError(f"mask has {mask.ndim} dimensions, expected 2 (batch, time)")
+        mask = _time_major(mask)
+    if backwards:
+        x_proj = x_proj[::-1]
+        mask = None if mask is None else mask[::-1]
+    histories = fused_recur(spec, x_proj, mask, init, gradient_steps, cell.grad_clipping)
+    return _finish(cell.state_names, histories, backwards, only_return_final)
+
+
+def _finish(names, histories, backwards, only_return_final):
+    """``recur``'s return value from the time-major state sequences of the loop."""
     final_states = {name: h[-1] for name, h in zip(names, histories)}
     if only_return_final:
         return dict(final_states), final_states

@@ -81,6 +81,17 @@ def _stacked_weights(layer):
             for prefix, shape in shapes.items()]
 
 
+def _plain_matrix(layer):
+    """``W`` when ``layer.hidden_to_hidden`` computes ``dot(h, W)`` (a bias-free linear
+    :class:`DenseLayer` on an :class:`InputLayer`), else None: such layers can be fused."""
+    graph = layer.hidden_to_hidden
+    if (type(graph) is DenseLayer and graph.b is None and len(layer.state_shape) == 1
+            and graph.nonlinearity in (None, nonlinearities.identity)
+            and type(graph.input_layer) is InputLayer and graph.num_leading_axes == 1):
+        return graph.W
+    return None
+
+
 class CustomRecurrentLayer(BaseRecurrentLayer):
     """A recurrent layer whose connections are arbitrary layer graphs.
 
@@ -185,7 +196,7 @@ mask_input, only_return_final
             return pt.specify_shape(out, (None,) + self.state_shape)
         return ElmanCell(lambda x: apply(self.input_to_hidden, x),
                          lambda h: apply(self.hidden_to_hidden, h),
-                         self.nonlinearity, self.grad_clipping)
+                         self.nonlinearity, self.grad_clipping, W_hid=_plain_matrix(self))
 
 
 class RecurrentLayer(CustomRecurrentLayer):

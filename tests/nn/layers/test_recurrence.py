@@ -16,6 +16,7 @@ from pytensor.scan.op import Scan
 
 from rnnlab.nn.layers import (BaseRecurrentLayer, DenseLayer, ElmanCell, GRULayer, InputLayer,
                               LSTMLayer, RecurrentLayer, get_output, recur)
+from rnnlab.nn.layers.fused import FusedRecurrence, use_fused
 
 
 def running_sum():
@@ -80,15 +81,18 @@ def test_unrolled_length_is_checked_at_run_time():
         fn(np.ones((1, 4, 1)))
 
 
+@pytest.mark.parametrize("fused", [False, True])
 @pytest.mark.parametrize("layer_class", [RecurrentLayer, GRULayer, LSTMLayer])
-def test_final_states_come_from_the_same_scan(layer_class):
-    layer = layer_class(InputLayer((None, None, 3)), 2)
-    states = {}
-    out = get_output(layer, final_states=states)
+def test_final_states_come_from_the_same_loop(layer_class, fused):
+    loop = FusedRecurrence if fused else Scan
+    with use_fused(fused):
+        layer = layer_class(InputLayer((None, None, 3)), 2)
+        states = {}
+        out = get_output(layer, final_states=states)
     assert list(states) == [layer]
     graph = [out] + list(states[layer].values())
-    scans = {v.owner for v in ancestors(graph) if v.owner and isinstance(v.owner.op, Scan)}
-    assert len(scans) == 1
+    loops = {v.owner for v in ancestors(graph) if v.owner and isinstance(v.owner.op, loop)}
+    assert len(loops) == 1
 
 
 def test_final_states_keyword_is_recognised_by_get_output():

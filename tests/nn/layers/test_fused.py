@@ -1,0 +1,167 @@
+"""The fused recurrences (rnnlab.nn.layers.fused): same values and gradients as the scan path.
+
+The layer tests (test_recurrent*.py) run through the fused op by default, against the numpy
+reference and finite differences; here the fused op is checked against ``scan`` itself for every
+option it supports, and the choice between the two is checked.
+"""
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+import pytest
+from pytensor.graph.traversal import io_toposort
+from pytensor.scan.op import Scan
+
+import rnnlab.nn as lasagne
+from rnnlab.nn.layers.fused import FusedRecurrence, fusion_enabled, use_fused
+
+L = lasagne.layers
+LAYERS = {
+    "elman": lambda l_in, **kw: L.RecurrentLayer(l_in, 5, nonlinearity=lasagne.nonlinearities.tanh,
+                                                 **kw),
+    "relu": lambda l_in, **kw: L.RecurrentLayer(l_in, 5, **kw),
+    "lstm": lambda l_in, **kw: L.LSTMLayer(l_in, 5, **kw),
+    "gru": lambda l_in, **kw: L.GRULayer(l_in, 5, **kw),
+}
+# Each variant combines several options, so few functions are compiled.
+VARIANTS = {
+    "plain": {},
+    "mask_backwards_truncated": {"backwards": True, "gradient_steps": 2, "mask": True},
+    "clipped_final_learned_init": {"grad_clipping": 0.05, "only_return_final": True,
+                                   "learn_init": True},
+}
+CASES = [(k, v) for k in LAYERS for v in VARIANTS] + [("lstm_no_peepholes", "mask_backwards_truncated")]
+
+
+def _build(kind, variant, fused, dtype="float64"):
+    options = dict(VARIANTS[variant])
+    use_mask = options.pop("mask", False)
+    if kind == "lstm_no_peepholes":
+        kind, options["peepholes"] = "lstm", False
+    lasagne.random.set_rng(np.random.RandomState(3))
+    with pytensor.config.change_flags(floatX=dtype), use_fused(fused):
+        l_in = L.InputLayer((None, None, 3))
+        l_mask = L.InputLayer((None, None))
+        layer = LAYERS[kind](l_in, mask_input=l_mask if use_mask else None, **options)
+        out = L.get_output(layer)
+        params = L.get_all_params(layer, trainable=True)
+        loss = (out ** 2).sum() + out.sum()
+        grads = pytensor.grad(loss, params + [l_in.input_var])
+        inputs = [l_in.input_var] + ([l_mask.input_var] if use_mask else [])
+        fn = pytensor.function(inputs, [out] + grads)
+    return fn, use_mask
+
+
+def _data(dtype="float64"):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 6, 3)).astype(dtype)
+    mask = np.ones((3, 6), dtype)
+    mask[1, 4:] = 0
+    mask[2, 2] = 0                      # a gap in the middle, too
+    return x, mask
+
+
+@pytest.mark.parametrize("kind, variant", CASES)
+def test_fused_equals_scan(kind, variant, float64):
+    x, mask = _data()
+    values = {}
+    for fused in (True, False):
+        fn, use_mask = _build(kind, variant, fused)
+        values[fused] = fn(x, mask) if use_mask else fn(x)
+    for name, a, b in zip(["output", "grads..."], values[True], values[False]):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=f"{kind} {variant} {name}")
+
+
+def _ops(kind, **options):
+    l_in = L.InputLayer((None, 4, 3))
+    out = L.get_output(LAYERS[kind](l_in, **options))
+    return {type(node.op) for node in io_toposort([l_in.input_var], [out])}
+
+
+@pytest.mark.parametrize("kind", sorted(LAYERS))
+def test_default_layers_are_fused(kind):
+    assert FusedRecurrence in _ops(kind)
+    assert Scan not in _ops(kind)
+
+
+@pytest.mark.parametrize("kind, options", [
+    ("lstm", {"unroll_scan": True}),                                     # a Python loop instead
+    ("relu", {"nonlinearity": lasagne.nonlinearities.sigmoid}),          # no fused sigmoid Elman
+    ("gru", {"hidden_update": L.Gate(W_cell=None, nonlinearity=None)}),   # non-default gate
+])
+def test_options_without_a_fused_kernel_fall_back(kind, options):
+    ops = _ops(kind, **options)
+    assert FusedRecurrence not in ops
+    if not options.get("unroll_scan"):
+        assert Scan in ops
+
+
+def test_use_fused_switches_off_and_restores():
+    with use_fused(False):
+        assert not fusion_enabled()
+        assert Scan in _ops("lstm") and FusedRecurrence not in _ops("lstm")
+    assert fusion_enabled()
+
+
+def test_float32_fast_math_is_close_to_float64():
+    """float32 uses the polynomial exponential; it must agree with float64 to float32 precision."""
+    x, mask = _data()
+    out = {}
+    for dtype in ("float32", "float64"):
+        fn, _ = _build("lstm", "mask_backwards_truncated", True, dtype)
+        out[dtype] = fn(x.astype(dtype), mask.astype(dtype))
+    for a, b in zip(out["float32"], out["float64"]):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5)
+
+
+@pytest.mark.parametrize("kind", ["elman", "lstm", "gru"])
+def test_nan_inputs_propagate(kind):
+    """A NaN must reach the loss (the training loop stops on it), also on the fast float32 path."""
+    with pytensor.config.change_flags(floatX="float32"):
+        l_in = L.InputLayer((None, None, 3))
+        out = L.get_output(LAYERS[kind](l_in))
+        fn = pytensor.function([l_in.input_var], out)
+    x = np.ones((2, 4, 3), np.float32)
+    x[0, 1, 0] = np.nan
+    y = fn(x)
+    assert np.isnan(y[0, 1:]).all() and not np.isnan(y[0, 0]).any() and np.isfinite(y[1]).all()
+
+
+def test_internal_outputs_have_no_gradient():
+    xp = pt.tensor3("xp", dtype="float64")
+    outs = FusedRecurrence("lstm")(xp, np.zeros((2, 8)), np.ones((3, 1)), np.zeros((1, 2)),
+                                   np.zeros((1, 2)), np.zeros((3, 2)))
+    with pytest.raises(NotImplementedError, match="internal"):
+        pytensor.grad(outs[2].sum(), xp)
+
+
+def test_wrong_dtypes_are_rejected():
+    with pytest.raises(TypeError, match="dtype"):
+        FusedRecurrence("elman")(np.ones((2, 1, 3)), np.eye(3, dtype="float32"), np.ones((2, 1)),
+                                 np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="kind"):
+        FusedRecurrence("rnn")
+
+
+@pytest.mark.slow
+def test_numba_backend_matches_python_backend():
+    """Under NUMBA the ops are compiled into the function (numba_funcify), not run by perform."""
+    x, mask = _data("float32")
+    results = {}
+    for mode in ("FAST_COMPILE", "NUMBA"):
+        results[mode] = []
+        for kind in ("elman", "lstm", "gru"):
+            lasagne.random.set_rng(np.random.RandomState(3))
+            with pytensor.config.change_flags(floatX="float32"):
+                l_in = L.InputLayer((None, None, 3))
+                l_mask = L.InputLayer((None, None))
+                layer = LAYERS[kind](l_in, mask_input=l_mask, gradient_steps=3, grad_clipping=1.0)
+                out = L.get_output(layer)
+                grads = pytensor.grad((out ** 2).sum(), L.get_all_params(layer, trainable=True))
+                fn = pytensor.function([l_in.input_var, l_mask.input_var], [out] + grads,
+                                       mode=mode)
+            results[mode] += fn(x, mask)
+    for a, b in zip(results["NUMBA"], results["FAST_COMPILE"]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

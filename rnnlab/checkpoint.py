@@ -1,11 +1,18 @@
 """Checkpoints: named arrays in ``<stem>.npz`` plus JSON metadata in ``<stem>.json``; no pickle.
 
 :func:`save_checkpoint` writes the arrays (parameters and optimizer state, keyed like
-``"param/lstm0.W_in_to_ingate"`` or ``"opt/adam.t"``) to ``<stem>.npz``, then ``<stem>.json``,
-each atomically.  The JSON is written last and is the commit point: it holds the caller's metadata
-(step, epoch, data position, RNG states, learning rate, best validation loss, ...), the manifest
-of the arrays (name -> shape and dtype) and the SHA-256 of the npz, so a truncated, corrupt or
-mismatched npz is detected on loading instead of silently resuming from the wrong state.
+``"param/lstm0.W_in_to_ingate"`` or ``"opt/adam.t"``) in three atomic steps, so that a process
+killed at any instant leaves a loadable checkpoint (the previous one or the new one):
+
+1. the arrays go to ``<stem>.next.npz``;
+2. ``<stem>.json`` is replaced: the commit point.  It holds the caller's metadata (step, epoch,
+   data position, RNG states, learning rate, best validation loss, ...), the manifest of the
+   arrays (name -> shape and dtype) and the SHA-256 of the arrays;
+3. ``<stem>.next.npz`` is renamed to ``<stem>.npz``.
+
+:func:`load_checkpoint` takes the arrays whose SHA-256 the JSON holds: ``<stem>.npz``, or
+``<stem>.next.npz`` after a kill between steps 2 and 3.  A truncated, corrupt or mismatched npz
+is detected instead of silently resuming from the wrong state.
 
 :func:`load_checkpoint` reads with ``allow_pickle=False`` (a file holding pickled objects is
 refused, never executed) and checks the arrays against the manifest and, optionally, against the
@@ -19,9 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.errors import CheckpointError
-from rnnlab.runs import atomic_write_json, atomic_writer, read_json
+from rnnlab.runs import atomic_write_json, atomic_writer, read_json, replace_file
 
-__all__ = ["save_checkpoint", "load_checkpoint", "load_meta", "checkpoint_paths"]
+__all__ = ["save_checkpoint", "load_checkpoint", "load_meta", "checkpoint_paths",
+           "check_expected"]
 
 FORMAT = "rnnlab-checkpoint"
 VERSION = 1
@@ -53,6 +61,11 @@ def checkpoint_paths(path_stem):
     return stem.parent / (stem.name + ".npz"), stem.parent / (stem.name + ".json")
 
 
+def _next_path(npz_path):
+    """Where a save puts the arrays before its commit point (see the module docstring)."""
+    return npz_path.with_name(npz_path.stem + ".next.npz")
+
+
 def _jsonable(value, where):
     """Convert numpy scalars/arrays and tuples to JSON types, refusing anything that does not
     round-trip (non-string keys, arbitrary objects)."""
@@ -78,9 +91,12 @@ def _jsonable(value, where):
 
 def _sha256(path):
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as err:
+        raise CheckpointError(f"{path}: cannot read the file ({err.strerror})") from None
     return digest.hexdigest()
 
 
@@ -123,6 +139,9 @@ def save_checkpoint(path_stem, arrays, meta):
     TypeError, ValueError
         If an array is not numeric, a name is not a string, or ``meta`` holds something JSON
         cannot represent exactly; nothing is written then.
+    rnnlab.errors.WriteError
+        If a file cannot be written (disk full, permission denied); the checkpoint on disk is
+        then the previous one, or the new one when only the final rename failed.
 
     Examples
     --------
@@ -145,9 +164,10 @@ def save_checkpoint(path_stem, arrays, meta):
         raise TypeError(f"meta: got {type(meta).__name__}; expected a dict")
     meta = _jsonable(meta, "meta")
     npz_path, json_path = checkpoint_paths(path_stem)
+    next_path = _next_path(npz_path)
     # One .npy member per array, exactly as np.savez lays them out, but written with
     # allow_pickle=False and without np.savez's reserved keyword names ("file", "allow_pickle").
-    with atomic_writer(npz_path) as handle:
+    with atomic_writer(next_path) as handle:
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
             for name, array in arrays.items():
                 with zf.open(name + ".npy", "w", force_zip64=True) as member:
@@ -155,7 +175,8 @@ def save_checkpoint(path_stem, arrays, meta):
     manifest = {name: {"shape": list(array.shape), "dtype": str(array.dtype)}
                 for name, array in arrays.items()}
     atomic_write_json(json_path, {"format": FORMAT, "version": VERSION, "npz": npz_path.name,
-                                  "sha256": _sha256(npz_path), "arrays": manifest, "meta": meta})
+                                  "sha256": _sha256(next_path), "arrays": manifest, "meta": meta})
+    replace_file(next_path, npz_path)
     return npz_path, json_path
 
 
@@ -232,6 +253,48 @@ def _shape_text(shape):
         ("," if len(shape) == 1 else "") + ")"
 
 
+def check_expected(arrays, expected, path_stem):
+    """Check loaded arrays against the names, shapes and dtypes a model expects.
+
+    :func:`load_checkpoint` does this when given ``expected``; a command calls it itself when it
+    loads (and so checks) the file before building the model.
+
+    Parameters
+    ----------
+    arrays : dict of str to numpy.ndarray
+        From :func:`load_checkpoint`.
+    expected : dict
+        ``{name: (shape, dtype)}``; None in a shape (or as the dtype) matches anything.  The
+        arrays must have exactly these names.
+    path_stem : str or os.PathLike
+        The checkpoint, for the message.
+
+    Raises
+    ------
+    CheckpointError
+        Naming the npz file and the first missing, unexpected or mismatched array (name, shape
+        or dtype, in that order).
+    TypeError
+        If ``expected`` is not a dict of name -> (shape, dtype).
+
+    Examples
+    --------
+    >>> arrays = {"param/W": np.zeros((4, 8), "float32")}
+    >>> check_expected(arrays, {"param/W": ((4, None), "float32")}, "runs/x/checkpoints/best")
+    >>> check_expected(arrays, {"param/W": ((4, 8), "float64")}, "runs/x/checkpoints/best")
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.CheckpointError: runs/x/checkpoints/best.npz: array 'param/W' has dtype \
+float32; the model expects float64
+    """
+    try:
+        wanted = {name: (tuple(shape), dtype) for name, (shape, dtype) in expected.items()}
+    except (TypeError, ValueError, AttributeError):
+        raise TypeError(f"expected: {expected!r:.80}: expected a dict of name -> "
+                        f"(shape, dtype)") from None
+    _compare(arrays, wanted, checkpoint_paths(path_stem)[0], "the model")
+
+
 def _compare(arrays, wanted, where, subject):
     """Raise CheckpointError at the first difference between ``arrays`` and ``wanted``
     (name -> (shape, dtype); None in a shape or as the dtype matches anything)."""
@@ -275,7 +338,8 @@ def load_checkpoint(path_stem, expected=None):
     CheckpointError
         If a file is missing, the npz is truncated, corrupt, holds pickled objects or differs
         from the manifest in its JSON (names, shapes, dtypes, checksum), or an array differs
-        from ``expected``; the message names the file and the first mismatch.
+        from ``expected`` (see :func:`check_expected`); the message names the file and the
+        first mismatch.  Nothing is written, ever.
 
     Examples
     --------
@@ -297,6 +361,13 @@ def load_checkpoint(path_stem, expected=None):
         raise CheckpointError(f"{json_path}: checkpoint metadata not found; expected the .json "
                               f"written by save_checkpoint")
     header = _read_header(json_path)
+    next_path = _next_path(npz_path)
+    digest = _sha256(npz_path) if npz_path.is_file() else None
+    if (digest != header["sha256"] and next_path.is_file()
+            and _sha256(next_path) == header["sha256"]):
+        # A save killed after its commit point, before the final rename: the json describes
+        # the arrays in <stem>.next.npz.
+        npz_path, digest = next_path, header["sha256"]
     arrays = _read_arrays(npz_path)
     try:
         manifest = {name: (tuple(entry["shape"]), np.dtype(entry["dtype"]))
@@ -305,15 +376,10 @@ def load_checkpoint(path_stem, expected=None):
         raise CheckpointError(f"{json_path}: malformed array manifest; expected name -> "
                               f"{{shape, dtype}}") from None
     _compare(arrays, manifest, npz_path, f"its manifest {json_path.name}")
-    if _sha256(npz_path) != header["sha256"]:
+    if digest != header["sha256"]:
         raise CheckpointError(f"{npz_path}: content differs from the checksum in "
                               f"{json_path.name} (an interrupted save or mixed-up files); "
                               f"expected the npz saved with that json")
     if expected is not None:
-        try:
-            wanted = {name: (tuple(shape), dtype) for name, (shape, dtype) in expected.items()}
-        except (TypeError, ValueError, AttributeError):
-            raise TypeError(f"expected: {expected!r:.80}: expected a dict of name -> "
-                            f"(shape, dtype)") from None
-        _compare(arrays, wanted, npz_path, "the model")
+        check_expected(arrays, expected, npz_path)
     return arrays, header["meta"]

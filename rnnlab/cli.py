@@ -17,7 +17,7 @@ import os
 import sys
 
 from rnnlab import __version__
-from rnnlab.errors import RnnlabError
+from rnnlab.errors import ConfigError, RnnlabError
 
 __all__ = ["run_command", "add_common_arguments", "EXIT_ERROR", "EXIT_INTERRUPTED"]
 
@@ -102,10 +102,13 @@ def run_command(main, argv=None):
 
 
 def add_common_arguments(parser):
-    """Add the options every rnnlab command has: ``--debug`` and ``--version``.
+    """Add the options every rnnlab command has (``--debug``, ``--version``); one-line errors.
 
     ``--debug`` is acted on by :func:`run_command` (which removes it before ``main`` parses
-    ``argv``); declaring it here makes it appear in ``--help``.
+    ``argv``); declaring it here makes it appear in ``--help``.  A command-line mistake (an
+    unknown option, an invalid choice, a missing argument) raises
+    :class:`~rnnlab.errors.ConfigError` instead of printing argparse's usage and exiting, so
+    :func:`run_command` reports it like every other bad input: one line, exit code 2.
 
     Parameters
     ----------
@@ -123,6 +126,10 @@ def add_common_arguments(parser):
     >>> parser = add_common_arguments(argparse.ArgumentParser(prog="rnnlab.sample"))
     >>> parser.parse_args(["--debug"]).debug
     True
+    >>> parser.parse_args(["--length", "3"])
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.ConfigError: rnnlab.sample: unrecognized arguments: --length 3 (see --help)
     """
     if not isinstance(parser, argparse.ArgumentParser):
         raise TypeError(f"parser: got {type(parser).__name__}; expected an "
@@ -130,4 +137,8 @@ def add_common_arguments(parser):
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback instead of a one-line error")
     parser.add_argument("--version", action="version", version=f"%(prog)s (rnnlab {__version__})")
+
+    def error(message):
+        raise ConfigError(f"{parser.prog}: {message} (see --help)")
+    parser.error = error
     return parser

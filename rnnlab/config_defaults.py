@@ -60,7 +60,11 @@ DEFAULTS = {
         "eval_batches": (0, "validation batches per evaluation (0 = the whole split)"),
         "patience": (0, "evaluations without improvement before stopping (0 = off)"),
         "seed": (0, "seed of every random choice (initialisation, dropout, batch order)"),
-        "explode_factor": (10.0, "stop when the training loss exceeds this times the first loss"),
+        "explode_factor": (10.0, "the loss explodes when above this times the first loss"),
+        "on_divergence": ("stop", "when the loss becomes NaN/inf or explodes: stop (exit "
+                                  "code 1), or halve the learning rate and retry from the last "
+                                  "good checkpoint"),
+        "max_retries": (3, "halve: how many times in a run before stopping"),
     },
     "run": {
         "dir": ("runs", "folder holding the run directories"),
@@ -86,10 +90,14 @@ CHOICES = {
     "data.strategy": ("direct", "recursive"),
     "model.cell": ("elman", "lstm", "gru"),
     "train.optimizer": ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"),
+    "train.on_divergence": ("stop", "halve"),
     "device.device": tuple(backend.DEVICES),
     "device.mode": ("",) + tuple(backend.MODES),
     "device.floatX": tuple(backend.FLOATX),
 }
+
+#: The largest ``model.hidden`` and ``model.embedding``.
+MAX_UNITS = 8192
 
 # Value checks beyond the type: (test, what is expected), by ``section.key``.
 _POSITIVE = (lambda v: v >= 1, "a positive integer")
@@ -99,10 +107,13 @@ _FRACTION = (lambda v: 0 <= v < 1, "a number in [0, 1)")
 _RULES = {
     **{key: _POSITIVE for key in (
         "data.seq_len", "data.lookback", "data.horizon", "data.stride", "data.season",
-        "model.hidden", "train.batch_size", "train.eval_every", "train.lr_decay_every",
-        "run.sample_length")},
-    **{key: _COUNT for key in ("data.max_chars", "model.embedding", "train.max_steps",
-                               "train.max_epochs", "train.eval_batches", "train.patience")},
+        "train.batch_size", "train.eval_every", "train.lr_decay_every", "run.sample_length")},
+    **{key: _COUNT for key in ("data.max_chars", "train.max_steps", "train.max_epochs",
+                               "train.eval_batches", "train.patience", "train.max_retries")},
+    # Far above any model this toolkit trains, and below sizes that exhaust memory while the
+    # network is built (one hidden-to-hidden matrix of 8192**2 floats is 256 MiB).
+    "model.hidden": (lambda v: 1 <= v <= MAX_UNITS, f"an integer from 1 to {MAX_UNITS}"),
+    "model.embedding": (lambda v: 0 <= v <= MAX_UNITS, f"an integer from 0 to {MAX_UNITS}"),
     **{key: _NONNEG for key in ("model.grad_clipping", "train.max_grad_norm", "train.time_budget")},
     **{key: _FRACTION for key in ("data.val_fraction", "data.test_fraction", "model.dropout")},
     "model.layers": (lambda v: 1 <= v <= 3, "an integer from 1 to 3"),

@@ -4,7 +4,8 @@ Every user-facing failure is one of these, with a one-line message that names th
 value at fault and what was expected.
 """
 
-__all__ = ["RnnlabError", "ConfigError", "DataError", "BackendError", "CheckpointError"]
+__all__ = ["RnnlabError", "ConfigError", "DataError", "BackendError", "CheckpointError",
+           "WriteError"]
 
 
 class RnnlabError(Exception):
@@ -75,3 +76,57 @@ class CheckpointError(RnnlabError, ValueError):
     ...
     rnnlab.errors.CheckpointError: no/such/checkpoint.json: checkpoint metadata not found; ...
     """
+
+
+class WriteError(RnnlabError, OSError):
+    """A file could not be written (disk full, permission denied, folder removed, ...).
+
+    Also an ``OSError`` carrying the original ``errno``; the message names the path and the
+    operating system's reason.  The file written through :func:`rnnlab.runs.atomic_writer` keeps
+    its previous content.
+
+    Examples
+    --------
+    >>> import errno
+    >>> from rnnlab.runs import atomic_write_text
+    >>> try:
+    ...     atomic_write_text("/dev/null/notes.txt", "x")  # /dev/null is not a folder
+    ... except WriteError as err:
+    ...     print(isinstance(err, OSError), err.errno == errno.EEXIST, err)
+    True True /dev/null/notes.txt: cannot write (File exists); ...
+    """
+
+    @classmethod
+    def from_os_error(cls, path, error, action="cannot write"):
+        """The WriteError for an ``OSError`` met while writing ``path``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            The file or folder being written.
+        error : OSError
+            What the operating system said; its ``errno`` is kept.
+        action : str
+            What failed, e.g. ``"cannot create the run directory"``.
+
+        Returns
+        -------
+        WriteError
+
+        Examples
+        --------
+        >>> import errno, os
+        >>> err = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        >>> print(WriteError.from_os_error("runs/x/checkpoints/latest.npz", err))
+        runs/x/checkpoints/latest.npz: cannot write (No space left on device); expected a \
+writable folder with free space (files written before are kept)
+        """
+        reason = error.strerror or str(error) or type(error).__name__
+        made = cls(f"{path}: {action} ({reason}); expected a writable folder with free space "
+                   f"(files written before are kept)")
+        made.errno, made.strerror, made.filename = error.errno, error.strerror, str(path)
+        return made
+
+    def __str__(self):
+        # OSError would show "[Errno 28] ..." once errno is set: keep the one-line message.
+        return str(self.args[0]) if self.args else ""

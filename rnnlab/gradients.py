@@ -378,7 +378,7 @@ def run_gradient_norms(run_dir, which="best", layer=-1):
         raise ValueError(f"which={which!r}: expected 'best' or 'latest'")
     run_dir = Path(run_dir)
     cfg = config.load(run_dir / "config.json", check_files=False)
-    task = make_task(cfg, read_json(run_dir / "meta.json"))
+    task = make_task(cfg, read_json(run_dir / "meta.json", expect=dict))
     network = task.network(cfg["model"])
     params = get_all_params(network.output)
     arrays, _ = load_checkpoint(run_dir / "checkpoints" / which)

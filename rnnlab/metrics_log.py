@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.errors import RnnlabError
+from rnnlab.errors import RnnlabError, WriteError
 
 __all__ = ["METRIC_COLUMNS", "MetricsLog", "read_metrics"]
 
@@ -45,7 +45,8 @@ def read_metrics(path):
     Returns
     -------
     list of dict
-        One dict per row, ``{column: float}``; empty cells are ``None``.
+        One dict per row, ``{column: float}``; empty cells are ``None``.  A last line without
+        its newline is a row being written (or cut short by a crash) and is left out.
 
     Raises
     ------
@@ -63,11 +64,25 @@ def read_metrics(path):
     [{'step': 100.0, 'val_loss': 2.5}, {'step': 200.0, 'val_loss': None}]
     >>> tmp.cleanup()
     """
+    return _parse(path, _read_text(path))
+
+
+def _read_text(path):
     try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            lines = list(csv.reader(handle))
+        with open(path, "rb") as handle:
+            data = handle.read()
     except OSError as err:
         raise RnnlabError(f"{path}: cannot read the metrics file ({err.strerror})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise RnnlabError(f"{path}: byte {err.start} is not valid UTF-8; expected a metrics CSV "
+                          f"file") from None
+
+
+def _parse(path, text):
+    text = text[:text.rfind("\n") + 1]  # only complete lines
+    lines = list(csv.reader(io.StringIO(text, newline="")))
     if not lines:
         return []
     header, rows = lines[0], []
@@ -137,11 +152,16 @@ class MetricsLog:
 
     def _check_header(self):
         try:
-            with open(self.path, encoding="utf-8", newline="") as handle:
-                first = handle.readline()
+            with open(self.path, "rb") as handle:
+                first = handle.readline().decode("utf-8", errors="replace")
         except FileNotFoundError:
             return
-        if first and first != self._header_line():
+        except OSError as err:
+            raise RnnlabError(f"{self.path}: cannot read the metrics file ({err.strerror})"
+                              ) from None
+        if not first.endswith("\n") and self._header_line().startswith(first):
+            return  # empty, or a header cut short by a crash: truncate_after drops it
+        if first != self._header_line():
             raise RnnlabError(f"{self.path}: existing header {first.rstrip()!r} differs from the "
                               f"expected {self._header_line().rstrip()!r}; expected a metrics "
                               f"file of this run")
@@ -170,12 +190,66 @@ class MetricsLog:
         csv.writer(buffer, lineterminator="\n").writerow(
             [_cell(column, row.get(column)) for column in self.columns])
         self._check_header()
-        with open(self.path, "a", encoding="utf-8", newline="") as handle:
-            if handle.tell() == 0:
-                handle.write(self._header_line())
-            handle.write(buffer.getvalue())
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            with open(self.path, "a", encoding="utf-8", newline="") as handle:
+                if handle.tell() == 0:
+                    handle.write(self._header_line())
+                handle.write(buffer.getvalue())
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as err:
+            raise WriteError.from_os_error(self.path, err) from None
+
+    def truncate_after(self, step):
+        """Drop the rows logged after ``step``, and a last line that a crash cut short.
+
+        A run resumed from its checkpoint of ``step`` evaluates the later steps again: their
+        old rows go first, so the log holds each evaluation once.  The file is rewritten
+        atomically, and only when something is dropped.
+
+        Parameters
+        ----------
+        step : int
+            The step of the checkpoint resumed from.
+
+        Returns
+        -------
+        int
+            The number of lines dropped.
+
+        Raises
+        ------
+        RnnlabError
+            If the file is unreadable or a complete row is malformed (see :func:`read_metrics`).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> log = MetricsLog(pathlib.Path(tmp.name) / "metrics.csv", ["step", "val_loss"])
+        >>> for step in (100, 200, 300):
+        ...     log.append({"step": step, "val_loss": 1.0})
+        >>> with open(log.path, "a") as handle:
+        ...     _ = handle.write("400,0.")  # a kill in mid-write
+        >>> log.truncate_after(200)
+        2
+        >>> [row["step"] for row in log.read()]
+        [100.0, 200.0]
+        >>> tmp.cleanup()
+        """
+        from rnnlab.runs import atomic_write_text
+
+        if not self.path.exists():
+            return 0
+        self._check_header()
+        lines = _read_text(self.path).splitlines(keepends=True)
+        complete = lines if not lines or lines[-1].endswith("\n") else lines[:-1]
+        rows = _parse(self.path, "".join(complete))
+        kept = complete[:1] + [line for line, row in zip(complete[1:], rows)
+                               if row.get("step") is not None and row["step"] <= step]
+        if len(kept) != len(lines):
+            atomic_write_text(self.path, "".join(kept))
+        return len(lines) - len(kept)
 
     def read(self):
         """Return the rows logged so far (see :func:`read_metrics`); ``[]`` before the first.

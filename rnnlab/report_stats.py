@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnlab import config
 from rnnlab.errors import RnnlabError
 from rnnlab.runs import read_json, read_metrics
 
@@ -113,10 +114,10 @@ def load_runs(run_dirs, forecasts=None):
                 raise RnnlabError(f"{path}: {what} (no {name})")
         forecast_path = Path((forecasts or {}).get(str(run_dir), path / "forecast" /
                                                    "forecast.json"))
-        records.append(RunRecord(path, read_json(path / "config.json"),
-                                 read_json(path / "summary.json"),
-                                 read_metrics(path / "metrics.csv"),
-                                 read_json(forecast_path) if forecast_path.is_file() else None))
+        forecast = read_json(forecast_path, expect=dict) if forecast_path.is_file() else None
+        records.append(RunRecord(path, config.load(path / "config.json", check_files=False),
+                                 read_json(path / "summary.json", expect=dict),
+                                 read_metrics(path / "metrics.csv"), forecast))
     kinds = sorted({record.kind for record in records})
     if len(kinds) > 1:
         raise RnnlabError(f"the runs mix data kinds ({', '.join(kinds)}); compare text runs and "

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.errors import RnnlabError
+from rnnlab.errors import RnnlabError, WriteError
 from rnnlab.metrics_log import METRIC_COLUMNS, MetricsLog, read_metrics
 
 __all__ = ["METRIC_COLUMNS", "create_run_dir", "atomic_writer", "atomic_write_bytes",
-           "atomic_write_text", "atomic_write_json", "write_json", "read_json", "MetricsLog",
-           "read_metrics"]
+           "atomic_write_text", "atomic_write_json", "write_json", "read_json", "replace_file",
+           "remove_stale_temporaries", "MetricsLog", "read_metrics"]
 
 _MAX_SUFFIX = 10_000
 
@@ -65,13 +65,19 @@ def create_run_dir(root, name):
     """
     _check_name(name)
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise WriteError.from_os_error(root, err, "cannot create the folder of runs") from None
     for index in range(1, _MAX_SUFFIX + 1):
         candidate = root / (name if index == 1 else f"{name}-{index}")
         try:
             os.mkdir(candidate)
         except FileExistsError:
             continue
+        except OSError as err:
+            raise WriteError.from_os_error(candidate, err,
+                                           "cannot create the run directory") from None
         return candidate
     raise RnnlabError(f"{root / name}: {_MAX_SUFFIX} run directories of that name exist; "
                       f"expected a free name (choose another run.name)")
@@ -91,10 +97,14 @@ def _fsync_directory(directory):
 def atomic_writer(path):
     """Open a binary file that replaces ``path`` atomically when the ``with`` block succeeds.
 
-    The data goes to a temporary file in the same directory (created with the usual permissions);
-    on leaving the block it is flushed, fsync'ed and ``os.replace``'d over ``path``, then the
-    directory is fsync'ed.  If the block or any of those steps fails, the temporary file is
-    removed and ``path`` is left untouched.  Missing parent directories are created.
+    The data goes to a temporary file ``.<name>.<pid>.<random>.tmp`` in the same directory
+    (created with the usual permissions); on leaving the block it is flushed, fsync'ed and
+    ``os.replace``'d over ``path``, then the directory is fsync'ed.  If the block or any of
+    those steps fails, the temporary file is removed and ``path`` is left untouched; an
+    ``OSError`` (disk full, permission denied, folder removed) becomes a
+    :class:`~rnnlab.errors.WriteError` naming ``path`` and the reason.  Missing parent
+    directories are created.  A process killed mid-write leaves its temporary file behind (see
+    :func:`remove_stale_temporaries`), never a partial ``path``.
 
     Parameters
     ----------
@@ -118,20 +128,116 @@ def atomic_writer(path):
     >>> tmp.cleanup()
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as err:
+        raise WriteError.from_os_error(path, err) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(OSError):
             os.unlink(temp)
+        if isinstance(err, OSError) and not isinstance(err, WriteError):
+            raise WriteError.from_os_error(path, err) from None
         raise
-    _fsync_directory(path.parent)
+    try:
+        _fsync_directory(path.parent)
+    except OSError as err:
+        raise WriteError.from_os_error(path, err) from None
+
+
+def replace_file(source, path):
+    """Rename ``source`` over ``path`` atomically and fsync the folder (both in one folder).
+
+    Parameters
+    ----------
+    source : str or os.PathLike
+        A complete file, e.g. written by :func:`atomic_writer`.
+    path : str or os.PathLike
+        Its new name; an existing file of that name is replaced in one step.
+
+    Raises
+    ------
+    WriteError
+        Naming ``path`` and the reason; both files are then as they were.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> new, old = pathlib.Path(tmp.name) / "best.next.npz", pathlib.Path(tmp.name) / "best.npz"
+    >>> atomic_write_bytes(new, b"new"); atomic_write_bytes(old, b"old")
+    >>> replace_file(new, old)
+    >>> old.read_bytes(), new.exists()
+    (b'new', False)
+    >>> tmp.cleanup()
+    """
+    path = Path(path)
+    try:
+        os.replace(source, path)
+        _fsync_directory(path.parent)
+    except OSError as err:
+        raise WriteError.from_os_error(path, err) from None
+
+
+def remove_stale_temporaries(folder):
+    """Delete the temporary files of :func:`atomic_writer` left by processes that were killed.
+
+    A temporary file is stale when the process whose id is in its name no longer runs; files of
+    running processes, and every other file, are kept.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Searched with its subfolders (a run directory).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files removed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = pathlib.Path(tmp.name)
+    >>> _ = (folder / ".latest.npz.999999999.0a1b2c3d.tmp").write_bytes(b"half a checkpoint")
+    >>> _ = (folder / f".plot.png.{os.getpid()}.0a1b2c3d.tmp").write_bytes(b"being written")
+    >>> [path.name for path in remove_stale_temporaries(folder)]
+    ['.latest.npz.999999999.0a1b2c3d.tmp']
+    >>> sorted(path.name for path in folder.iterdir())
+    ['.plot.png....tmp']
+    >>> tmp.cleanup()
+    """
+    removed = []
+    for path in sorted(Path(folder).rglob(".*.tmp")):
+        parts = path.name.split(".")
+        if len(parts) < 5 or not parts[-3].isdigit() or not path.is_file():
+            continue
+        if _process_exists(int(parts[-3])):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _process_exists(pid):
+    if os.name != "posix":
+        return True  # cannot tell: keep the file
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 def atomic_write_bytes(path, data):
@@ -241,7 +347,7 @@ def atomic_write_json(path, obj):
 write_json = atomic_write_json
 
 
-def read_json(path, error=RnnlabError):
+def read_json(path, error=RnnlabError, expect=None):
     """Read a JSON file, raising a one-line error that names the file when it cannot.
 
     Parameters
@@ -251,6 +357,8 @@ def read_json(path, error=RnnlabError):
     error : type, optional
         The :class:`~rnnlab.errors.RnnlabError` subclass to raise (for example
         :class:`~rnnlab.errors.CheckpointError`); :class:`~rnnlab.errors.RnnlabError` by default.
+    expect : type, optional
+        ``dict`` or ``list``: the type the decoded value must have (a JSON object or array).
 
     Returns
     -------
@@ -260,8 +368,8 @@ def read_json(path, error=RnnlabError):
     Raises
     ------
     RnnlabError
-        (or ``error``) if the file is missing, unreadable, not UTF-8 or not valid JSON; the message
-        names the file (and the line and column of a syntax error).
+        (or ``error``) if the file is missing, unreadable, not UTF-8, not valid JSON or not of the
+        ``expect`` type; the message names the file (and the line and column of a syntax error).
 
     Examples
     --------
@@ -273,6 +381,11 @@ def read_json(path, error=RnnlabError):
     Traceback (most recent call last):
     ...
     rnnlab.errors.RnnlabError: .../meta.json: invalid JSON at line 1, column 22 ...
+    >>> _ = path.write_text('["a", "b"]')
+    >>> read_json(path, expect=dict)
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.RnnlabError: .../meta.json: holds a JSON array; expected a JSON object
     >>> tmp.cleanup()
     """
     try:
@@ -284,9 +397,17 @@ def read_json(path, error=RnnlabError):
         raise error(f"{path}: cannot read the file ({err.strerror}); expected a JSON file"
                     ) from None
     try:
-        return json.loads(data.decode("utf-8"))
+        value = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as err:
         raise error(f"{path}: byte {err.start} is not valid UTF-8; expected a JSON file") from None
     except json.JSONDecodeError as err:
         raise error(f"{path}: invalid JSON at line {err.lineno}, column {err.colno} "
                     f"({err.msg})") from None
+    if expect is not None and not isinstance(value, expect):
+        raise error(f"{path}: holds a JSON {_JSON_NAMES.get(type(value), 'value')}; expected a "
+                    f"JSON {_JSON_NAMES[expect]}")
+    return value
+
+
+_JSON_NAMES = {dict: "object", list: "array", str: "string", int: "number", float: "number",
+               bool: "boolean", type(None): "null"}

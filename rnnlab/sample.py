@@ -217,13 +217,14 @@ def _preflight(run_dir, expected, which):
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RnnlabError(f"{run_dir}: no such run directory")
-    cfg = read_json(run_dir / "config.json")
+    cfg = read_json(run_dir / "config.json", expect=dict)
     kind = cfg.get("data", {}).get("kind") if isinstance(cfg, dict) else None
     if kind != expected:
         command, other = ("sample", "forecast") if expected == "text" else ("forecast", "sample")
         raise DataError(f"{run_dir}: {command} needs a {expected} run; this run has "
                         f"data.kind={kind!r} (use python -m rnnlab.{other})")
-    if not all(path.is_file() for path in checkpoint_paths(run_dir / "checkpoints" / which)):
+    # The json commits a checkpoint; load_checkpoint finds (and checks) its arrays.
+    if not checkpoint_paths(run_dir / "checkpoints" / which)[1].is_file():
         raise RnnlabError(f"{run_dir}: no {which!r} checkpoint in {run_dir / 'checkpoints'}; "
                           f"expected {which}.npz and {which}.json (has the run evaluated yet?)")
     return cfg
@@ -233,10 +234,12 @@ def _check_prime(run_dir, prime):
     """Reject a prime character outside the run's vocabulary (from meta.json) before compiling."""
     from rnnlab.runs import read_json
 
-    saved = read_json(Path(run_dir) / "meta.json").get("vocabulary")
+    path = Path(run_dir) / "meta.json"
+    saved = read_json(path, expect=dict).get("vocabulary")
     if saved is not None:
+        vocab = Vocabulary.from_dict(saved, source=f"{path}: 'vocabulary'")
         try:
-            Vocabulary.from_dict(saved, source="meta.json").encode(prime)
+            vocab.encode(prime)
         except DataError as err:
             raise DataError(f"prime: {err}") from None
 

@@ -5,7 +5,8 @@
 the task (:mod:`rnnlab.tasks`), the layer stack (:mod:`rnnlab.models`, initialised from
 ``train.seed``) and the compiled functions (:mod:`rnnlab.compile`), each once.  :func:`load_run`
 rebuilds the session of a run directory and restores a checkpoint into it, so ``rnnlab.sample``
-and ``rnnlab.forecast`` never read the training data they do not need.
+and ``rnnlab.forecast`` never read the training data they do not need; it reads and checks the
+checkpoint file before compiling anything.
 
 Everything a checkpoint holds goes through :func:`checkpoint_arrays` and :func:`restore_arrays`
 (named arrays) and :func:`random_state` and :func:`set_random_state` (the dropout generators, as
@@ -18,13 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab import backend
-from rnnlab.errors import CheckpointError, RnnlabError
+from rnnlab.errors import CheckpointError, DataError, RnnlabError
 from rnnlab.session_state import (checkpoint_arrays, expected_arrays, random_state,
                                   restore_arrays, set_random_state)
 from rnnlab.tasks import make_task
 
-__all__ = ["Session", "build_session", "load_run", "checkpoint_arrays", "restore_arrays",
-           "expected_arrays", "random_state", "set_random_state", "CHECKPOINTS"]
+__all__ = ["Session", "build_session", "build_run_session", "load_run", "checkpoint_arrays",
+           "restore_arrays", "expected_arrays", "random_state", "set_random_state", "CHECKPOINTS"]
 
 #: The checkpoints a run keeps, by name (``<run>/checkpoints/<name>.npz`` and ``.json``).
 CHECKPOINTS = ("best", "latest")
@@ -124,6 +125,40 @@ def build_session(cfg, meta=None):
     return Session(cfg, task, network, functions)
 
 
+def build_run_session(cfg, meta, run_dir):
+    """:func:`build_session` for an existing run: errors in its metadata name its meta.json.
+
+    Parameters
+    ----------
+    cfg : dict
+        The run's resolved config.
+    meta : dict
+        Its ``meta.json``.
+    run_dir : str or os.PathLike
+        The run directory.
+
+    Returns
+    -------
+    Session
+
+    Examples
+    --------
+    >>> from rnnlab import config
+    >>> cfg = config.load(None, ["data.path=unused.txt"], check_files=False)
+    >>> build_run_session(cfg, {"kind": "series"}, "runs/x")
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.DataError: runs/x/meta.json describes a 'series' run; the config has ...
+    """
+    try:
+        return build_session(cfg, meta=meta)
+    except DataError as err:
+        if str(err).startswith("meta.json"):  # the tasks know the file only by its name
+            raise DataError(f"{Path(run_dir) / 'meta.json'}{str(err)[len('meta.json'):]}"
+                            ) from None
+        raise
+
+
 def load_run(run_dir, which="best"):
     """Rebuild a run's session and restore one of its checkpoints.
 
@@ -172,7 +207,7 @@ def load_run(run_dir, which="best"):
     >>> tmp.cleanup()
     """
     from rnnlab import config
-    from rnnlab.checkpoint import load_checkpoint
+    from rnnlab.checkpoint import check_expected, load_checkpoint
     from rnnlab.runs import read_json
 
     if which not in CHECKPOINTS:
@@ -185,9 +220,10 @@ def load_run(run_dir, which="best"):
         raise CheckpointError(f"{stem}.json: no {which!r} checkpoint in this run (it is written "
                               f"at the first evaluation)")
     cfg = config.load(run_dir / "config.json", check_files=False)
-    meta = read_json(run_dir / "meta.json")
-    session = build_session(cfg, meta=meta)
-    arrays, checkpoint = load_checkpoint(stem, expected=_loose(expected_arrays(session)))
+    meta = read_json(run_dir / "meta.json", expect=dict)
+    arrays, checkpoint = load_checkpoint(stem)  # the file is checked before compiling
+    session = build_run_session(cfg, meta, run_dir)
+    check_expected(arrays, _loose(expected_arrays(session)), stem)
     restore_arrays(session, arrays)
     set_random_state(session, checkpoint.get("random_state", []))
     session.run_dir, session.checkpoint = run_dir, checkpoint

@@ -265,13 +265,23 @@ def set_random_state(session, states):
     >>> tmp.cleanup()
     """
     variables = session.functions.random_state
+    if not isinstance(states, list) or not all(isinstance(state, dict) for state in states):
+        raise CheckpointError(f"checkpoint random_state = {states!r:.40}: expected a list of "
+                              f"generator states (objects)")
     if len(states) != len(variables):
         raise CheckpointError(f"checkpoint holds {len(states)} dropout generator states; the "
                               f"model has {len(variables)}")
+    generators = []
     for var, state in zip(variables, states):
         generator = var.get_value(borrow=False)
         if state.get("bit_generator") != generator.bit_generator.state["bit_generator"]:
             raise CheckpointError(f"checkpoint generator {state.get('bit_generator')!r} differs "
                                   f"from the model's {type(generator.bit_generator).__name__}")
-        generator.bit_generator.state = state
+        try:
+            generator.bit_generator.state = state
+        except (TypeError, ValueError, KeyError) as err:
+            raise CheckpointError(f"checkpoint generator state {state!r:.40} is malformed "
+                                  f"({err})") from None
+        generators.append(generator)
+    for var, generator in zip(variables, generators):  # all or nothing
         var.set_value(generator, borrow=True)

@@ -8,12 +8,14 @@ trains, writing into ``<run.dir>/<run.name>/`` (never an existing directory)::
     checkpoints/latest.{npz,json}  checkpoints/best.{npz,json}
     plots/loss_vs_step.png  plots/loss_vs_time.png  samples/step_000100.txt (text)
 
-The loop knows neither the cell type nor the data kind: batches, carried states, metrics and
-samples come from the task (:mod:`rnnlab.tasks`).  Every ``train.eval_every`` steps it evaluates
-on the validation split, appends a row to ``metrics.csv``, saves ``latest`` (and ``best`` when the
-validation loss improved), writes a sample and redraws the learning curves.  A checkpoint holds the
-parameters, the optimizer state, the carried states and, in its JSON, the data position, the
-dropout generators and the loop's counters, so ``--resume RUN`` continues bitwise exactly.
+The loop (:mod:`rnnlab.trainer`) evaluates every ``train.eval_every`` steps, appending a row to
+``metrics.csv`` and saving ``latest`` (and ``best``), a sample and the learning curves.  Every
+file is written atomically, so a run killed at any instant (even ``kill -9``) keeps whole
+checkpoints, and ``--resume RUN`` continues from ``latest`` bitwise exactly: parameters,
+optimizer state, learning-rate schedule, dropout generators and data position (the rows logged
+after that checkpoint are dropped and logged again).  A loss that becomes NaN/inf or explodes
+stops the run (exit code 1) with the step, the gradient norm and the last good checkpoint, or,
+with ``train.on_divergence = "halve"``, retries from that checkpoint with half the learning rate.
 
 ``wall_time`` counts training steps only (not compiling, evaluating, sampling or saving); it
 accumulates across resumes and is what ``train.time_budget`` limits.  ``summary.json`` holds:
@@ -21,31 +23,31 @@ accumulates across resumes and is what ``train.time_budget`` limits.  ``summary.
 ``diverged``, ``dry_run``, ``interrupted``), ``steps``, ``epochs`` (fractional), ``wall_time``,
 ``n_params``, ``best_step``, ``best`` (the metrics row of the best evaluation), ``final`` (the
 last row), ``test`` (the test split's metrics under the best checkpoint, or null), ``diverged``
-(step, loss, gradient norm and last good checkpoint, or null).
+(step, reason, loss, gradient norm, learning rate and last good checkpoint, or null) and
+``retries`` (learning-rate halvings after a divergence).
 """
 
 import argparse
-import math
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
-
-from rnnlab import backend, config, plots
-from rnnlab.checkpoint import load_checkpoint, save_checkpoint
+from rnnlab import config
+from rnnlab.checkpoint import load_checkpoint
 from rnnlab.cli import add_common_arguments, run_command
 from rnnlab.errors import ConfigError, RnnlabError
-from rnnlab.runs import METRIC_COLUMNS, MetricsLog, create_run_dir, read_json, write_json
+from rnnlab.runs import (METRIC_COLUMNS, MetricsLog, create_run_dir, read_json,
+                         remove_stale_temporaries, write_json)
 # rnnlab.session imports no PyTensor at module level: build_session configures the backend first.
-from rnnlab.session import (build_session, checkpoint_arrays, expected_arrays, random_state,
-                            restore_arrays, set_random_state)
+from rnnlab.session import build_run_session, build_session
+from rnnlab.trainer import LATEST, _Loop, _restore, _Trainer, lr_at
 
 __all__ = ["main", "train", "RESUME_KEYS", "lr_at"]
 
-#: Settings that ``--resume`` may change: budgets and reporting, never what a step computes.
+#: Settings that ``--resume`` may change: budgets, reporting and what to do on divergence, never
+#: what a step computes.
 RESUME_KEYS = ("train.max_steps", "train.max_epochs", "train.time_budget", "train.patience",
-               "train.eval_every", "run.progress", "device.device", "device.mode")
+               "train.eval_every", "train.on_divergence", "train.max_retries", "run.progress",
+               "device.device", "device.mode")
 
 EXAMPLES = """examples:
   python -m rnnlab.train --config experiments/shakespeare_lstm.toml
@@ -55,8 +57,8 @@ EXAMPLES = """examples:
   python -m rnnlab.train --resume runs/shakespeare_lstm-lstm-s0 train.time_budget=1200
 
 exit codes: 0 trained; 1 stopped because the loss became NaN/inf or exploded (the last good
-checkpoint is kept); 2 bad config, data, device or checkpoint (one line, nothing written);
-130 interrupted.
+checkpoint is kept); 2 bad config, data, device or checkpoint (one line, nothing written), or a
+file could not be written (disk full, permission denied; earlier files are kept); 130 interrupted.
 
 config keys (a config file overrides these defaults; section.key=value overrides the file):
 """
@@ -114,181 +116,6 @@ def _dry_run_config(cfg):
     return cfg
 
 
-def lr_at(train_cfg, step):
-    """The learning rate for the update after ``step`` completed updates.
-
-    ``train.lr * train.lr_decay ** (step // train.lr_decay_every)``.
-
-    Examples
-    --------
-    >>> lr_at({"lr": 0.1, "lr_decay": 0.5, "lr_decay_every": 10}, 25)
-    0.025
-    """
-    return train_cfg["lr"] * train_cfg["lr_decay"] ** (step // train_cfg["lr_decay_every"])
-
-
-def _compiles_lazily():
-    """Whether the compile mode compiles on the first call (NUMBA, JAX) rather than up front."""
-    return backend.settings()["mode"] in ("NUMBA", "JAX")
-
-
-class _Loop:
-    """The training loop's counters: everything beyond arrays that a resume must restore."""
-
-    FIELDS = ("step", "epoch", "index", "wall_time", "first_loss", "best_val", "best_step",
-              "bad_evals", "last_eval_step", "loss_sum", "gnorm_sum", "count")
-
-    def __init__(self, states, **saved):
-        self.step = self.epoch = self.index = self.bad_evals = self.count = 0
-        self.wall_time = self.loss_sum = self.gnorm_sum = 0.0
-        self.first_loss = self.best_val = self.best_step = self.last_eval_step = None
-        self.states = states
-        for name, value in saved.items():
-            if name not in self.FIELDS:
-                raise RnnlabError(f"checkpoint loop state has unknown field {name!r}")
-            setattr(self, name, value)
-
-    def to_dict(self):
-        return {name: getattr(self, name) for name in self.FIELDS}
-
-
-class _Trainer:
-    def __init__(self, session, run_dir, loop, out=print):
-        self.session, self.run_dir, self.loop, self.out = session, run_dir, loop, out
-        self.task, self.fns = session.task, session.functions
-        self.cfg = session.cfg
-        self.tcfg = self.cfg["train"]
-        self.log = MetricsLog(run_dir / "metrics.csv", METRIC_COLUMNS)
-        self.n_batches = self.task.batches_per_epoch()
-
-    # -- checkpoints -----------------------------------------------------------------------------
-    def save(self, which):
-        loop = self.loop
-        meta = {"step": loop.step, "epoch": loop.epoch, "data_position": [loop.epoch, loop.index],
-                "lr": lr_at(self.tcfg, loop.step), "best_val_loss": loop.best_val,
-                "random_state": random_state(self.session), "loop": loop.to_dict()}
-        save_checkpoint(self.run_dir / "checkpoints" / which,
-                        checkpoint_arrays(self.session, loop.states), meta)
-
-    # -- evaluation ------------------------------------------------------------------------------
-    def evaluate(self, scheduled):
-        loop = self.loop
-        found = self.task.evaluate(self.fns, "val")
-        row = {"step": loop.step, "epoch": loop.epoch, "wall_time": loop.wall_time,
-               "train_loss": loop.loss_sum / loop.count if loop.count else None,
-               "grad_norm": loop.gnorm_sum / loop.count if loop.count else None,
-               "lr": lr_at(self.tcfg, max(loop.step - 1, 0)), "val_loss": found["loss"]}
-        row.update({k: v for k, v in found.items() if k in METRIC_COLUMNS})
-        loop.last_eval_step = loop.step
-        improved = math.isfinite(found["loss"]) and (loop.best_val is None
-                                                    or found["loss"] < loop.best_val)
-        if improved:
-            loop.best_val, loop.best_step = found["loss"], loop.step
-        if scheduled:
-            # An extra evaluation where a run stops (off the eval_every grid) leaves the running
-            # means and the patience count alone, so a resumed run logs what an uninterrupted
-            # one does.
-            loop.bad_evals = 0 if improved else loop.bad_evals + 1
-            loop.loss_sum = loop.gnorm_sum = 0.0
-            loop.count = 0
-        self.log.append(row)
-        if improved:
-            self.save("best")
-        self.save("latest")
-        self.task.on_evaluation(self.session, loop.step, self.run_dir)
-        plots.plot_learning_curves(self.log.read(), self.run_dir / "plots",
-                                   title=self.run_dir.name)
-        shown = " ".join(f"{k} {row[k]:.4g}" for k in ("train_loss", "val_loss", "bpc", "rmse",
-                                                        "mase", "grad_norm", "lr")
-                         if row.get(k) is not None)
-        self.out(f"step {loop.step} epoch {loop.epoch} {shown} ({loop.wall_time:.1f} s)"
-                 f"{' *' if improved else ''}")
-        return self.tcfg["patience"] and loop.bad_evals >= self.tcfg["patience"]
-
-    # -- the loop --------------------------------------------------------------------------------
-    def budget_reason(self):
-        loop, tcfg = self.loop, self.tcfg
-        if tcfg["max_steps"] and loop.step >= tcfg["max_steps"]:
-            return "max_steps"
-        if tcfg["max_epochs"] and loop.epoch >= tcfg["max_epochs"]:
-            return "max_epochs"
-        if tcfg["time_budget"] and loop.wall_time >= tcfg["time_budget"]:
-            return "time_budget"
-        return None
-
-    def warm_up(self):
-        """Call ``train`` twice and undo it: JIT compilation stays out of ``wall_time``.
-
-        NUMBA and JAX compile on the first call, and NUMBA again when the arrays of the second
-        call differ in memory layout from the first (parameters after an update); the other
-        modes compile in ``pytensor.function`` and skip this.
-        """
-        loop = self.loop
-        states = (self.task.initial_states(self.tcfg["batch_size"]) if loop.index == 0
-                  else loop.states)
-        saved, generators = checkpoint_arrays(self.session, states), random_state(self.session)
-        batch = self.task.train_batch(loop.epoch, loop.index)
-        outputs = self.fns.train(*batch, *states)
-        self.fns.train(*batch, *outputs[2:])
-        restore_arrays(self.session, saved)
-        set_random_state(self.session, generators)
-
-    def run(self, progress):
-        loop, tcfg, task, fns = self.loop, self.tcfg, self.task, self.fns
-        n_batches, batch_size = self.n_batches, tcfg["batch_size"]
-        if self.budget_reason() is None and _compiles_lazily():
-            self.warm_up()
-        if loop.step == 0 and loop.last_eval_step is None:
-            self.save("latest")  # a last good checkpoint exists from the start
-        diverged, stop = None, None
-        while True:
-            stop = self.budget_reason()
-            if stop:
-                break
-            if loop.index == 0:
-                loop.states = task.initial_states(batch_size)  # each epoch starts from zeros
-            fns.lr.set_value(np.asarray(lr_at(tcfg, loop.step), dtype=fns.lr.dtype))
-            started = time.perf_counter()
-            x, y = task.train_batch(loop.epoch, loop.index)
-            outputs = fns.train(x, y, *loop.states)
-            loop.wall_time += time.perf_counter() - started
-            loss, gnorm = float(outputs[0]), float(outputs[1])
-            exploded = loop.first_loss is not None and loss > tcfg["explode_factor"] * \
-                loop.first_loss
-            if exploded or not (math.isfinite(loss) and math.isfinite(gnorm)):
-                # The parameters now hold the bad update: stop without saving them.
-                diverged = {"step": loop.step + 1, "loss": loss, "grad_norm": gnorm,
-                            "last_good_checkpoint": "checkpoints/latest",
-                            "last_good_step": loop.last_eval_step or 0}
-                stop = "diverged"
-                break
-            loop.step += 1
-            loop.states = list(outputs[2:])
-            loop.index += 1
-            if loop.index == n_batches:
-                loop.epoch, loop.index = loop.epoch + 1, 0
-            loop.first_loss = loss if loop.first_loss is None else loop.first_loss
-            loop.loss_sum, loop.gnorm_sum, loop.count = (loop.loss_sum + loss,
-                                                         loop.gnorm_sum + gnorm, loop.count + 1)
-            progress.set_postfix(loss=f"{loss:.4f}", gnorm=f"{gnorm:.3g}", refresh=False)
-            progress.update(1)
-            if loop.step % tcfg["eval_every"] == 0 and self.evaluate(scheduled=True):
-                stop = "early_stopping"
-                break
-        if diverged is None and loop.last_eval_step != loop.step:
-            self.evaluate(scheduled=False)
-        return stop, diverged
-
-    def test_metrics(self):
-        """Metrics of the test split under the best checkpoint (None without either)."""
-        stem = self.run_dir / "checkpoints" / "best"
-        if not self.task.has_split("test") or not stem.with_suffix(".json").is_file():
-            return None
-        arrays, _ = load_checkpoint(stem, expected_arrays(self.session))
-        restore_arrays(self.session, arrays)
-        return self.task.evaluate(self.fns, "test")
-
-
 def _progress_bar(cfg, initial):
     from tqdm import tqdm
 
@@ -336,20 +163,24 @@ def train(cfg, run_dir=None, config_path=None, dry_run=False, out=print):
     ['loss', 'mae', 'mase', 'rmse']
     >>> tmp.cleanup()
     """
-    meta = read_json(run_dir / "meta.json") if run_dir is not None else None
-    session = build_session(cfg, meta=meta)
     if run_dir is None:
+        session = build_session(cfg)
         loop = _Loop(session.task.initial_states(cfg["train"]["batch_size"]))
         run_dir = create_run_dir(cfg["run"]["dir"], config.default_run_name(cfg, config_path))
         config.save_resolved(cfg, run_dir / "config.json")
         write_json(run_dir / "meta.json", dict(session.task.meta(),
                                                n_params=session.functions.n_params))
     else:
-        arrays, saved = load_checkpoint(run_dir / "checkpoints" / "latest",
-                                        expected_arrays(session))
-        loop = _Loop(restore_arrays(session, arrays), **saved["loop"])
-        set_random_state(session, saved["random_state"])
-        session.task.batches_per_epoch()  # reads and checks the data before anything changes
+        # Check every file before compiling, and everything before writing.
+        meta = read_json(run_dir / "meta.json", expect=dict)
+        arrays, saved = load_checkpoint(run_dir / LATEST)
+        log = MetricsLog(run_dir / "metrics.csv", METRIC_COLUMNS)
+        log.read()
+        session = build_run_session(cfg, meta, run_dir)
+        loop = _restore(session, run_dir / LATEST, arrays, saved)
+        session.task.batches_per_epoch()  # reads and checks the data
+        log.truncate_after(loop.step)     # rows of evaluations after the checkpoint: redone
+        remove_stale_temporaries(run_dir)
         config.save_resolved(cfg, run_dir / "config.json")
     session.run_dir = run_dir
     out(f"run directory: {run_dir} ({session.functions.n_params} parameters)")
@@ -380,7 +211,8 @@ def _summary(session, trainer, stop, diverged, test=True):
             "steps": loop.step, "epochs": loop.epoch + loop.index / trainer.n_batches,
             "wall_time": loop.wall_time, "n_params": session.functions.n_params,
             "best_step": loop.best_step, "best": best, "final": rows[-1] if rows else None,
-            "test": trainer.test_metrics() if test else None, "diverged": diverged}
+            "test": trainer.test_metrics() if test else None, "diverged": diverged,
+            "retries": loop.retries}
 
 
 def main(argv=None):
@@ -400,10 +232,12 @@ def main(argv=None):
     summary = train(cfg, run_dir=run_dir, config_path=args.config, dry_run=args.dry_run)
     diverged = summary["diverged"]
     if diverged:
-        print(f"stopped: loss {diverged['loss']:.4g} at step {diverged['step']} (gradient norm "
-              f"{diverged['grad_norm']:.4g}); the last good checkpoint is "
-              f"{Path(summary['run_dir']) / diverged['last_good_checkpoint']} (step "
-              f"{diverged['last_good_step']})", file=sys.stderr)
+        retried = (f" after {diverged['retries']} halvings of the learning rate"
+                   if diverged["retries"] else "")
+        print(f"stopped at step {diverged['step']}{retried}: {diverged['reason']} (gradient "
+              f"norm {diverged['grad_norm']:.4g}, learning rate {diverged['lr']:.4g}); the last "
+              f"good checkpoint is {Path(summary['run_dir']) / diverged['last_good_checkpoint']} "
+              f"(step {diverged['last_good_step']})", file=sys.stderr)
         return 1
     best = summary["best"] or {}
     print(f"done: {summary['stop_reason']} after {summary['steps']} steps "

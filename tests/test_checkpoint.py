@@ -6,7 +6,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from rnnlab import runs
+from rnnlab import errors, runs
 from rnnlab.checkpoint import checkpoint_paths, load_checkpoint, load_meta, save_checkpoint
 from rnnlab.errors import CheckpointError
 
@@ -188,30 +188,51 @@ def test_foreign_or_future_metadata_is_refused(saved, edit, message):
         load_checkpoint(saved)
 
 
-def test_interrupted_save_never_mixes_new_arrays_with_old_metadata(saved, monkeypatch):
+def _failing_replace(real_replace, target):
+    def replace(src, dst):
+        if pathlib.Path(dst).name == target:
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+    return replace
+
+
+@pytest.mark.parametrize("target, survivor", [
+    ("best.next.npz", "old"),  # the arrays could not be written: the old checkpoint stays
+    ("best.json", "old"),      # the commit point failed: the old json names the old arrays
+    ("best.npz", "new"),       # committed, the final rename failed: best.next.npz is loaded
+])
+def test_a_failed_save_leaves_a_whole_checkpoint_old_or_new(saved, monkeypatch, target,
+                                                            survivor):
     old_arrays, old_meta = load_checkpoint(saved)
     new_arrays = {name: array + 1 for name, array in old_arrays.items()}
-    real_replace = runs.os.replace
-
-    def fail_on(suffix):
-        def replace(src, dst):
-            if str(dst).endswith(suffix):
-                raise OSError(28, "No space left on device")
-            return real_replace(src, dst)
-        return replace
-
-    monkeypatch.setattr(runs.os, "replace", fail_on(".npz"))
-    with pytest.raises(OSError):
+    monkeypatch.setattr(runs.os, "replace", _failing_replace(runs.os.replace, target))
+    with pytest.raises(errors.WriteError, match=target.replace(".", r"\.") +
+                       r": cannot write \(No space left on device\)") as info:
         save_checkpoint(saved, new_arrays, {"step": 6})
-    arrays, meta = load_checkpoint(saved)  # the npz failed: the old checkpoint is intact
-    assert meta == old_meta and all(np.array_equal(arrays[k], old_arrays[k]) for k in arrays)
-    monkeypatch.setattr(runs.os, "replace", fail_on(".json"))
-    with pytest.raises(OSError):
-        save_checkpoint(saved, new_arrays, {"step": 6})
+    assert isinstance(info.value, OSError) and info.value.errno == 28
+    monkeypatch.undo()
+    arrays, meta = load_checkpoint(saved)
+    expected_arrays, expected_meta = ((old_arrays, old_meta) if survivor == "old"
+                                      else (new_arrays, {"step": 6}))
+    assert meta == expected_meta
+    assert all(arrays[k].tobytes() == expected_arrays[k].tobytes() for k in arrays)
+    assert load_meta(saved) == expected_meta
+    save_checkpoint(saved, old_arrays, old_meta)  # the next save tidies up
+    assert sorted(p.name for p in saved.parent.iterdir()) == ["best.json", "best.npz"]
+
+
+def test_a_stale_next_file_never_replaces_the_committed_arrays(saved):
+    npz_path, json_path = checkpoint_paths(saved)
+    arrays, meta = load_checkpoint(saved)
+    # A save killed before its commit point left other arrays in best.next.npz.
+    np.savez(npz_path.with_name("best.next.npz"), **{k: v + 1 for k, v in arrays.items()})
+    again, _ = load_checkpoint(saved)
+    assert all(again[k].tobytes() == arrays[k].tobytes() for k in arrays)
+    # Mixed-up files with no matching arrays anywhere are refused, not loaded.
+    np.savez(npz_path, **{k: v * 2 for k, v in arrays.items()})
     with pytest.raises(CheckpointError, match=r"best\.npz: content differs from the checksum in "
                                               r"best\.json"):
-        load_checkpoint(saved)  # new npz, old json: detected, not resumed from silently
-    assert sorted(p.name for p in saved.parent.iterdir()) == ["best.json", "best.npz"]
+        load_checkpoint(saved)
 
 
 def test_expected_names_shapes_and_dtypes_are_checked(saved):

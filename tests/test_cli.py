@@ -75,6 +75,22 @@ def test_add_common_arguments_shows_debug_and_version(capsys):
         add_common_arguments({})
 
 
+def test_command_line_mistakes_are_one_line_errors_too(capsys):
+    parser = add_common_arguments(argparse.ArgumentParser(prog="rnnlab.sample"))
+    parser.add_argument("--length", type=int)
+    parser.add_argument("--checkpoint", choices=("best", "latest"))
+    for argv, message in [(["--length", "many"], "argument --length: invalid int value: 'many'"),
+                          (["--checkpoint", "first"],
+                           "argument --checkpoint: invalid choice: 'first'"),
+                          (["--lenght", "3"], "unrecognized arguments: --lenght 3")]:
+        with pytest.raises(SystemExit) as info:
+            run_command(lambda args: parser.parse_args(args), argv)
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: rnnlab.sample: {message}") and err.count("\n") == 1
+        assert err.endswith(" (see --help)\n") and "usage" not in err
+
+
 def test_a_real_process_exits_2_with_one_line_and_imports_no_pytensor(tmp_path):
     script = textwrap.dedent("""
         import sys

@@ -117,7 +117,7 @@ def test_override_errors_name_the_command_line_override(tmp_path):
                                           r"'big': expected an integer$"):
         load(None, ["model.hidden=big"], check_files=False)
     with pytest.raises(ConfigError, match=r"^command line \(model\.hidden=0\): model\.hidden = 0"
-                                          r": expected a positive integer$"):
+                                          r": expected an integer from 1 to 8192$"):
         load(None, ["model.hidden=0"], check_files=False)
     with pytest.raises(TypeError, match=r"overrides='model\.cell=gru': expected a sequence"):
         load(None, "model.cell=gru", check_files=False)

@@ -12,7 +12,11 @@ from rnnlab.errors import ConfigError
 # ------------------------------------------------------------------------------ validate
 
 @pytest.mark.parametrize("dotted, value, expected", [
-    ("model.hidden", 0, "a positive integer"),
+    ("model.hidden", 0, "an integer from 1 to 8192"),
+    ("model.hidden", 8193, "an integer from 1 to 8192"),
+    ("model.embedding", 10**8, "an integer from 0 to 8192"),
+    ("train.max_retries", -1, "an integer >= 0"),
+    ("train.on_divergence", "retry", "one of 'stop', 'halve'"),
     ("model.layers", 0, "an integer from 1 to 3"),
     ("train.batch_size", -1, "a positive integer"),
     ("data.seq_len", 0, "a positive integer"),

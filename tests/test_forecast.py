@@ -272,8 +272,8 @@ def test_forecast_command_bad_input_exits_2_with_one_line(series_run, tmp_path, 
     paths = {"run": series_run, "text": text, "empty": empty, "missing": tmp_path / "none"}
     code, out, err = _command([a.format(**paths) for a in argv], capsys)
     assert code == 2 and out == ""
-    assert message in err and err.strip().splitlines()[-1].startswith(
-        "error:" if "choice" not in message else "python -m rnnlab.forecast: error:")
+    line, = err.splitlines()
+    assert message in line and line.startswith("error: ")
 
 
 def test_python_dash_m_forecast_reports_one_line(tmp_path):

@@ -76,3 +76,47 @@ def test_read_metrics_names_the_line_of_a_torn_or_bad_row(tmp_path):
         read_metrics(path)
     with pytest.raises(RnnlabError, match=r"nothing\.csv: cannot read the metrics file"):
         read_metrics(tmp_path / "nothing.csv")
+
+
+def test_a_row_cut_short_by_a_crash_is_left_out_and_dropped_on_resume(tmp_path):
+    path = tmp_path / "metrics.csv"
+    log = MetricsLog(path, ["step", "val_loss"])
+    for step in (1, 2, 3):
+        log.append({"step": step, "val_loss": 1.0 / step})
+    with open(path, "a") as handle:
+        handle.write("4,0.2")  # killed before the newline
+    assert [row["step"] for row in read_metrics(path)] == [1, 2, 3]
+    assert log.truncate_after(3) == 1 and path.read_text().endswith("3,0.3333333333333333\n")
+    assert log.truncate_after(1) == 2  # rows after the checkpoint resumed from
+    assert read_metrics(path) == [{"step": 1.0, "val_loss": 1.0}]
+    mtime = path.stat().st_mtime_ns
+    assert log.truncate_after(5) == 0 and path.stat().st_mtime_ns == mtime  # not rewritten
+    path.write_text("step,val")  # even the header was cut short
+    assert MetricsLog(path, ["step", "val_loss"]).truncate_after(0) == 1
+    assert path.read_text() == ""
+    assert MetricsLog(tmp_path / "none.csv", ["step"]).truncate_after(0) == 0
+
+
+def test_truncate_after_refuses_a_damaged_log_and_changes_nothing(tmp_path):
+    path = tmp_path / "metrics.csv"
+    path.write_text("step,val_loss\n1,2.0\n2,x\n3,1.0\n")
+    with pytest.raises(RnnlabError, match=r"line 3, column 'val_loss': 'x' is not a number"):
+        MetricsLog(path, ["step", "val_loss"]).truncate_after(1)
+    assert path.read_text() == "step,val_loss\n1,2.0\n2,x\n3,1.0\n"
+    path.write_bytes(b"step,val_loss\n\xff\n")
+    with pytest.raises(RnnlabError, match=r"metrics\.csv: byte 14 is not valid UTF-8"):
+        read_metrics(path)
+
+
+def test_a_failed_append_is_a_write_error_naming_the_file(tmp_path, monkeypatch):
+    import errno
+
+    from rnnlab.errors import WriteError
+
+    log = MetricsLog(tmp_path / "metrics.csv", ["step"])
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(WriteError, match=r"metrics\.csv: cannot write \(No space left on device\)"):
+        log.append({"step": 1})

@@ -2,13 +2,15 @@
 
 import json
 import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
 import pytest
 
 from rnnlab import runs
-from rnnlab.errors import CheckpointError, RnnlabError
+from rnnlab.errors import CheckpointError, RnnlabError, WriteError
 from rnnlab.runs import (atomic_write_bytes, atomic_write_json, atomic_write_text, atomic_writer,
                          create_run_dir, read_json)
 
@@ -98,6 +100,76 @@ def test_atomic_write_failure_keeps_the_original_and_leaves_no_temp_file(tmp_pat
         monkeypatch.undo()
     assert path.read_text() == '{"old": true}'
     assert [p.name for p in tmp_path.iterdir()] == ["config.json"]
+
+
+@pytest.mark.parametrize("failing, code", [("open", 13), ("write", 28), ("fsync", 5),
+                                           ("replace", 28), ("mkdir", 30)])
+def test_a_failed_write_is_one_write_error_naming_the_path_and_the_reason(tmp_path, monkeypatch,
+                                                                          failing, code):
+    path = tmp_path / "checkpoints" / "latest.json"
+    path.parent.mkdir()
+    path.write_text("old")
+    if failing == "mkdir":
+        path = tmp_path / "samples" / "step_000001.txt"
+
+    def fail(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+    if failing == "write":
+        with pytest.raises(WriteError) as info:
+            with atomic_writer(path) as handle:
+                handle.write(b"new")
+                fail()
+    else:
+        target = runs.os if failing != "mkdir" else runs.Path
+        monkeypatch.setattr(target, failing, fail)
+        with pytest.raises(WriteError) as info:
+            atomic_write_text(path, "new")
+        monkeypatch.undo()
+    assert isinstance(info.value, OSError) and info.value.errno == code
+    assert str(info.value) == (f"{path}: cannot write ({os.strerror(code)}); expected a writable "
+                               f"folder with free space (files written before are kept)")
+    assert (tmp_path / "checkpoints" / "latest.json").read_text() == "old"
+    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["latest.json"]
+
+
+def test_create_run_dir_reports_a_folder_it_cannot_create(tmp_path, monkeypatch):
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(runs.os, "mkdir", denied)
+    with pytest.raises(WriteError, match=r"runs: cannot create the folder of runs "
+                                          r"\(Permission denied\)"):
+        create_run_dir(tmp_path / "runs", "lstm-s0")
+    monkeypatch.undo()
+    (tmp_path / "runs").mkdir()
+    monkeypatch.setattr(runs.os, "mkdir", denied)
+    with pytest.raises(WriteError, match=r"runs/lstm-s0: cannot create the run directory "
+                                          r"\(Permission denied\)"):
+        create_run_dir(tmp_path / "runs", "lstm-s0")
+
+
+def test_replace_file_and_stale_temporaries(tmp_path, monkeypatch):
+    new, old = tmp_path / "best.next.npz", tmp_path / "best.npz"
+    new.write_bytes(b"new")
+    old.write_bytes(b"old")
+    monkeypatch.setattr(runs.os, "replace", _explode)
+    with pytest.raises(WriteError, match=r"best\.npz: cannot write \(No space left on device\)"):
+        runs.replace_file(new, old)
+    monkeypatch.undo()
+    assert (new.read_bytes(), old.read_bytes()) == (b"new", b"old")
+    runs.replace_file(new, old)
+    assert old.read_bytes() == b"new" and not new.exists()
+    # A killed process (no such pid) leaves its temporary file: removed; a live one's is kept.
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    (tmp_path / "plots").mkdir()
+    stale = tmp_path / "plots" / f".loss.png.{dead}.00ff00ff.tmp"
+    live = tmp_path / f".best.npz.{os.getpid()}.00ff00ff.tmp"
+    other = tmp_path / ".notes.tmp"
+    for path in (stale, live, other):
+        path.write_bytes(b"x")
+    assert runs.remove_stale_temporaries(tmp_path) == [stale]
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(
+        [".notes.tmp", live.name, "best.npz"])
 
 
 def test_atomic_write_json_refuses_what_json_cannot_hold_before_writing(tmp_path):

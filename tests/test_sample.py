@@ -161,6 +161,18 @@ def test_sample_command_prints_the_text_of_a_trained_run(text_run, capsys):
     assert out.startswith("First") and len(out) == len("First") + 25 + 1 and out.endswith("\n")
 
 
+def test_a_checkpoint_killed_between_commit_and_rename_still_samples(text_run, tmp_path,
+                                                                     capsys):
+    run = tmp_path / "run"
+    shutil.copytree(text_run, run)
+    code, before, _ = _command([run, "--length", 20], capsys)
+    assert code == 0
+    # A kill after best.json was replaced, before best.next.npz was renamed to best.npz.
+    (run / "checkpoints" / "best.npz").rename(run / "checkpoints" / "best.next.npz")
+    code, after, err = _command([run, "--length", 20], capsys)
+    assert code == 0 and err == "" and after == before
+
+
 @pytest.mark.parametrize("argv, message", [
     (["{run}", "--prime", "First\u00a7"], "prime: character '\u00a7' (U+00A7) at position 5"),
     (["{empty}"], "checkpoint"),

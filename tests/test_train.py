@@ -88,7 +88,7 @@ def _params(run, which="latest"):
 
 
 def test_resume_continues_bitwise_exactly(tmp_path, capsys, monkeypatch):
-    import rnnlab.train
+    import rnnlab.trainer
 
     # Dropout (generator state), an lr decay (schedule), 12 batches per epoch (epoch boundary
     # and state reset at step 12) and an off-grid stop at step 7.
@@ -97,10 +97,10 @@ def test_resume_continues_bitwise_exactly(tmp_path, capsys, monkeypatch):
               "train.eval_every=4", f"run.dir={tmp_path}", "run.sample_length=10"]
     # The uninterrupted run also does the JIT warm-up of the NUMBA/JAX modes: it leaves no trace.
     warm_ups = []
-    warm_up = rnnlab.train._Trainer.warm_up
+    warm_up = rnnlab.trainer._Trainer.warm_up
     with monkeypatch.context() as patch:
-        patch.setattr(rnnlab.train, "_compiles_lazily", lambda: True)
-        patch.setattr(rnnlab.train._Trainer, "warm_up",
+        patch.setattr(rnnlab.trainer, "_compiles_lazily", lambda: True)
+        patch.setattr(rnnlab.trainer._Trainer, "warm_up",
                       lambda self: (warm_ups.append(1), warm_up(self)))
         code, _, err = _command(common + ["train.max_steps=16", "run.name=straight"], capsys)
     assert code == 0 and warm_ups == [1], err
@@ -134,19 +134,25 @@ def test_resume_continues_bitwise_exactly(tmp_path, capsys, monkeypatch):
     assert json.loads((stopped / "summary.json").read_text())["steps"] == 16
 
 
-def test_an_absurd_learning_rate_stops_the_run_keeping_the_last_good_checkpoint(tmp_path,
-                                                                               capsys):
+@pytest.mark.parametrize("settings", [["train.lr=1e6"],
+                                      ["train.optimizer=sgd", "train.lr=1e12",
+                                       "train.max_grad_norm=0"]], ids=["adam-1e6", "sgd-1e12"])
+def test_an_absurd_learning_rate_stops_the_run_keeping_the_last_good_checkpoint(settings,
+                                                                               tmp_path, capsys):
     code, out, err = _command(["--config", ROOT / "experiments" / "smoke_series.toml",
-                               "train.optimizer=sgd", "train.lr=1e12", "train.max_grad_norm=0",
-                               "train.eval_every=2", f"run.dir={tmp_path}", "run.name=boom"],
-                              capsys)
+                               *settings, "train.eval_every=2", f"run.dir={tmp_path}",
+                               "run.name=boom"], capsys)
     run = tmp_path / "boom"
     summary = json.loads((run / "summary.json").read_text())
     diverged = summary["diverged"]
-    assert code == 1 and summary["stop_reason"] == "diverged"
+    assert code == 1 and summary["stop_reason"] == "diverged" and summary["retries"] == 0
     line, = err.strip().splitlines()
-    assert f"at step {diverged['step']}" in line and "gradient norm" in line
-    assert str(run / "checkpoints" / "latest") in line
+    # What happened, at which step, the gradient norm and the last good checkpoint.
+    assert line.startswith(f"stopped at step {diverged['step']}: {diverged['reason']} "
+                           f"(gradient norm {diverged['grad_norm']:.4g}, learning rate ")
+    assert diverged["reason"].startswith(("the training loss", "the gradient norm"))
+    assert line.endswith(f"the last good checkpoint is {run / 'checkpoints' / 'latest'} (step "
+                         f"{diverged['last_good_step']})")
     arrays, meta = _params(run)
     assert meta["step"] == diverged["last_good_step"] < diverged["step"]
     assert all(np.isfinite(a).all() for a in arrays.values())
@@ -186,7 +192,8 @@ def test_help_shows_examples_and_every_config_key(capsys):
     code, out, _ = _command(["--help"], capsys)
     assert code == 0
     assert "examples:" in out and "--resume RUN_DIR" in out and "--dry-run" in out
-    for line in ("[model]", 'cell = "lstm"', "time_budget = 0.0", "[device]"):
+    for line in ("[model]", 'cell = "lstm"', "time_budget = 0.0", "[device]",
+                 'on_divergence = "stop"', "max_retries = 3"):
         assert line in out
 
 

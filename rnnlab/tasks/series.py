@@ -42,7 +42,8 @@ class SeriesTask:
     >>> from rnnlab import config
     >>> tmp = tempfile.TemporaryDirectory()
     >>> path = pathlib.Path(tmp.name) / "s.csv"
-    >>> _ = path.write_text("t,y\\n" + "".join(f"{i},{10 + i % 4}\\n" for i in range(60)))
+    >>> rows = "".join(f"{i},{10 + i % 4 + i // 8}\\n" for i in range(60))  # seasonal, rising
+    >>> _ = path.write_text("t,y\\n" + rows)
     >>> cfg = config.load(None, ["data.kind=series", f"data.path={path}", "data.target=y",
     ...     "data.lookback=8", "data.horizon=4", "data.season=4", "train.batch_size=16",
     ...     "data.val_fraction=0.2", "data.test_fraction=0.2"])
@@ -96,6 +97,12 @@ class SeriesTask:
             raise DataError(f"{data['path']}: data.season = {data['season']} needs more than "
                             f"{data['season']} training rows for MASE; the training part has "
                             f"{len(prepared.split.train)}")
+        train = prepared.split.train[:, :series.n_targets]
+        flat = np.mean(np.abs(train[data["season"]:] - train[:-data["season"]]), axis=0) == 0
+        if np.any(flat):
+            raise DataError(f"{data['path']}: target {series.target_names[np.argmax(flat)]!r} "
+                            f"does not change at lag data.season = {data['season']} in the "
+                            f"training part, so MASE is undefined; expected a varying series")
         if self._meta is not None:
             saved = json.loads(json.dumps(self._meta.get("data")))
             if json.loads(json.dumps(prepared.to_dict())) != saved:

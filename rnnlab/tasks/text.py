@@ -67,6 +67,12 @@ class TextTask:
             text = text[:self._data["max_chars"]]
         if self.vocab is None:
             self.vocab = Vocabulary.from_text(text)
+            if self.vocab.size < 2:
+                part = f"the first data.max_chars = {len(text)} characters" \
+                    if self._data["max_chars"] else "the text"
+                raise DataError(f"{path}: {part} repeat one character "
+                                f"({self.vocab.chars[0]!r}); expected at least two distinct "
+                                f"characters (one is certain: there is nothing to learn)")
         try:
             ids = self.vocab.encode(text)
         except DataError as err:

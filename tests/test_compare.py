@@ -167,7 +167,7 @@ def test_dask_grid_end_to_end_on_a_local_cluster(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     out = tmp_path / "grid"
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
+                                  host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster:
         argv = ["--config", SMOKE_SERIES, "--vary", "model.cell=elman,lstm", "--no-gradients",
                 "--dask-scheduler", cluster.scheduler_address, "--out", str(out)] + FAST
         assert main(argv) == 0

@@ -1,0 +1,89 @@
+"""``python -m rnnlab.warmup``: compile rnnlab's own kernels into the compile cache, once per machine.
+
+The fused recurrences and the fused cross-entropy (:mod:`rnnlab.nn.layers.fused`,
+:mod:`rnnlab.nn._crossentropy`) run compiled Numba loops.  Numba compiles each loop the first time
+it meets a dtype and caches the machine code below the compile cache
+(``<RNNLAB_CACHE_DIR>/rnnlab-kernels``).  ``make`` runs this command once during set-up, so the
+first training run does not pay those seconds; running it again is a no-op.  ``make clean-cache``
+removes the cache and the next run (or this command) rebuilds it.
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+from rnnlab import backend
+from rnnlab.cli import add_common_arguments, run_command
+
+__all__ = ["main", "warm_kernels"]
+
+
+def warm_kernels(dtypes=("float32", "float64")):
+    """Run every kernel once on tiny inputs of each dtype (compiling it, or loading it from cache).
+
+    Parameters
+    ----------
+    dtypes : sequence of str
+        The float dtypes to compile for.
+
+    Returns
+    -------
+    float
+        Seconds taken.
+
+    Examples
+    --------
+    >>> seconds = warm_kernels(("float64",))
+    >>> seconds >= 0
+    True
+    """
+    backend.configure()
+    from rnnlab.nn import _crossentropy as ce
+    from rnnlab.nn.layers import _kernels as k
+
+    start = time.perf_counter()
+    for name in dtypes:
+        dt = np.dtype(name)
+        fast = dt == np.float32
+        T, B, U = 2, 1, 2
+        mask, h0, P = np.ones((T, B), dt), np.zeros((B, U), dt), np.zeros((3, U), dt)
+        xp = np.ones((T, B, U), dt)
+        H = k.elman_forward(xp, np.eye(U, dtype=dt), mask, h0, False, fast)
+        k.elman_backward(xp, np.eye(U, dtype=dt), mask, h0, H, H, False, 0, 0.0)
+        xp, W = np.ones((T, B, 4 * U), dt), np.ones((U, 4 * U), dt)
+        H, C, A, TC = k.lstm_forward(xp, W, mask, h0, h0, P, False, fast)
+        k.lstm_backward(xp, W, mask, h0, h0, P, False, H, C, A, TC, H, C, 0, 0.0)
+        xp, W = np.ones((T, B, 3 * U), dt), np.ones((U, 3 * U), dt)
+        H, A, HC = k.gru_forward(xp, W, mask, h0, fast)
+        k.gru_backward(xp, W, mask, h0, H, A, HC, H, 0, 0.0)
+        logits, targets = np.zeros((2, 3), dt), np.zeros(2, np.int64)
+        loss, lse, _ = ce._forward(logits, targets, fast)
+        ce._backward(logits, targets, lse, loss, fast)
+    return time.perf_counter() - start
+
+
+def main(argv=None):
+    """Command-line entry point (see the module docstring)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m rnnlab.warmup", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Compile rnnlab's Numba kernels (fused recurrences, fused cross-entropy) "
+                    "into the compile cache, so the first training run does not wait for them.",
+        epilog="examples:\n  python -m rnnlab.warmup\n"
+               "  RNNLAB_CACHE_DIR=/tmp/cache python -m rnnlab.warmup --dtypes float32")
+    add_common_arguments(parser)
+    parser.add_argument("--dtypes", default="float32,float64",
+                        help="comma-separated float dtypes (default: float32,float64)")
+    args = parser.parse_args(argv)
+    dtypes = [d.strip() for d in args.dtypes.split(",") if d.strip()]
+    bad = [d for d in dtypes if d not in backend.FLOATX]
+    if bad or not dtypes:
+        parser.error(f"--dtypes {args.dtypes!r}: expected a comma-separated subset of "
+                     f"{','.join(backend.FLOATX)}")
+    seconds = warm_kernels(dtypes)
+    print(f"rnnlab kernels ready for {', '.join(dtypes)} in {seconds:.1f} s "
+          f"(cache: {backend.settings()['cache_dir']})")
+
+
+if __name__ == "__main__":
+    run_command(main)

@@ -22,5 +22,6 @@ setup(
     install_requires=_requirements("requirements.txt"),
     extras_require={"dev": _requirements("requirements-dev.txt")
                     + _requirements("requirements-sweep.txt"),
-                    "sweep": _requirements("requirements-sweep.txt")},
+                    "sweep": _requirements("requirements-sweep.txt"),
+                    "bench": _requirements("requirements-bench.txt")},
 )

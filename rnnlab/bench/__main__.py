@@ -1,0 +1,8 @@
+"""``python -m rnnlab.bench``: see :mod:`rnnlab.bench.cli`."""
+
+import sys
+
+from rnnlab.bench.cli import main
+from rnnlab.cli import run_command
+
+sys.exit(run_command(main))

@@ -1,0 +1,211 @@
+"""Memory and start-up of one framework, each measured in a fresh process of its own.
+
+:func:`run_probe` starts ``python -m rnnlab.bench.probe ...`` (this module's :func:`main`), which
+
+1. imports what the framework needs (rnnlab: the backend, PyTensor and rnnlab's compile path;
+   PyTorch: ``torch``; numpy: the reference) and notes its resident set (``rss_after_imports``);
+2. builds the model (rnnlab: :func:`~rnnlab.session.build_session`, compiling) and runs the first
+   training step: the time from the parent's launch of the process to the end of that step is the
+   *start* time;
+3. runs more steps (``--steps`` in all), resetting the peak resident set after the second, and
+   prints one JSON line with the peaks: ``peak_rss`` (the whole process, compiling included),
+   ``training_peak_rss`` (from the third step on, when the kernel allows the reset; else null)
+   and ``peak_increase`` = ``peak_rss - rss_after_imports``.
+
+A cold start uses a new, empty compile cache (``RNNLAB_CACHE_DIR``, PyTensor's
+``base_compiledir``, which holds Numba's cache too); a warm start runs again with the same one.
+The child imports the rnnlab that the parent imported (``PYTHONPATH``), whatever the directory.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["run_probe", "main"]
+
+#: Prefix of the child's result line on stdout (anything printed before it is ignored).
+MARKER = "rnnlab-bench-probe: "
+#: Seconds a probe may take (a cold NUMBA compile of a large model takes minutes).
+TIMEOUT = 1800
+
+
+#: PyTensor flags the child must not inherit: rnnlab.backend sets them from RNNLAB_* (a
+#: configured parent has written its own into PYTENSOR_FLAGS, which would win over the child's).
+_OWN_FLAGS = ("base_compiledir", "compiledir", "mode", "floatX")
+
+
+def _child_env(cache_dir):
+    """The parent's environment, with this rnnlab first on the path and the given cache."""
+    from rnnlab import backend
+
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join([root] + ([env["PYTHONPATH"]]
+                                                  if env.get("PYTHONPATH") else []))
+    flags = [flag for flag in env.get("PYTENSOR_FLAGS", "").split(",")
+             if flag.strip() and flag.split("=", 1)[0].strip() not in _OWN_FLAGS]
+    env["PYTENSOR_FLAGS"] = ",".join(flags)
+    env["RNNLAB_CACHE_DIR"] = str(cache_dir if cache_dir is not None
+                                  else backend.settings()["cache_dir"])
+    return env
+
+
+def run_probe(framework, config, cell, text, mode="", steps=1, max_chars=0, cache_dir=None,
+              torch_threads=None, timeout=TIMEOUT):
+    """Train ``steps`` steps of one model in a fresh process; return what it measured.
+
+    Parameters
+    ----------
+    framework : {'rnnlab', 'torch', 'numpy'}
+    config : str
+        A configuration name (:func:`rnnlab.bench.specs.find_config`).
+    cell : {'elman', 'lstm', 'gru'}
+    text : str or os.PathLike
+        The corpus.
+    mode : str
+        rnnlab's compile mode (``''``: its default).
+    steps : int
+        Training steps (>= 1); the peak while training needs >= 3.
+    max_chars : int
+        Characters of ``text`` to read (0: all).
+    cache_dir : str or os.PathLike, optional
+        The compile cache (``RNNLAB_CACHE_DIR``) of the child; by default the parent's
+        (:func:`rnnlab.backend.settings`).
+    torch_threads : int, optional
+        PyTorch's threads (default: one per core).
+    timeout : float
+        Seconds before the child is stopped.
+
+    Returns
+    -------
+    dict
+        ``start_seconds`` (launch to the end of the first step), ``import_seconds``,
+        ``build_seconds``, ``first_step_seconds``, ``rss_after_imports``, ``peak_rss``,
+        ``training_peak_rss``, ``peak_increase`` (bytes), ``first_loss``, ``mode`` (rnnlab) and
+        ``imports_pytensor``; or ``{"error": "..."}`` when the child failed.
+
+    Examples
+    --------
+    >>> from rnnlab.bench import specs
+    >>> found = run_probe("numpy", "tiny", "elman", specs.default_text(), steps=3,
+    ...                   max_chars=2000)
+    >>> found["start_seconds"] > found["first_step_seconds"] > 0, found["imports_pytensor"]
+    (True, False)
+    >>> found["peak_rss"] >= found["rss_after_imports"] > 0
+    True
+    """
+    command = [sys.executable, "-m", "rnnlab.bench.probe", "--framework", framework,
+               "--config", config, "--cell", cell, "--text", str(text), "--mode", mode,
+               "--steps", str(steps), "--max-chars", str(max_chars)]
+    if torch_threads:
+        command += ["--torch-threads", str(torch_threads)]
+    launched = time.monotonic()
+    try:
+        done = subprocess.run(command, env=_child_env(cache_dir), capture_output=True,
+                              text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s"}
+    lines = [line for line in done.stdout.splitlines() if line.startswith(MARKER)]
+    if done.returncode != 0 or not lines:
+        tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
+        return {"error": f"exit code {done.returncode}: {tail}"}
+    found = json.loads(lines[-1][len(MARKER):])
+    found["start_seconds"] = found.pop("first_step_done") - launched
+    return found
+
+
+def _import(framework, mode, torch_threads):
+    """Import what the framework needs; return a function building its runner."""
+    import rnnlab.tasks  # noqa: F401  (the data path, for every framework)
+    from rnnlab.bench import specs
+
+    if framework == "rnnlab":
+        from rnnlab import backend
+
+        backend.configure(mode=mode or None)
+        import pytensor  # noqa: F401  (imported before the baseline, as any rnnlab program does)
+
+        import rnnlab.compile  # noqa: F401
+        import rnnlab.session  # noqa: F401
+        from rnnlab.bench.rnnlab_runner import RnnlabRunner
+
+        return lambda bench, cell, text, max_chars: RnnlabRunner(bench, cell, text, mode,
+                                                                 max_chars)
+    if framework == "torch":
+        import torch  # noqa: F401
+
+        from rnnlab.bench.torch_runner import TorchRunner
+
+        return lambda bench, cell, text, max_chars: TorchRunner(
+            bench, cell, specs.text_task(bench, text, max_chars), threads=torch_threads)
+    from rnnlab.bench.numpy_runner import NumpyRunner
+
+    return lambda bench, cell, text, max_chars: NumpyRunner(
+        bench, cell, specs.text_task(bench, text, max_chars))
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m rnnlab.bench.probe",
+        description="One framework's start-up and memory, in a process of its own (started by "
+                    "python -m rnnlab.bench; prints one JSON line).")
+    parser.add_argument("--framework", required=True, choices=("rnnlab", "torch", "numpy"))
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--cell", required=True, choices=("elman", "lstm", "gru"))
+    parser.add_argument("--text", required=True, type=Path)
+    parser.add_argument("--mode", default="")
+    parser.add_argument("--steps", type=int, default=1)
+    parser.add_argument("--max-chars", type=int, default=0)
+    parser.add_argument("--torch-threads", type=int, default=None)
+    return parser
+
+
+def main(argv=None):
+    """Run one probe (see the module docstring); print its JSON line; return 0.
+
+    Examples
+    --------
+    >>> main(["--framework", "numpy", "--config", "e", "--cell", "lstm", "--text", "x"])
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.ConfigError: config 'e': expected one of a, b, c, tiny
+    """
+    args = _parser().parse_args(argv)
+    from rnnlab.bench import measure, specs
+
+    bench = specs.find_config(args.config)
+    started = time.monotonic()
+    build = _import(args.framework, args.mode, args.torch_threads)
+    imported = time.monotonic()
+    rss_after_imports = measure.rss_bytes()
+    runner = build(bench, args.cell, args.text, args.max_chars)
+    built = time.monotonic()
+    first_loss = runner.step()
+    first_step_done = time.monotonic()
+    peak, training_peak = measure.peak_rss_bytes(), None
+    for index in range(1, args.steps):
+        runner.step()
+        if index == 1:
+            peak = measure.peak_rss_bytes()
+            reset = measure.reset_peak_rss()
+        elif reset:
+            training_peak = measure.peak_rss_bytes()
+    peak = max(peak, measure.peak_rss_bytes())
+    found = {"first_step_done": first_step_done, "import_seconds": imported - started,
+             "build_seconds": built - imported, "first_step_seconds": first_step_done - built,
+             "rss_after_imports": rss_after_imports, "peak_rss": peak,
+             "training_peak_rss": training_peak, "peak_increase": peak - rss_after_imports,
+             "first_loss": first_loss, "mode": getattr(runner, "mode", None),
+             "imports_pytensor": "pytensor" in sys.modules}
+    print(MARKER + json.dumps(found), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    from rnnlab.cli import run_command
+
+    sys.exit(run_command(main))

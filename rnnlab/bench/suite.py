@@ -1,0 +1,253 @@
+"""Run the benchmark: training and sampling speed side by side, then memory and start-up.
+
+For every configuration and cell, in one process:
+
+1. build each framework's model; rnnlab's first (its session, compiled), then the others with a
+   copy of rnnlab's initial parameters, so all start from the same values;
+2. ``warmup`` training steps each (JIT compilation, caches); their losses are recorded and agree
+   across frameworks to float32 rounding, which checks that the models are the same;
+3. ``repeats`` rounds in which every framework times ``steps`` training steps one by one, the
+   order rotating from round to round; a framework's figure is the median step time of each
+   round, and the median over the rounds: characters/second = ``batch * seq`` / that time;
+4. the same for sampling: ``sample_length`` characters, one model call each, per round.
+
+Memory (one configuration, every cell and framework) and cold and warm start (likewise) are
+measured in fresh processes by :func:`rnnlab.bench.probe.run_probe`.
+"""
+
+import shutil
+import statistics
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+
+from rnnlab.bench import measure, specs
+from rnnlab.bench.probe import run_probe
+
+__all__ = ["Plan", "run_benchmark"]
+
+
+@dataclass
+class Plan:
+    """What to measure, as the command line resolved it.
+
+    Attributes
+    ----------
+    configs : list of rnnlab.bench.specs.BenchConfig
+    cells : list of str
+    frameworks : list of str
+        In build order (see :data:`rnnlab.bench.specs.FRAMEWORKS`).
+    text : str
+        The corpus.
+    mode : str
+        rnnlab's compile mode (``''``: its default).
+    steps : int or None
+        Timed steps per round; None: enough for about a second (3 to 50).
+    repeats, warmup, sample_length, max_chars : int
+    memory_config, start_config : rnnlab.bench.specs.BenchConfig or None
+        None skips that measurement.
+    memory_steps : int
+        Training steps of a memory probe.
+    torch_threads : int or None
+        PyTorch's intra-op threads; None: one per core.
+    notes : list of str
+        What was left out and why (e.g. PyTorch not installed), for the report.
+
+    Examples
+    --------
+    >>> Plan([specs.TINY], ["elman"], ["numpy"], "t.txt").repeats
+    3
+    """
+
+    configs: list
+    cells: list
+    frameworks: list
+    text: str
+    mode: str = ""
+    steps: int = None
+    repeats: int = 3
+    warmup: int = 3
+    sample_length: int = 500
+    max_chars: int = 0
+    memory_config: object = None
+    start_config: object = None
+    memory_steps: int = 3
+    torch_threads: int = None
+    notes: list = field(default_factory=list)
+
+
+def _applies(framework, cell):
+    if framework == "numpy":
+        from rnnlab.bench.numpy_runner import REFERENCE
+
+        return cell in REFERENCE
+    return True
+
+
+def _runner(framework, bench, cell, plan, task, params):
+    if framework == "rnnlab":
+        from rnnlab.bench.rnnlab_runner import RnnlabRunner
+
+        return RnnlabRunner(bench, cell, plan.text, plan.mode, plan.max_chars)
+    if framework == "torch":
+        from rnnlab.bench.torch_runner import TorchRunner
+
+        return TorchRunner(bench, cell, task, params, threads=plan.torch_threads)
+    from rnnlab.bench.numpy_runner import NumpyRunner
+
+    return NumpyRunner(bench, cell, task, params)
+
+
+def _missing(framework, cell):
+    return "no numpy reference for this cell" if framework == "numpy" else "not measured"
+
+
+def _timed_sample(runner, length):
+    started = time.perf_counter()
+    runner.sample(length)
+    return time.perf_counter() - started
+
+
+def _speed(bench, cell, plan, log):
+    """Training and sampling rows of one configuration and cell, all frameworks interleaved."""
+    task = specs.text_task(bench, plan.text, plan.max_chars)
+    runners, params, built, losses = {}, None, {}, {}
+    for framework in plan.frameworks:
+        if not _applies(framework, cell):
+            continue
+        started = time.perf_counter()
+        runner = _runner(framework, bench, cell, plan, task, params)
+        params = params if params is not None else runner.parameters()
+        losses[framework] = [runner.step() for _ in range(plan.warmup)]
+        built[framework] = time.perf_counter() - started
+        runners[framework] = runner
+        log(f"  {bench.name} {cell:5s} {framework:6s} built and warmed up in "
+            f"{built[framework]:.1f} s")
+    steps = {name: plan.steps or measure.auto_steps(measure.time_steps(r.step, 1)[0])
+             for name, r in runners.items()}
+    rounds = measure.interleave(
+        {name: (lambda r=r, n=steps[name]: statistics.median(measure.time_steps(r.step, n)))
+         for name, r in runners.items()}, plan.repeats)
+    for runner in runners.values():
+        runner.sample(min(5, plan.sample_length))  # compiles the sampling path (NUMBA, JAX)
+    samples = measure.interleave(
+        {name: (lambda r=r: _timed_sample(r, plan.sample_length)) for name, r in runners.items()},
+        plan.repeats)
+    training, sampling = [], []
+    base = {"config": bench.name, "cell": cell}
+    for framework in plan.frameworks:
+        if framework not in runners:
+            note = _missing(framework, cell)
+            training.append(dict(base, framework=framework, chars_per_second=None, note=note))
+            sampling.append(dict(base, framework=framework, chars_per_second=None, note=note))
+            continue
+        step = statistics.median(rounds[framework])
+        seconds = statistics.median(samples[framework])
+        training.append(dict(base, framework=framework,
+                             chars_per_second=bench.chars_per_step / step, step_seconds=step,
+                             round_step_seconds=rounds[framework], steps=steps[framework],
+                             warmup_losses=losses[framework],
+                             setup_seconds=built[framework]))
+        if hasattr(runners[framework], "build_seconds"):
+            training[-1]["build_seconds"] = runners[framework].build_seconds
+        sampling.append(dict(base, framework=framework,
+                             chars_per_second=plan.sample_length / seconds, seconds=seconds,
+                             round_seconds=samples[framework]))
+        log(f"  {bench.name} {cell:5s} {framework:6s} {training[-1]['chars_per_second']:10.0f} "
+            f"chars/s training, {sampling[-1]['chars_per_second']:8.0f} chars/s sampling")
+    return training, sampling
+
+
+def _add_ratios(rows):
+    """``ratio_to_torch`` in every row: its speed over PyTorch's in the same config and cell."""
+    torch = {(r["config"], r["cell"]): r["chars_per_second"] for r in rows
+             if r["framework"] == "torch"}
+    for row in rows:
+        reference = torch.get((row["config"], row["cell"]))
+        row["ratio_to_torch"] = (row["chars_per_second"] / reference
+                                 if reference and row["chars_per_second"] else None)
+
+
+def _probes(plan, bench, log, start):
+    rows = []
+    for cell in plan.cells:
+        for framework in plan.frameworks:
+            if not _applies(framework, cell):
+                continue
+            row = {"config": bench.name, "cell": cell, "framework": framework}
+            probe = dict(config=bench.name, cell=cell, text=plan.text, mode=plan.mode,
+                         max_chars=plan.max_chars, torch_threads=plan.torch_threads)
+            if start:
+                cache = tempfile.mkdtemp(prefix="rnnlab-bench-cache-")
+                try:
+                    row["cold"] = run_probe(framework, cache_dir=cache, **probe)
+                    row["warm"] = run_probe(framework, cache_dir=cache, **probe)
+                finally:
+                    shutil.rmtree(cache, ignore_errors=True)
+                shown = [f"{row[k]['start_seconds']:.1f} s" if "error" not in row[k]
+                         else "failed" for k in ("cold", "warm")]
+                log(f"  start {bench.name} {cell:5s} {framework:6s} cold {shown[0]}, "
+                    f"warm {shown[1]}")
+            else:
+                row.update(run_probe(framework, steps=plan.memory_steps, **probe))
+                shown = (f"peak {row['peak_rss'] / 2**20:.0f} MiB" if "error" not in row
+                         else "failed: " + row["error"])
+                log(f"  memory {bench.name} {cell:5s} {framework:6s} {shown}")
+            rows.append(row)
+    return rows
+
+
+def run_benchmark(plan, log=lambda line: None):
+    """Measure everything the plan asks for; return the results (JSON-ready).
+
+    Parameters
+    ----------
+    plan : Plan
+    log : callable
+        Receives a progress line after each measurement.
+
+    Returns
+    -------
+    dict
+        ``machine`` (:func:`rnnlab.bench.measure.machine_info`), ``settings`` (the plan and the
+        model's shared settings), ``training`` and ``sampling`` (one row per configuration, cell
+        and framework: ``chars_per_second``, ``ratio_to_torch``, the rounds' times, ...; null
+        speeds with a ``note`` where a framework has no such model), ``memory`` and ``start``
+        (one row per cell and framework; empty when skipped).
+
+    Examples
+    --------
+    >>> plan = Plan([specs.TINY], ["lstm"], ["numpy"], str(specs.default_text()), steps=2,
+    ...             repeats=1, warmup=1, sample_length=5, max_chars=2000)
+    >>> results = run_benchmark(plan)
+    >>> row = results["training"][0]
+    >>> row["framework"], row["chars_per_second"] > 0, row["ratio_to_torch"]
+    ('numpy', True, None)
+    """
+    from rnnlab import backend
+
+    plan.mode = plan.mode or backend.settings()["mode"]
+    results = {"machine": measure.machine_info(),
+               "settings": dict(asdict(plan), configs=[asdict(c) for c in plan.configs],
+                                memory_config=plan.memory_config and asdict(plan.memory_config),
+                                start_config=plan.start_config and asdict(plan.start_config),
+                                embedding_default=specs.EMBEDDING, lr=specs.LR, seed=specs.SEED,
+                                optimizer="sgd", gradient_clipping=None, floatX="float32",
+                                state="carried across steps (truncated BPTT), zeros at first"),
+               "training": [], "sampling": [], "memory": [], "start": []}
+    for bench in plan.configs:
+        for cell in plan.cells:
+            training, sampling = _speed(bench, cell, plan, log)
+            results["training"] += training
+            results["sampling"] += sampling
+    _add_ratios(results["training"])
+    _add_ratios(results["sampling"])
+    if plan.memory_config is not None:
+        results["memory"] = _probes(plan, plan.memory_config, log, start=False)
+    if plan.start_config is not None:
+        results["start"] = _probes(plan, plan.start_config, log, start=True)
+    if "torch" in plan.frameworks:
+        import torch
+
+        results["machine"]["torch_threads"] = torch.get_num_threads()
+    return results

@@ -179,12 +179,14 @@ class TorchRunner:
 
     Examples
     --------
-    >>> import pytest; torch = pytest.importorskip("torch")  # an optional dependency
+    PyTorch is optional, so the example only runs where it is installed (tests/test_bench.py
+    exercises the runner whenever it is):
+
     >>> task = specs.text_task(specs.TINY, specs.default_text(), max_chars=2000)
-    >>> runner = TorchRunner(specs.TINY, "gru", task)
-    >>> loss = runner.step()
-    >>> 0 < loss < 10, len(runner.sample(5)), runner.parameters()["out.W"].shape
-    (True, 5, (6, 59))
+    >>> if torch_available():
+    ...     runner = TorchRunner(specs.TINY, "gru", task)
+    ...     assert 0 < runner.step() < 10 and len(runner.sample(5)) == 5
+    ...     assert runner.parameters()["out.W"].shape == (6, task.vocab.size)
     """
 
     framework = "torch"

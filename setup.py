@@ -1,9 +1,21 @@
-"""Packaging for rnnlab: recurrent networks the Theano + Lasagne way, on PyTensor."""
+"""Packaging for rnnlab: recurrent networks the Theano + Lasagne way, on PyTensor.
+
+``pip install .`` installs the pinned runtime set (``requirements.txt``) and one console script
+per command (``rnnlab-train`` runs what ``python -m rnnlab.train`` runs, and so on).  Extras:
+``gpu`` (JAX with CUDA 12, for ``--device gpu``), ``sweep`` (joblib and dask.distributed, for
+``rnnlab-compare --jobs`` / ``--dask-scheduler``) and ``dev`` (the test suite's tools, sweep
+included).
+"""
 from pathlib import Path
 
 from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
+
+#: console script -> module whose ``cli`` it runs (see rnnlab/cli.py, console_script).
+COMMANDS = {"rnnlab-train": "rnnlab.train", "rnnlab-sample": "rnnlab.sample",
+            "rnnlab-forecast": "rnnlab.forecast", "rnnlab-compare": "rnnlab.compare",
+            "rnnlab-bench": "rnnlab.bench.cli", "rnnlab-warmup": "rnnlab.warmup"}
 
 
 def _requirements(name):
@@ -20,8 +32,11 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["rnnlab", "rnnlab.*"]),
     install_requires=_requirements("requirements.txt"),
-    extras_require={"dev": _requirements("requirements-dev.txt")
-                    + _requirements("requirements-sweep.txt"),
+    extras_require={"gpu": _requirements("requirements-gpu.txt"),
                     "sweep": _requirements("requirements-sweep.txt"),
-                    "bench": _requirements("requirements-bench.txt")},
+                    "bench": _requirements("requirements-bench.txt"),
+                    "dev": _requirements("requirements-dev.txt")
+                    + _requirements("requirements-sweep.txt")},
+    entry_points={"console_scripts": [f"{name} = {module}:cli"
+                                      for name, module in COMMANDS.items()]},
 )

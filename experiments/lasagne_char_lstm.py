@@ -2,7 +2,8 @@
 
 This is the classic Lasagne recipe (one-hot characters -> LSTM -> LSTM -> softmax over the next
 character, adagrad, compiled train and predict functions).  The only change from Lasagne-era code
-is the three imports: PyTensor stands in for Theano and ``rnnlab.nn`` for Lasagne.
+is the three imports: PyTensor stands in for Theano and ``rnnlab.nn`` for Lasagne (imported first:
+it configures PyTensor's compile mode and cache before PyTensor loads).
 
 Run it from the project root::
 
@@ -15,10 +16,10 @@ import argparse
 import time
 
 import numpy as np
+
+import rnnlab.nn as lasagne  # first: it configures PyTensor before PyTensor is imported
 import pytensor as theano
 import pytensor.tensor as T
-
-import rnnlab.nn as lasagne
 
 
 def parse_args(argv=None):

@@ -1,9 +1,11 @@
 """Command-line plumbing shared by the commands (``python -m rnnlab.train``, ``.sample``, ...).
 
-A command module defines ``main(argv)`` (parse ``argv`` with argparse, do the work) and ends with::
+A command module defines ``main(argv)`` (parse ``argv`` with argparse, do the work), its console
+script ``cli = console_script(main)`` (installed as ``rnnlab-<command>``, see ``setup.py``) and
+ends with::
 
     if __name__ == "__main__":
-        run_command(main)
+        sys.exit(cli())
 
 :func:`run_command` turns every :class:`~rnnlab.errors.RnnlabError` (bad config, missing data
 file, unusable checkpoint, ...) into one line ``error: <message>`` on stderr and exit code 2, the
@@ -19,7 +21,8 @@ import sys
 from rnnlab import __version__
 from rnnlab.errors import ConfigError, RnnlabError
 
-__all__ = ["run_command", "add_common_arguments", "EXIT_ERROR", "EXIT_INTERRUPTED"]
+__all__ = ["run_command", "console_script", "add_common_arguments", "EXIT_ERROR",
+           "EXIT_INTERRUPTED"]
 
 #: Exit code for an RnnlabError (the same as argparse's for bad arguments).
 EXIT_ERROR = 2
@@ -99,6 +102,40 @@ def run_command(main, argv=None):
             raise
         print("interrupted (Ctrl-C)", file=sys.stderr)
         raise SystemExit(EXIT_INTERRUPTED) from None
+
+
+def console_script(main):
+    """Make a command's console-script entry point: run ``main`` through :func:`run_command`.
+
+    Console scripts (``rnnlab-train`` and friends, declared in ``setup.py``) call their entry
+    point with no arguments and exit with what it returns; ``python -m rnnlab.<command>`` calls
+    the same function, so both behave alike.
+
+    Parameters
+    ----------
+    main : callable
+        ``main(argv)``, as for :func:`run_command`.
+
+    Returns
+    -------
+    callable
+        Taking no arguments; returns ``main``'s exit code (rnnlab errors exit with code 2).
+
+    Examples
+    --------
+    >>> import sys
+    >>> entry = console_script(lambda argv: len(argv))
+    >>> saved, sys.argv = sys.argv, ["rnnlab-x", "a", "--debug", "b"]
+    >>> entry()                                       # main saw ['a', 'b']
+    2
+    >>> sys.argv = saved
+    """
+    def entry():
+        return run_command(main)
+
+    entry.__name__ = entry.__qualname__ = "cli"
+    entry.__doc__ = f"Console-script entry point: run {main.__module__}.main on sys.argv."
+    return entry
 
 
 def add_common_arguments(parser):

@@ -25,6 +25,7 @@ numeric suffix if taken): ``report.md``, ``report.json``, ``val_loss_vs_step.png
 lag ``k`` (:mod:`rnnlab.gradients`) for freshly initialised networks of each compared cell type,
 or, with ``--gradients``, for the trained runs (best checkpoint, averaged over each group).
 Exit code 0 when every run finished, 1 when some failed (the report lists them), 2 for bad input.
+Also installed as the command ``rnnlab-compare``.
 """
 
 import argparse
@@ -36,7 +37,7 @@ import sys
 from pathlib import Path
 
 from rnnlab import config
-from rnnlab.cli import add_common_arguments, run_command
+from rnnlab.cli import add_common_arguments, console_script
 from rnnlab.errors import ConfigError
 from rnnlab.runs import create_run_dir
 from rnnlab.sweep import connect, execute
@@ -304,5 +305,7 @@ def _compare(args, vary, plan, client, command):
     return 1 if failed or forecast_failed else 0
 
 
+cli = console_script(main)
+
 if __name__ == "__main__":
-    sys.exit(run_command(main))
+    sys.exit(cli())

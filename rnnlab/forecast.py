@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab import baselines, metrics
+from rnnlab.cli import add_common_arguments, console_script
 from rnnlab.datasets.timeseries import Windows, recursive_forecast
 from rnnlab.errors import DataError, RnnlabError
 from rnnlab.runs import atomic_write_json, atomic_write_text
@@ -368,6 +369,19 @@ def format_report(result):
     return "\n".join(lines)
 
 
+EXAMPLES = """examples:
+  python -m rnnlab.forecast runs/airline_lstm-lstm-s0
+  python -m rnnlab.forecast runs/airline_lstm-lstm-s0 --checkpoint latest --out /tmp/fc
+
+Writes forecast.csv (the test part, forecast in horizon-long blocks, beside naive and seasonal
+naive), backtest.csv (every origin of the rolling-origin backtest, scored), forecast.png and
+forecast.json (every metric), and prints the two metric tables.  Also installed as the command
+rnnlab-forecast.
+exit codes: 0 done; 2 no such run or checkpoint, a text run, or a test part shorter than one
+horizon (one line, nothing written); 130 interrupted.
+"""
+
+
 def main(argv=None):
     """Run ``python -m rnnlab.forecast RUN [--checkpoint best|latest] [--out DIR]``.
 
@@ -396,12 +410,10 @@ def main(argv=None):
     ...
     rnnlab.errors.RnnlabError: no/such/run: no such run directory
     """
-    from rnnlab.cli import add_common_arguments
-
     parser = argparse.ArgumentParser(
-        prog="python -m rnnlab.forecast",
+        prog="python -m rnnlab.forecast", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Forecast a series run's test split beside the naive and seasonal-naive "
-                    "baselines, with a rolling-origin backtest.")
+                    "baselines, with a rolling-origin backtest.", epilog=EXAMPLES)
     parser.add_argument("run", type=Path, help="the run directory (runs/<name>)")
     parser.add_argument("--checkpoint", choices=("best", "latest"), default="best",
                         help="which checkpoint to load (default best)")
@@ -421,7 +433,7 @@ def main(argv=None):
     return 0
 
 
-if __name__ == "__main__":
-    from rnnlab.cli import run_command
+cli = console_script(main)
 
-    sys.exit(run_command(main))
+if __name__ == "__main__":
+    sys.exit(cli())

@@ -26,6 +26,10 @@ masks) runs unchanged.
 Per-example gradients: the loss is *summed* over the batch, so ``dL/dh`` of example ``b`` is that
 example's own gradient; the norms are taken per example and then averaged over the batch.
 
+:func:`cell_gradient_norms` and :func:`network_gradient_norms` (and so the functions built on
+them) build and compile their graph in :data:`ANALYSIS_MODE` (FAST_COMPILE), whatever the mode in
+force: the graph is evaluated once, so an optimising compile would only cost time.
+
 Examples
 --------
 >>> norms = cell_gradient_norms("elman", units=4, steps=6, batch=2, n_inputs=3)
@@ -36,16 +40,25 @@ Examples
 import copy
 
 import numpy as np
-import pytensor
-import pytensor.tensor as pt
+from . import backend
 
-from .models import CELLS
-from .nn import random as nn_random
-from .nn.layers import InputLayer, get_output
-from .nn.layers.recurrence import BaseRecurrentLayer
+backend.configure()  # before PyTensor is imported: compile cache, mode and floatX
+
+import pytensor  # noqa: E402
+import pytensor.tensor as pt  # noqa: E402
+
+from .models import CELLS  # noqa: E402
+from .nn import random as nn_random  # noqa: E402
+from .nn.layers import InputLayer, get_output  # noqa: E402
+from .nn.layers.recurrence import BaseRecurrentLayer  # noqa: E402
 
 __all__ = ["probe_hidden", "hidden_gradients", "norms_by_lag", "cell_gradient_norms",
            "network_gradient_norms", "session_gradient_norms", "run_gradient_norms"]
+
+#: The measurements below build and evaluate their graph once, so they build and compile it in
+#: this mode whatever the mode in force: an optimising compile (NUMBA: minutes on a cold cache)
+#: would cost far more than it saves on a single evaluation.
+ANALYSIS_MODE = "FAST_COMPILE"
 
 
 class _ProbedCell:
@@ -227,9 +240,10 @@ def cell_gradient_norms(cell, units=32, steps=50, n_inputs=8, batch=16, seed=0, 
     x = rng.standard_normal((batch, steps, n_inputs)).astype(pytensor.config.floatX)
     v = rng.standard_normal(units)
     v /= np.linalg.norm(v)
-    probe, hid = probe_hidden(layer)
-    loss = (hid[:, -1] * v.astype(pytensor.config.floatX)).sum()
-    return norms_by_lag(hidden_gradients(loss, probe, {l_in.input_var: x}))
+    with pytensor.config.change_flags(mode=ANALYSIS_MODE):
+        probe, hid = probe_hidden(layer)
+        loss = (hid[:, -1] * v.astype(pytensor.config.floatX)).sum()
+        return norms_by_lag(hidden_gradients(loss, probe, {l_in.input_var: x}))
 
 
 def _last_step_loss(output, kind):
@@ -280,7 +294,11 @@ def network_gradient_norms(network, kind, x, y, states=(), layer=-1):
     if not -len(network.recurrent) <= layer < len(network.recurrent):
         raise ValueError(f"layer={layer!r}: the network has {len(network.recurrent)} recurrent "
                          "layers")
-    target = network.recurrent[layer]
+    with pytensor.config.change_flags(mode=ANALYSIS_MODE):
+        return _network_gradient_norms(network, kind, x, y, states, network.recurrent[layer])
+
+
+def _network_gradient_norms(network, kind, x, y, states, target):
     probe, hid = probe_hidden(target, deterministic=True)
     output = get_output(network.output, inputs={target: hid}, deterministic=True)
     loss, y_var = _last_step_loss(output, kind)

@@ -26,13 +26,18 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Callable
 
-import pytensor.tensor as pt
+from . import backend
 
-from .errors import ConfigError
-from .nn import init, nonlinearities
-from .nn.layers import (DenseLayer, DropoutLayer, EmbeddingLayer, ExpressionLayer, Gate,
-                        GRULayer, InputLayer, Layer, LSTMLayer, RecurrentLayer, ReshapeLayer)
-from .nn.utils import one_hot
+backend.configure()  # before PyTensor is imported: compile cache, mode and floatX
+
+import pytensor.tensor as pt  # noqa: E402
+
+from .errors import ConfigError  # noqa: E402
+from .nn import init, nonlinearities  # noqa: E402
+from .nn.layers import (  # noqa: E402
+    DenseLayer, DropoutLayer, EmbeddingLayer, ExpressionLayer, Gate, GRULayer, InputLayer, Layer,
+    LSTMLayer, RecurrentLayer, ReshapeLayer)
+from .nn.utils import one_hot  # noqa: E402
 
 __all__ = ["CELLS", "CellType", "Network", "build_char_lm", "build_forecaster"]
 

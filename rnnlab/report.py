@@ -236,3 +236,8 @@ def write_report(out_dir, records, title="Comparison", command="", failed=(), gr
     atomic_write_json(paths["json"], report)
     atomic_write_text(paths["md"], format_markdown(report))
     return paths
+
+
+if __name__ == "__main__":
+    raise SystemExit("rnnlab.report is a library module, not a command: python -m rnnlab.compare "
+                     "RUN_DIR ... writes the report of finished runs (see its --help)")

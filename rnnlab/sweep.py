@@ -161,3 +161,7 @@ def execute(jobs, n_jobs=1, client=None, out=print):
     return [results[job["name"]] for job in jobs]
 
 
+if __name__ == "__main__":
+    raise SystemExit("rnnlab.sweep is a library module, not a command: python -m rnnlab.compare "
+                     "--config FILE --vary ... [--jobs N | --dask-scheduler ADDRESS] runs grids "
+                     "(see its --help)")

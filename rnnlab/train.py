@@ -33,7 +33,7 @@ from pathlib import Path
 
 from rnnlab import config
 from rnnlab.checkpoint import load_checkpoint
-from rnnlab.cli import add_common_arguments, run_command
+from rnnlab.cli import add_common_arguments, console_script
 from rnnlab.errors import ConfigError, RnnlabError
 from rnnlab.runs import (METRIC_COLUMNS, MetricsLog, create_run_dir, read_json,
                          remove_stale_temporaries, write_json)
@@ -56,6 +56,7 @@ EXAMPLES = """examples:
   python -m rnnlab.train --config experiments/smoke_text.toml --dry-run run.dir=/tmp/runs
   python -m rnnlab.train --resume runs/shakespeare_lstm-lstm-s0 train.time_budget=1200
 
+Also installed as the command rnnlab-train.
 exit codes: 0 trained; 1 stopped because the loss became NaN/inf or exploded (the last good
 checkpoint is kept); 2 bad config, data, device or checkpoint (one line, nothing written), or a
 file could not be written (disk full, permission denied; earlier files are kept); 130 interrupted.
@@ -247,5 +248,7 @@ def main(argv=None):
     return 0
 
 
+cli = console_script(main)
+
 if __name__ == "__main__":
-    sys.exit(run_command(main))
+    sys.exit(cli())

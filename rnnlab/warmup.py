@@ -14,9 +14,9 @@ import time
 import numpy as np
 
 from rnnlab import backend
-from rnnlab.cli import add_common_arguments, run_command
+from rnnlab.cli import add_common_arguments, console_script
 
-__all__ = ["main", "warm_kernels"]
+__all__ = ["main", "cli", "warm_kernels"]
 
 
 def warm_kernels(dtypes=("float32", "float64")):
@@ -85,5 +85,7 @@ def main(argv=None):
           f"(cache: {backend.settings()['cache_dir']})")
 
 
+cli = console_script(main)
+
 if __name__ == "__main__":
-    run_command(main)
+    raise SystemExit(cli())

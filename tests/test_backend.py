@@ -65,6 +65,14 @@ def test_gpu_without_a_usable_gpu_is_an_error_not_a_silent_cpu_run():
     assert "gpu" in message and "\n" not in message
 
 
+@pytest.mark.parametrize("module", ["rnnlab.models", "rnnlab.compile", "rnnlab.gradients"])
+def test_modules_importing_pytensor_configure_it_first(tmp_path, module):
+    """Imported first, they still give PyTensor rnnlab's compile cache (compare's report failed)."""
+    code = (f"import json, {module}, pytensor; "
+            "print(json.dumps(str(pytensor.config.base_compiledir)))")
+    assert _run(code, RNNLAB_CACHE_DIR=str(tmp_path)) == str(tmp_path)
+
+
 def test_cache_dir_cannot_change_after_pytensor_is_imported(tmp_path):
     import rnnlab.nn  # noqa: F401  (imports PyTensor with the test session's settings)
 

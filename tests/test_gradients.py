@@ -120,3 +120,24 @@ def test_bad_arguments(call, message):
     with pytest.raises((ValueError, TypeError)) as info:
         call()
     assert message in str(info.value)
+
+
+def test_measurements_build_and_compile_in_fast_compile_whatever_the_mode(monkeypatch):
+    """One evaluation does not repay an optimising compile (NUMBA: minutes on a cold cache)."""
+    compiled_under = []
+    real_function = pytensor.function
+
+    def spy(*args, **kwargs):
+        compiled_under.append(str(pytensor.config.mode))
+        return real_function(*args, **kwargs)
+
+    monkeypatch.setattr(pytensor, "function", spy)
+    net = build_forecaster({"cell": "elman", "hidden": 3, "layers": 1, "dropout": 0.0,
+                            "embedding": 0, "grad_clipping": 0.0, "gradient_steps": -1},
+                           lookback=4, n_features=1, horizon=2, n_targets=1)
+    x, y = np.ones((2, 4, 1), "float32"), np.zeros((2, 2, 1), "float32")
+    with pytensor.config.change_flags(mode="CVM"):
+        cell_gradient_norms("lstm", units=3, steps=4, n_inputs=2, batch=2)
+        network_gradient_norms(net, "series", x, y)
+        assert str(pytensor.config.mode) == "CVM"          # the caller's mode is back
+    assert compiled_under == ["FAST_COMPILE", "FAST_COMPILE"]

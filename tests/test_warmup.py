@@ -3,6 +3,7 @@
 import pytest
 
 from rnnlab import warmup
+from rnnlab.cli import run_command
 
 
 def test_warmup_runs_every_kernel(capsys):
@@ -13,7 +14,7 @@ def test_warmup_runs_every_kernel(capsys):
 
 def test_bad_dtype_is_a_one_line_error(capsys):
     with pytest.raises(SystemExit) as exit:
-        warmup.run_command(warmup.main, ["--dtypes", "float16"])
+        run_command(warmup.main, ["--dtypes", "float16"])
     assert exit.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "float16" in err[0] and err[0].startswith("error:")

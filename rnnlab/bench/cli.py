@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from rnnlab.bench import specs
-from rnnlab.cli import add_common_arguments, run_command
+from rnnlab.cli import add_common_arguments, console_script, run_command
 from rnnlab.errors import ConfigError
 
 __all__ = ["main", "parse_list"]
@@ -197,5 +197,8 @@ def main(argv=None):
     return 0
 
 
+#: The ``rnnlab-bench`` console script (see setup.py).
+cli = console_script(main)
+
 if __name__ == "__main__":
-    sys.exit(run_command(main))
+    sys.exit(cli())

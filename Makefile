@@ -31,6 +31,7 @@ $(STAMP): setup.py requirements.txt requirements-dev.txt requirements-sweep.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m rnnlab.warmup
 	touch $(STAMP)
 
 demo: $(STAMP)

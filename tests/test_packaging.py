@@ -10,7 +10,9 @@ import pytest
 import setuptools
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMANDS = ("train", "sample", "forecast", "compare")
+COMMANDS = ("train", "sample", "forecast", "compare", "bench", "warmup")
+#: Commands whose cli lives in another module than rnnlab.<name>.
+MODULES = {"bench": "rnnlab.bench.cli"}
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +31,17 @@ def setup_kwargs():
 def test_every_command_has_a_console_script_running_its_cli(setup_kwargs):
     scripts = dict(line.replace(" ", "").split("=")
                    for line in setup_kwargs["entry_points"]["console_scripts"])
-    assert scripts == {f"rnnlab-{name}": f"rnnlab.{name}:cli" for name in COMMANDS}
+    assert scripts == {f"rnnlab-{name}": f"{MODULES.get(name, 'rnnlab.' + name)}:cli"
+                       for name in COMMANDS}
     for name in COMMANDS:
-        module = importlib.import_module(f"rnnlab.{name}")
+        module = importlib.import_module(MODULES.get(name, f"rnnlab.{name}"))
         assert callable(module.cli) and "sys.exit(cli())" in Path(module.__file__).read_text()
 
 
 def test_requirements_are_pinned_and_the_extras_exist(setup_kwargs):
     extras = setup_kwargs["extras_require"]
-    assert set(extras) == {"gpu", "sweep", "dev"}
+    assert set(extras) == {"gpu", "sweep", "dev", "bench"}
+    assert {r.split("==")[0] for r in extras["bench"]} == {"torch"}
     assert {"jax[cuda12]==0.10.2", "jaxlib==0.10.2"} == set(extras["gpu"])
     assert {"joblib", "dask", "distributed"} <= {r.split("==")[0] for r in extras["sweep"]}
     assert set(extras["sweep"]) <= set(extras["dev"])

@@ -104,6 +104,8 @@ EXERCISES = [
               "--print-every", "1", "--sample-len", "10"]),
     Exercise(r"python scripts/measure_modes\.py( --\S+( \S+)*)*",
              ["--modes", "FAST_COMPILE", "--cells", "elman", "--steps", "1", "--rounds", "1"]),
+    Exercise(r"python -m rnnlab\.bench( --\S+( [^-]\S*)?)*",
+             ["--tiny", "--skip-start", "--skip-memory", "--repeats", "1"], alone=True),
     Exercise(r"dask scheduler --port 8786", ["--host", "127.0.0.1", "--no-dashboard"],
              service=True),
     Exercise(r"dask worker tcp://scheduler-host:8786 --nthreads 1",
@@ -188,7 +190,7 @@ def test_commands_quoted_in_the_prose_are_exercised_too():
 
 def test_a_command_the_table_does_not_know_fails_the_check():
     assert exercise_of(["python", "-m", "rnnlab.train", "--config", "x.toml"]) is not None
-    for unknown in (["pip", "install", "jupyterlab"], ["python", "-m", "rnnlab.bench"],
+    for unknown in (["pip", "install", "jupyterlab"], ["python", "-m", "rnnlab.report"],
                     ["python", "-m", "rnnlab.train", "--config", "x.toml", "--fast"]):
         assert exercise_of(unknown) is None
 

@@ -36,7 +36,10 @@ examples:
 configs: """ + "; ".join(c.label for c in specs.CONFIGS.values()) + f"""; embedding {specs.EMBEDDING},
 plain SGD (lr {specs.LR}, no clipping), float32 (the numpy reference: float64), the recurrent
 state carried from step to step.  PyTorch is optional: pip install -r requirements-bench.txt.
-The machine's other load shows in every number: compare frameworks within one run."""
+The machine's other load shows in every number: compare frameworks within one run.
+
+installed as the console script rnnlab-bench.
+exit codes: 0 measured; 2 bad arguments or text (one line on stderr)."""
 
 
 def parse_list(text, allowed, option):

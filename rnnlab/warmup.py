@@ -65,7 +65,18 @@ def warm_kernels(dtypes=("float32", "float64")):
 
 
 def main(argv=None):
-    """Command-line entry point (see the module docstring)."""
+    """Compile (or load) the kernels for the dtypes given; print what was done.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The command-line arguments (``--dtypes float32,float64``); ``sys.argv[1:]`` by default.
+
+    Examples
+    --------
+    >>> main(["--dtypes", "float64"])                    # doctest: +ELLIPSIS
+    rnnlab kernels ready for float64 in ... s (cache: ...)
+    """
     parser = argparse.ArgumentParser(
         prog="python -m rnnlab.warmup", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Compile rnnlab's Numba kernels (fused recurrences, fused cross-entropy) "

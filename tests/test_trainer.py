@@ -8,6 +8,7 @@ injected: the tests may run as root, where a read-only folder is still writable.
 import errno
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -52,13 +53,16 @@ def test_halve_retries_from_the_last_good_checkpoint_and_resumes_exactly(tmp_pat
     code, out, err = _command(argv + ["run.name=straight"], capsys)
     assert code == 0, err
     retries = [line for line in out.splitlines() if "retry" in line]
-    assert retries == [
-        "step 2: the training loss of the next batch 82.08 exceeds train.explode_factor x the "
-        "first training loss (10 x 0.7952) (gradient norm 1.779); retry 1 of 3: learning rate "
-        "halved to 5, from checkpoints/latest (step 0)",
-        "step 2: the training loss of the next batch 10.1 exceeds train.explode_factor x the "
-        "first training loss (10 x 0.7952) (gradient norm 1.228); retry 2 of 3: learning rate "
-        "halved to 2.5, from checkpoints/latest (step 0)"]
+    # The figures depend on float32 rounding (fused kernels, BLAS), so they are matched loosely;
+    # the structure (which step, which retry, the halved rate, the checkpoint) exactly.
+    number = r"[0-9.e+-]+"
+    patterns = [rf"step 2: the training loss of the next batch {number} exceeds "
+                rf"train\.explode_factor x the first training loss \(10 x {number}\) "
+                rf"\(gradient norm {number}\); retry {k} of 3: learning rate halved to {lr}, "
+                rf"from checkpoints/latest \(step 0\)" for k, lr in ((1, 5), (2, "2\\.5"))]
+    assert len(retries) == 2, out
+    for line, pattern in zip(retries, patterns):
+        assert re.fullmatch(pattern, line), line
     run = tmp_path / "straight"
     summary = json.loads((run / "summary.json").read_text())
     assert summary["stop_reason"] == "max_steps" and summary["retries"] == 2

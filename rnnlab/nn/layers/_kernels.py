@@ -50,10 +50,11 @@ def _weight_gradient(H, h0, dA, first):
     dW = np.zeros((U, G), H.dtype)
     start = max(first, 1)
     if first == 0:
-        dW += np.dot(h0.T, dA[0])
+        dW += np.dot(np.ascontiguousarray(h0.T), np.ascontiguousarray(dA[0]))
     if start < T:
         n = T - start
-        dW += np.dot(H[start - 1:T - 1].reshape(n * B, U).T, dA[start:].reshape(n * B, G))
+        prev = np.ascontiguousarray(H[start - 1:T - 1].reshape(n * B, U).T)
+        dW += np.dot(prev, np.ascontiguousarray(dA[start:].reshape(n * B, G)))
     return dW
 
 
@@ -75,7 +76,7 @@ def elman_forward(xp, W, mask, h0, relu, fast):
     ibuf = np.empty(B * U, np.int32)
     for t in range(T):
         h = _previous(H, h0, t)
-        pre = np.dot(h, W)
+        pre = np.dot(np.ascontiguousarray(h), W)
         flat, x = pre.reshape(B * U), xp[t].reshape(B * U)
         for k in range(B * U):
             flat[k] += x[k]
@@ -129,7 +130,7 @@ def lstm_forward(xp, W, mask, h0, c0, P, peep, fast):
     for t in range(T):
         h, c = _previous(H, h0, t), _previous(C, c0, t)
         a = A[t]
-        a[:] = np.dot(h, W)
+        a[:] = np.dot(np.ascontiguousarray(h), W)
         for b in range(B):
             ab, x = a[b], xp[t, b]
             for j in range(G):
@@ -224,7 +225,7 @@ def gru_forward(xp, W, mask, h0, fast):
     ibuf = np.empty(B * G, np.int32)
     for t in range(T):
         h = _previous(H, h0, t)
-        hp = np.dot(h, W)
+        hp = np.dot(np.ascontiguousarray(h), W)
         a, hc = A[t], HC[t]
         for b in range(B):
             ab, x, hpb = a[b], xp[t, b], hp[b]

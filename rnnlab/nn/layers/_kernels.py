@@ -10,9 +10,9 @@ Every kernel works time-major on C-contiguous arrays of one float dtype:
 Each step costs one ``(B, U) @ (U, G)`` matrix product (BLAS through Numba) and one fused pass of
 elementwise work; the backward pass visits the steps in reverse, keeps the hidden-state gradient
 in a ``(B, U)`` buffer and computes ``dW`` at the end as one ``(U, T B) @ (T B, G)`` product.
-``first`` is the first step the backward pass visits (``scan(truncate_gradient=k)`` semantics:
-``first = max(T - k, 0)``; steps before it get no gradient, nor do the initial states unless
-``first == 0``).  ``clip > 0`` clips the pre-activation gradients as
+``steps`` is ``gradient_steps``: -1, or ``k > 0`` to visit only the last ``k`` steps in the
+backward pass (``scan(truncate_gradient=k)`` semantics: the first visited step is
+``max(T - k, 0)``; steps before it get no gradient, nor do the initial states unless it is 0).  ``clip > 0`` clips the pre-activation gradients as
 :func:`pytensor.gradient.grad_clip` does in the cells.
 
 ``fast`` (float32) evaluates the nonlinearities with :mod:`rnnlab.nn._fastmath`'s vectorisable
@@ -39,6 +39,12 @@ def _clip_rows(x, clip):
 @jit
 def _previous(states, init, t):
     return states[t - 1] if t > 0 else init
+
+
+@jit
+def _first_step(n_steps, steps):
+    """The first step the backward pass visits, for ``gradient_steps=steps``."""
+    return 0 if steps <= 0 else max(n_steps - steps, 0)
 
 
 @jit
@@ -91,8 +97,9 @@ def elman_forward(xp, W, mask, h0, relu, fast):
 
 
 @jit
-def elman_backward(xp, W, mask, h0, H, dH, relu, first, clip):
+def elman_backward(W, mask, h0, H, dH, relu, steps, clip):
     T, B, U = H.shape
+    first = _first_step(T, steps)
     dpre = np.zeros_like(H)
     dh = np.zeros((B, U), H.dtype)
     WT = np.ascontiguousarray(W.T)
@@ -168,8 +175,9 @@ def lstm_forward(xp, W, mask, h0, c0, P, peep, fast):
 
 
 @jit
-def lstm_backward(xp, W, mask, h0, c0, P, peep, H, C, A, TC, dH, dC, first, clip):
+def lstm_backward(W, mask, h0, c0, P, peep, H, C, A, TC, dH, dC, steps, clip):
     T, B, G = A.shape
+    first = _first_step(T, steps)
     U = G // 4
     dA = np.zeros((T, B, G), A.dtype)
     dP = np.zeros((3, U), A.dtype)
@@ -252,11 +260,12 @@ def gru_forward(xp, W, mask, h0, fast):
 
 
 @jit
-def gru_backward(xp, W, mask, h0, H, A, HC, dH, first, clip):
+def gru_backward(W, mask, h0, H, A, HC, dH, steps, clip):
     """Returns ``dxp``, ``dW`` and ``dh0``; the input and the hidden products' gradients are
     clipped separately, as the cell clips them."""
     T, B, G = A.shape
     U = G // 3
+    first = _first_step(T, steps)
     dxp = np.zeros((T, B, G), A.dtype)
     dhp = np.zeros((T, B, G), A.dtype)
     dh = np.zeros((B, U), A.dtype)

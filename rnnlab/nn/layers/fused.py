@@ -90,10 +90,6 @@ class _FusedBase(Op):
         self.peepholes = bool(peepholes)
         self.relu = bool(relu)
 
-    def _first(self, n_steps):
-        """The first step the backward pass visits (``scan(truncate_gradient=k)``)."""
-        return 0 if self.gradient_steps <= 0 else max(n_steps - self.gradient_steps, 0)
-
     def _n_inputs(self):
         return 6 if self.kind == "lstm" else 4
 
@@ -225,18 +221,17 @@ class FusedRecurrenceGrad(_FusedBase):
 
     def perform(self, node, inputs, output_storage):
         arrays = [np.ascontiguousarray(x) for x in inputs]
-        first = self._first(arrays[0].shape[0])
-        clip = self.grad_clipping
+        k, clip = self.gradient_steps, self.grad_clipping
         if self.kind == "elman":
             xp, W, mask, h0, H, dH = arrays
-            outputs = K.elman_backward(xp, W, mask, h0, H, dH, self.relu, first, clip)
+            outputs = K.elman_backward(W, mask, h0, H, dH, self.relu, k, clip)
         elif self.kind == "lstm":
             xp, W, mask, h0, c0, P, H, C, A, TC, dH, dC = arrays
-            outputs = K.lstm_backward(xp, W, mask, h0, c0, P, self.peepholes, H, C, A, TC,
-                                      dH, dC, first, clip)
+            outputs = K.lstm_backward(W, mask, h0, c0, P, self.peepholes, H, C, A, TC, dH, dC,
+                                      k, clip)
         else:
             xp, W, mask, h0, H, A, HC, dH = arrays
-            outputs = K.gru_backward(xp, W, mask, h0, H, A, HC, dH, first, clip)
+            outputs = K.gru_backward(W, mask, h0, H, A, HC, dH, k, clip)
         for storage, value in zip(output_storage, outputs):
             storage[0] = value
 
@@ -277,23 +272,20 @@ def _numba_backward(op, node, **kwargs):
         @numba_basic.numba_njit
         def elman_grad(xp, W, mask, h0, H, dH):
             c = np.ascontiguousarray
-            first = 0 if k <= 0 else max(xp.shape[0] - k, 0)
-            return K.elman_backward(c(xp), c(W), c(mask), c(h0), c(H), c(dH), relu, first, clip)
+            return K.elman_backward(c(W), c(mask), c(h0), c(H), c(dH), relu, k, clip)
         return elman_grad
     if op.kind == "lstm":
         @numba_basic.numba_njit
         def lstm_grad(xp, W, mask, h0, c0, P, H, C, A, TC, dH, dC):
             c = np.ascontiguousarray
-            first = 0 if k <= 0 else max(xp.shape[0] - k, 0)
-            return K.lstm_backward(c(xp), c(W), c(mask), c(h0), c(c0), c(P), peep, c(H), c(C),
-                                   c(A), c(TC), c(dH), c(dC), first, clip)
+            return K.lstm_backward(c(W), c(mask), c(h0), c(c0), c(P), peep, c(H), c(C), c(A),
+                                   c(TC), c(dH), c(dC), k, clip)
         return lstm_grad
 
     @numba_basic.numba_njit
     def gru_grad(xp, W, mask, h0, H, A, HC, dH):
         c = np.ascontiguousarray
-        first = 0 if k <= 0 else max(xp.shape[0] - k, 0)
-        return K.gru_backward(c(xp), c(W), c(mask), c(h0), c(H), c(A), c(HC), c(dH), first, clip)
+        return K.gru_backward(c(W), c(mask), c(h0), c(H), c(A), c(HC), c(dH), k, clip)
     return gru_grad
 
 

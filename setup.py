@@ -35,6 +35,7 @@ setup(
     extras_require={"gpu": _requirements("requirements-gpu.txt"),
                     "sweep": _requirements("requirements-sweep.txt"),
                     "bench": _requirements("requirements-bench.txt"),
+                    "mkl": _requirements("requirements-mkl.txt"),
                     "dev": _requirements("requirements-dev.txt")
                     + _requirements("requirements-sweep.txt")},
     entry_points={"console_scripts": [f"{name} = {module}:cli"

@@ -2,7 +2,9 @@
 
 With ``fast=True`` (float32) the exponential is computed by range reduction and a degree-7
 polynomial (relative error < 2e-7, float32's own precision) in loops the compiler vectorises;
-``fast=False`` (float64) uses the C library's ``exp``.  ``tanh(x) = 2 sigmoid(2x) - 1``.  NaN
+``fast=False`` (float64) uses the C library's ``exp`` and ``tanh``; the fast ``tanh`` is
+``2 sigmoid(2x) - 1``.  Each fast function makes two passes: a polynomial and the float32 bits
+of its power-of-two scale (pass one), then the scale and the function's own arithmetic.  NaN
 inputs give NaN outputs (the training loop must see a NaN loss); +-inf give the limits.
 """
 
@@ -23,22 +25,13 @@ jit = numba.njit(cache=True, fastmath={"contract", "afn"}, nogil=True, error_mod
 
 
 @jit
-def exp_(x, ibuf, fast):
-    """In place ``x[:] = exp(x)`` for a contiguous 1-d array; ``ibuf``: int32, at least as long.
-
-    Examples
-    --------
-    >>> x = np.array([0.0, 1.0, -np.inf], dtype=np.float32)
-    >>> exp_(x, np.empty(3, np.int32), True); x.round(6).tolist()
-    [1.0, 2.718282, 0.0]
-    """
+def _reduce(x, ibuf, sign):
+    """First pass: ``x[k] = p(r_k)`` and ``ibuf[k]`` = the float32 bits of ``2**j_k``, where
+    ``sign * x[k] = j_k ln2 + r_k``, ``|r_k| <= ln2 / 2``; so ``exp(sign * x[k]) = x[k] * 2**j_k``.
+    A NaN input gets NaN bits, so NaN propagates through the second pass."""
     n = x.shape[0]
-    if not fast:
-        for k in range(n):
-            x[k] = math.exp(x[k])
-        return
-    for k in range(n):              # exp(v) = 2**j * p(r), |r| <= ln2 / 2
-        v = x[k]
+    for k in range(n):
+        v = sign * x[k]
         nan = v != v
         v = min(max(v, np.float32(-87.0)), np.float32(88.0))
         if nan:
@@ -53,16 +46,32 @@ def exp_(x, ibuf, fast):
         p = p * r + np.float32(0.5)
         p = p * r + np.float32(1.0)
         x[k] = p * r + np.float32(1.0)
-        # 2**j as float32 bits; a NaN input gets a NaN scale, so NaN propagates.
         ibuf[k] = np.int32(0x7FC00000) if nan else (np.int32(j) + np.int32(127)) << np.int32(23)
-    scale = ibuf[:n].view(np.float32)
-    for k in range(n):
+    return ibuf[:n].view(np.float32)
+
+
+@jit
+def exp_(x, ibuf, fast):
+    """In place ``x[:] = exp(x)`` for a contiguous 1-d array; ``ibuf``: int32, at least as long.
+
+    Examples
+    --------
+    >>> x = np.array([0.0, 1.0, -np.inf], dtype=np.float32)
+    >>> exp_(x, np.empty(3, np.int32), True); x.round(6).tolist()
+    [1.0, 2.718282, 0.0]
+    """
+    if not fast:
+        for k in range(x.shape[0]):
+            x[k] = math.exp(x[k])
+        return
+    scale = _reduce(x, ibuf, np.float32(1.0))
+    for k in range(x.shape[0]):
         x[k] *= scale[k]
 
 
 @jit
 def sigmoid_(x, ibuf, fast):
-    """In place ``x[:] = 1 / (1 + exp(-x))`` (see :func:`exp_`).
+    """In place ``x[:] = 1 / (1 + exp(-x))`` (see :func:`exp_`): two passes over ``x``.
 
     Examples
     --------
@@ -70,16 +79,18 @@ def sigmoid_(x, ibuf, fast):
     >>> sigmoid_(x, np.empty(3, np.int32), False); x.round(6).tolist()
     [0.5, 1.0, 0.0]
     """
+    if not fast:
+        for k in range(x.shape[0]):
+            x[k] = 1 / (1 + math.exp(-x[k]))
+        return
+    scale = _reduce(x, ibuf, np.float32(-1.0))
     for k in range(x.shape[0]):
-        x[k] = -x[k]
-    exp_(x, ibuf, fast)
-    for k in range(x.shape[0]):
-        x[k] = 1 / (1 + x[k])
+        x[k] = np.float32(1.0) / (np.float32(1.0) + x[k] * scale[k])
 
 
 @jit
 def tanh_(x, ibuf, fast):
-    """In place ``tanh``: ``2 sigmoid(2x) - 1`` (see :func:`exp_`).
+    """In place ``tanh``: ``2 sigmoid(2x) - 1`` (see :func:`exp_`): two passes over ``x``.
 
     Examples
     --------
@@ -87,7 +98,10 @@ def tanh_(x, ibuf, fast):
     >>> tanh_(x, np.empty(2, np.int32), True); x.round(6).tolist()
     [0.0, 0.761594]
     """
-    x *= 2
-    sigmoid_(x, ibuf, fast)
+    if not fast:
+        for k in range(x.shape[0]):
+            x[k] = math.tanh(x[k])
+        return
+    scale = _reduce(x, ibuf, np.float32(-2.0))
     for k in range(x.shape[0]):
-        x[k] = 2 * x[k] - 1
+        x[k] = np.float32(2.0) / (np.float32(1.0) + x[k] * scale[k]) - np.float32(1.0)

@@ -7,38 +7,64 @@ Every kernel works time-major on C-contiguous arrays of one float dtype:
 ``mask`` ``(T, B)``     nonzero: the step is real; zero: every state is copied from the last step
 ``h0``, ``c0`` ``(B, U)`` initial states
 
-Each step costs one ``(B, U) @ (U, G)`` matrix product (BLAS through Numba) and one fused pass of
-elementwise work; the backward pass visits the steps in reverse, keeps the hidden-state gradient
-in a ``(B, U)`` buffer and computes ``dW`` at the end as one ``(U, T B) @ (T B, G)`` product.
+The batch is split into row shards (:func:`_shards`) that run on Numba's threads: the rows of a
+recurrence are independent, so each thread runs the whole sequence for its rows with no
+synchronisation between steps.  Each step costs one ``(rows, U) @ (U, G)`` BLAS product, written
+in place and accumulated onto the step's input projection (:func:`rnnlab.nn._blas.gemm`), and
+one pass of elementwise work per row.  The backward pass visits the steps in reverse, keeps the
+hidden-state gradient of its rows in one buffer (``gh += dA_t W^T`` in place) and computes
+``dW = sum_t h_{t-1}^T dA_t`` at the end as one product per thread over its share of the steps.
+
 ``steps`` is ``gradient_steps``: -1, or ``k > 0`` to visit only the last ``k`` steps in the
 backward pass (``scan(truncate_gradient=k)`` semantics: the first visited step is
-``max(T - k, 0)``; steps before it get no gradient, nor do the initial states unless it is 0).  ``clip > 0`` clips the pre-activation gradients as
-:func:`pytensor.gradient.grad_clip` does in the cells.
-
-``fast`` (float32) evaluates the nonlinearities with :mod:`rnnlab.nn._fastmath`'s vectorisable
-exponential; float64 uses the C library's.
+``max(T - k, 0)``; steps before it get no gradient, nor do the initial states unless it is 0).
+``clip > 0`` clips the pre-activation gradients as :func:`pytensor.gradient.grad_clip` does in
+the cells.  ``fast`` (float32) evaluates the nonlinearities with :mod:`rnnlab.nn._fastmath`'s
+vectorisable exponential; float64 uses the C library's.
 """
 
+import numba
 import numpy as np
 
+from .._blas import gemm, limit_threads
 from .._fastmath import jit, sigmoid_ as _sigmoid, tanh_ as _tanh
 
 __all__ = ["elman_forward", "elman_backward", "lstm_forward", "lstm_backward", "gru_forward",
            "gru_backward"]
 
+#: Fewer rows than this per shard do not pay for a thread.
+MIN_ROWS = 8
+#: Shards at most: Numba's thread count (``NUMBA_NUM_THREADS``, one per core by default) when the
+#: kernels were compiled; a constant, because functions that ask Numba for it at run time cannot
+#: be cached on disk.  With fewer threads at run time the shards simply share them.
+SHARDS = numba.config.NUMBA_NUM_THREADS
+
+#: The drivers: ``prange`` over shards (one shard runs on the calling thread).
+pjit = numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
+
+# Two shards calling a multi-threaded BLAS at once make its threads wait on each other.
+limit_threads()
+
+
+@jit
+def _shards(rows):
+    """How many row shards: one per Numba thread, each at least :data:`MIN_ROWS` rows."""
+    return max(1, min(SHARDS, rows // MIN_ROWS))
+
+
+@jit
+def _bounds(shard, n_shards, rows):
+    """Rows ``[lo, hi)`` of one shard."""
+    return shard * rows // n_shards, (shard + 1) * rows // n_shards
+
 
 @jit
 def _clip_rows(x, clip):
-    """In place: clip a 2-d array to ``[-clip, clip]`` when ``clip > 0``."""
+    """In place: clip a C-contiguous 2-d array to ``[-clip, clip]`` when ``clip > 0``."""
     if clip > 0:
         flat = x.reshape(x.size)
         for k in range(flat.shape[0]):
             flat[k] = min(max(flat[k], -clip), clip)
-
-
-@jit
-def _previous(states, init, t):
-    return states[t - 1] if t > 0 else init
 
 
 @jit
@@ -48,76 +74,125 @@ def _first_step(n_steps, steps):
 
 
 @jit
-def _weight_gradient(H, h0, dA, first):
-    """``sum_t h_{t-1}^T dA_t`` over the visited steps ``t >= first``: two matrix products
-    (``h0`` for step 0, then the stored states), no copies."""
-    T, B, U = H.shape
-    G = dA.shape[2]
-    dW = np.zeros((U, G), H.dtype)
-    start = max(first, 1)
-    if first == 0:
-        dW += np.dot(np.ascontiguousarray(h0.T), np.ascontiguousarray(dA[0]))
-    if start < T:
-        n = T - start
-        prev = np.ascontiguousarray(H[start - 1:T - 1].reshape(n * B, U).T)
-        dW += np.dot(prev, np.ascontiguousarray(dA[start:].reshape(n * B, G)))
-    return dW
+def _keep_masked(mask_t, lo, new, old):
+    """Rows ``b`` with ``mask_t[lo + b] == 0`` of ``new`` get ``old``'s (the state carries over)."""
+    for b in range(new.shape[0]):
+        if mask_t[lo + b] == 0:
+            new[b] = old[b]
 
 
 @jit
-def _keep_masked(mask_t, new, old):
-    """Rows ``b`` with ``mask_t[b] == 0`` of ``new`` get ``old``'s (the state is carried over)."""
-    for b in range(new.shape[0]):
-        if mask_t[b] == 0:
-            new[b] = old[b]
+def _pass_masked(mask_t, lo, g, dstate):
+    """Backward of :func:`_keep_masked`: a carried-over row passes its gradient on unchanged.
+    Returns whether any row of the shard is real."""
+    real = False
+    for b in range(g.shape[0]):
+        if mask_t[lo + b] == 0:
+            g[b] += dstate[b]
+        else:
+            real = True
+    return real
+
+
+@jit
+def _initial_gradient(d0, lo, hi, g, first):
+    """The initial state's gradient rows: the carried gradient, or zero when truncated."""
+    if first == 0:
+        d0[lo:hi] = g
+    else:
+        d0[lo:hi] = 0
+
+
+@pjit
+def _weight_gradient(H, h0, dA, first):
+    """``sum_t h_{t-1}^T dA_t`` over the visited steps ``t >= first``, the steps split between
+    the threads (one BLAS product each over contiguous memory), the partial sums added."""
+    T, B, U = H.shape
+    G = dA.shape[2]
+    n = max(1, min(SHARDS, T - first))
+    parts = np.zeros((n, U, G), H.dtype)
+    for s in numba.prange(n):
+        t0, t1 = _bounds(s, n, T - first)
+        t0, t1 = t0 + first, t1 + first
+        if t0 == 0 and t1 > 0:
+            gemm(True, False, h0, dA[0], parts[s], 1.0, 1.0)
+            t0 = 1
+        if t0 < t1:
+            rows = (t1 - t0) * B
+            gemm(True, False, H[t0 - 1:t1 - 1].reshape(rows, U), dA[t0:t1].reshape(rows, G),
+                 parts[s], 1.0, 1.0)
+    dW = parts[0]
+    for s in range(1, n):
+        dW += parts[s]
+    return dW
 
 
 # ----------------------------------------------------------------------------------------------
 # Elman: h_t = f(xp_t + h_{t-1} W), f = tanh (relu=False) or max(0, .) (relu=True)
 
 @jit
-def elman_forward(xp, W, mask, h0, relu, fast):
+def _elman_forward_rows(xp, W, mask, h0, relu, fast, lo, hi, H):
     T, B, U = xp.shape
-    H = np.empty((T, B, U), xp.dtype)
-    ibuf = np.empty(B * U, np.int32)
+    ibuf = np.empty((hi - lo) * U, np.int32)
     for t in range(T):
-        h = _previous(H, h0, t)
-        pre = np.dot(np.ascontiguousarray(h), W)
-        flat, x = pre.reshape(B * U), xp[t].reshape(B * U)
-        for k in range(B * U):
-            flat[k] += x[k]
+        h = h0[lo:hi] if t == 0 else H[t - 1, lo:hi]
+        pre = H[t, lo:hi]
+        pre[:] = xp[t, lo:hi]
+        gemm(False, False, h, W, pre, 1.0, 1.0)
+        flat = pre.reshape(pre.size)
         if relu:
-            for k in range(B * U):
+            for k in range(flat.shape[0]):
                 flat[k] = max(flat[k], 0)
         else:
             _tanh(flat, ibuf, fast)
-        _keep_masked(mask[t], pre, h)
-        H[t] = pre
+        _keep_masked(mask[t], lo, pre, h)
+
+
+@pjit
+def elman_forward(xp, W, mask, h0, relu, fast):
+    T, B, U = xp.shape
+    H = np.empty((T, B, U), xp.dtype)
+    n = _shards(B)
+    for s in numba.prange(n):
+        lo, hi = _bounds(s, n, B)
+        _elman_forward_rows(xp, W, mask, h0, relu, fast, lo, hi, H)
     return H
 
 
 @jit
+def _elman_backward_rows(W, mask, H, dH, relu, first, clip, lo, hi, dpre, dh0):
+    T, B, U = H.shape
+    gh = np.zeros((hi - lo, U), H.dtype)
+    for t in range(T - 1, first - 1, -1):
+        d, ht, dht = dpre[t, lo:hi], H[t, lo:hi], dH[t, lo:hi]
+        _pass_masked(mask[t], lo, gh, dht)
+        for b in range(hi - lo):
+            db, g = d[b], gh[b]
+            if mask[t, lo + b] == 0:
+                db[:] = 0
+                continue
+            hb, dhb = ht[b], dht[b]
+            for u in range(U):
+                gu = g[u] + dhb[u]
+                db[u] = (gu if hb[u] > 0 else 0) if relu else gu * (1 - hb[u] * hb[u])
+                g[u] = 0                                # h_{t-1} reaches h_t through W only
+        _clip_rows(d, clip)
+        gemm(False, True, d, W, gh, 1.0, 1.0)
+    _initial_gradient(dh0, lo, hi, gh, first)
+
+
+@pjit
 def elman_backward(W, mask, h0, H, dH, relu, steps, clip):
     T, B, U = H.shape
     first = _first_step(T, steps)
-    dpre = np.zeros_like(H)
-    dh = np.zeros((B, U), H.dtype)
-    WT = np.ascontiguousarray(W.T)
-    for t in range(T - 1, first - 1, -1):
-        gh = dh + dH[t]
-        d = dpre[t]
-        for b in range(B):
-            if mask[t, b] == 0:
-                continue
-            for u in range(U):
-                h = H[t, b, u]
-                d[b, u] = gh[b, u] * (1 - h * h) if not relu else (gh[b, u] if h > 0 else 0)
-            gh[b] = 0                                   # h_{t-1} reaches h_t through W only
-        _clip_rows(d, clip)
-        dh = np.dot(d, WT) + gh
-    dW = _weight_gradient(H, h0, dpre, first)
-    dh0 = dh if first == 0 else np.zeros_like(dh)
-    return dpre, dW, dh0
+    dpre = np.empty_like(H)
+    dpre[:first] = 0
+    dh0 = np.empty((B, U), H.dtype)
+    n = _shards(B)
+    for s in numba.prange(n):
+        lo, hi = _bounds(s, n, B)
+        _elman_backward_rows(W, mask, H, dH, relu, first, clip, lo, hi, dpre, dh0)
+    return dpre, _weight_gradient(H, h0, dpre, first), dh0
 
 
 # ----------------------------------------------------------------------------------------------
@@ -125,6 +200,39 @@ def elman_backward(W, mask, h0, H, dH, relu, steps, clip):
 # Saved for the backward pass: A (T, B, 4U) the activated gates, TC (T, B, U) tanh(c_t).
 
 @jit
+def _lstm_forward_rows(xp, W, mask, h0, c0, P, peep, fast, lo, hi, H, C, A, TC):
+    T, B, G = xp.shape
+    U = G // 4
+    ibuf = np.empty(G, np.int32)
+    for t in range(T):
+        h = h0[lo:hi] if t == 0 else H[t - 1, lo:hi]
+        c = c0[lo:hi] if t == 0 else C[t - 1, lo:hi]
+        a, cn, tc, ht = A[t, lo:hi], C[t, lo:hi], TC[t, lo:hi], H[t, lo:hi]
+        a[:] = xp[t, lo:hi]
+        gemm(False, False, h, W, a, 1.0, 1.0)
+        for b in range(hi - lo):
+            ab, cb, cnb, tcb = a[b], c[b], cn[b], tc[b]
+            if peep:
+                for u in range(U):
+                    ab[u] += cb[u] * P[0, u]
+                    ab[U + u] += cb[u] * P[1, u]
+            _sigmoid(ab[:2 * U], ibuf, fast)
+            _tanh(ab[2 * U:3 * U], ibuf, fast)
+            for u in range(U):
+                cnb[u] = ab[U + u] * cb[u] + ab[u] * ab[2 * U + u]
+            if peep:
+                for u in range(U):
+                    ab[3 * U + u] += cnb[u] * P[2, u]
+            _sigmoid(ab[3 * U:], ibuf, fast)
+            tcb[:] = cnb
+            _tanh(tcb, ibuf, fast)
+            for u in range(U):
+                ht[b, u] = ab[3 * U + u] * tcb[u]
+        _keep_masked(mask[t], lo, ht, h)
+        _keep_masked(mask[t], lo, cn, c)
+
+
+@pjit
 def lstm_forward(xp, W, mask, h0, c0, P, peep, fast):
     T, B, G = xp.shape
     U = G // 4
@@ -132,91 +240,74 @@ def lstm_forward(xp, W, mask, h0, c0, P, peep, fast):
     C = np.empty((T, B, U), xp.dtype)
     A = np.empty((T, B, G), xp.dtype)
     TC = np.empty((T, B, U), xp.dtype)
-    opre = np.empty((B, U), xp.dtype)
-    ibuf = np.empty(B * G, np.int32)
-    for t in range(T):
-        h, c = _previous(H, h0, t), _previous(C, c0, t)
-        a = A[t]
-        a[:] = np.dot(np.ascontiguousarray(h), W)
-        for b in range(B):
-            ab, x = a[b], xp[t, b]
-            for j in range(G):
-                ab[j] += x[j]
-            if peep:
-                for u in range(U):
-                    ab[u] += c[b, u] * P[0, u]
-                    ab[U + u] += c[b, u] * P[1, u]
-                    opre[b, u] = ab[3 * U + u]
-            for u in range(2 * U, 3 * U):               # tanh(x) = 2 sigmoid(2x) - 1
-                ab[u] *= 2
-        _sigmoid(a.reshape(B * G), ibuf, fast)
-        cn, tc = C[t], TC[t]
-        for b in range(B):
-            ab = a[b]
-            for u in range(U):
-                g = 2 * ab[2 * U + u] - 1
-                ab[2 * U + u] = g
-                cn[b, u] = ab[U + u] * c[b, u] + ab[u] * g
-                tc[b, u] = 2 * cn[b, u]
-            if peep:
-                for u in range(U):
-                    ab[3 * U + u] = opre[b, u] + cn[b, u] * P[2, u]
-                _sigmoid(ab[3 * U:], ibuf, fast)
-        _sigmoid(tc.reshape(B * U), ibuf, fast)
-        ht = H[t]
-        for b in range(B):
-            ab = a[b]
-            for u in range(U):
-                tc[b, u] = 2 * tc[b, u] - 1
-                ht[b, u] = ab[3 * U + u] * tc[b, u]
-        _keep_masked(mask[t], ht, h)
-        _keep_masked(mask[t], cn, c)
+    n = _shards(B)
+    for s in numba.prange(n):
+        lo, hi = _bounds(s, n, B)
+        _lstm_forward_rows(xp, W, mask, h0, c0, P, peep, fast, lo, hi, H, C, A, TC)
     return H, C, A, TC
 
 
 @jit
-def lstm_backward(W, mask, h0, c0, P, peep, H, C, A, TC, dH, dC, steps, clip):
+def _lstm_backward_rows(W, mask, c0, P, peep, C, A, TC, dH, dC, first, clip, lo, hi,
+                        dA, dP, dh0, dc0):
     T, B, G = A.shape
-    first = _first_step(T, steps)
     U = G // 4
-    dA = np.zeros((T, B, G), A.dtype)
-    dP = np.zeros((3, U), A.dtype)
-    dh = np.zeros((B, U), A.dtype)
-    dc = np.zeros((B, U), A.dtype)
-    WT = np.ascontiguousarray(W.T)
-    P0, P1, P2 = P[0], P[1], P[2]
+    gh = np.zeros((hi - lo, U), A.dtype)
+    gc = np.zeros((hi - lo, U), A.dtype)
     for t in range(T - 1, first - 1, -1):
-        gh = dh + dH[t]
-        gc = dc + dC[t]
-        cprev, ct = _previous(C, c0, t), C[t]
-        for b in range(B):
-            if mask[t, b] == 0:                         # both states carried over unchanged
+        cprev = c0[lo:hi] if t == 0 else C[t - 1, lo:hi]
+        da, dht, dct = dA[t, lo:hi], dH[t, lo:hi], dC[t, lo:hi]
+        _pass_masked(mask[t], lo, gh, dht)
+        _pass_masked(mask[t], lo, gc, dct)
+        for b in range(hi - lo):
+            dab = da[b]
+            if mask[t, lo + b] == 0:                    # both states carried over unchanged
+                dab[:] = 0
                 continue
-            a, da, tcb = A[t, b], dA[t, b], TC[t, b]
-            ghb, gcb, cpb = gh[b], gc[b], cprev[b]
-            i_, f_, g_, o_ = a[:U], a[U:2 * U], a[2 * U:3 * U], a[3 * U:]
-            di_, df_, dg_, do_ = da[:U], da[U:2 * U], da[2 * U:3 * U], da[3 * U:]
+            ab, tcb, ghb, gcb, cpb = A[t, lo + b], TC[t, lo + b], gh[b], gc[b], cprev[b]
+            dhb, dcb = dht[b], dct[b]
             for u in range(U):                          # P is zero without peepholes
-                i, f, g, o, tc = i_[u], f_[u], g_[u], o_[u], tcb[u]
-                do = ghb[u] * tc * o * (1 - o)
-                gcu = gcb[u] + ghb[u] * o * (1 - tc * tc) + do * P2[u]
+                i, f, g, o, tc = ab[u], ab[U + u], ab[2 * U + u], ab[3 * U + u], tcb[u]
+                ghu = ghb[u] + dhb[u]
+                do = ghu * tc * o * (1 - o)
+                gcu = gcb[u] + dcb[u] + ghu * o * (1 - tc * tc) + do * P[2, u]
                 di = gcu * g * i * (1 - i)
                 df = gcu * cpb[u] * f * (1 - f)
-                di_[u], df_[u], dg_[u], do_[u] = di, df, gcu * i * (1 - g * g), do
-                gcb[u] = gcu * f + di * P0[u] + df * P1[u]
+                dab[u], dab[U + u], dab[2 * U + u], dab[3 * U + u] = \
+                    di, df, gcu * i * (1 - g * g), do
+                gcb[u] = gcu * f + di * P[0, u] + df * P[1, u]
                 ghb[u] = 0                              # h_{t-1} reaches h_t through W only
             if peep:
+                ctb = C[t, lo + b]
                 for u in range(U):
-                    dP[0, u] += di_[u] * cpb[u]
-                    dP[1, u] += df_[u] * cpb[u]
-                    dP[2, u] += do_[u] * ct[b, u]
-        _clip_rows(dA[t], clip)
-        dh = np.dot(dA[t], WT) + gh
-        dc = gc
-    dW = _weight_gradient(H, h0, dA, first)
-    if first > 0:
-        dh, dc = np.zeros_like(dh), np.zeros_like(dc)
-    return dA, dW, dh, dc, dP
+                    dP[0, u] += dab[u] * cpb[u]
+                    dP[1, u] += dab[U + u] * cpb[u]
+                    dP[2, u] += dab[3 * U + u] * ctb[u]
+        _clip_rows(da, clip)
+        gemm(False, True, da, W, gh, 1.0, 1.0)
+    _initial_gradient(dh0, lo, hi, gh, first)
+    _initial_gradient(dc0, lo, hi, gc, first)
+
+
+@pjit
+def lstm_backward(W, mask, h0, c0, P, peep, H, C, A, TC, dH, dC, steps, clip):
+    T, B, G = A.shape
+    U = G // 4
+    first = _first_step(T, steps)
+    dA = np.empty((T, B, G), A.dtype)
+    dA[:first] = 0
+    dh0 = np.empty((B, U), A.dtype)
+    dc0 = np.empty((B, U), A.dtype)
+    n = _shards(B)
+    dPs = np.zeros((n, 3, U), A.dtype)
+    for s in numba.prange(n):
+        lo, hi = _bounds(s, n, B)
+        _lstm_backward_rows(W, mask, c0, P, peep, C, A, TC, dH, dC, first, clip, lo, hi,
+                            dA, dPs[s], dh0, dc0)
+    dP = dPs[0]
+    for s in range(1, n):
+        dP += dPs[s]
+    return dA, _weight_gradient(H, h0, dA, first), dh0, dc0, dP
 
 
 # ----------------------------------------------------------------------------------------------
@@ -224,71 +315,89 @@ def lstm_backward(W, mask, h0, c0, P, peep, H, C, A, TC, dH, dC, steps, clip):
 # Saved: A (T, B, 3U) = r, u, c activated; HC (T, B, U) = the candidate's hidden product h W_hc.
 
 @jit
+def _gru_forward_rows(xp, W, mask, h0, fast, lo, hi, H, A, HC):
+    T, B, G = xp.shape
+    U = G // 3
+    ibuf = np.empty(G, np.int32)
+    hp = np.empty((hi - lo, G), xp.dtype)
+    for t in range(T):
+        h = h0[lo:hi] if t == 0 else H[t - 1, lo:hi]
+        gemm(False, False, h, W, hp, 1.0, 0.0)
+        a, hc, ht = A[t, lo:hi], HC[t, lo:hi], H[t, lo:hi]
+        for b in range(hi - lo):
+            ab, x, hpb, hcb, hb = a[b], xp[t, lo + b], hp[b], hc[b], h[b]
+            for j in range(2 * U):
+                ab[j] = x[j] + hpb[j]
+            _sigmoid(ab[:2 * U], ibuf, fast)
+            for u in range(U):
+                hcb[u] = hpb[2 * U + u]
+                ab[2 * U + u] = x[2 * U + u] + ab[u] * hcb[u]
+            _tanh(ab[2 * U:], ibuf, fast)
+            for u in range(U):
+                upd = ab[U + u]
+                ht[b, u] = (1 - upd) * hb[u] + upd * ab[2 * U + u]
+        _keep_masked(mask[t], lo, ht, h)
+
+
+@pjit
 def gru_forward(xp, W, mask, h0, fast):
     T, B, G = xp.shape
     U = G // 3
     H = np.empty((T, B, U), xp.dtype)
     A = np.empty((T, B, G), xp.dtype)
     HC = np.empty((T, B, U), xp.dtype)
-    ibuf = np.empty(B * G, np.int32)
-    for t in range(T):
-        h = _previous(H, h0, t)
-        hp = np.dot(np.ascontiguousarray(h), W)
-        a, hc = A[t], HC[t]
-        for b in range(B):
-            ab, x, hpb = a[b], xp[t, b], hp[b]
-            for j in range(2 * U):
-                ab[j] = x[j] + hpb[j]
-            for u in range(U):
-                hc[b, u] = hpb[2 * U + u]
-        for b in range(B):
-            ab, x = a[b], xp[t, b]
-            _sigmoid(ab[:2 * U], ibuf, fast)
-            for u in range(U):
-                ab[2 * U + u] = 2 * (x[2 * U + u] + ab[u] * hc[b, u])
-            _sigmoid(ab[2 * U:], ibuf, fast)
-        ht = H[t]
-        for b in range(B):
-            ab = a[b]
-            for u in range(U):
-                cand = 2 * ab[2 * U + u] - 1
-                ab[2 * U + u] = cand
-                upd = ab[U + u]
-                ht[b, u] = (1 - upd) * h[b, u] + upd * cand
-        _keep_masked(mask[t], ht, h)
+    n = _shards(B)
+    for s in numba.prange(n):
+        lo, hi = _bounds(s, n, B)
+        _gru_forward_rows(xp, W, mask, h0, fast, lo, hi, H, A, HC)
     return H, A, HC
 
 
 @jit
+def _gru_backward_rows(W, mask, h0, H, A, HC, dH, first, clip, lo, hi, dxp, dhp, dh0):
+    T, B, G = A.shape
+    U = G // 3
+    gh = np.zeros((hi - lo, U), A.dtype)
+    for t in range(T - 1, first - 1, -1):
+        h = h0[lo:hi] if t == 0 else H[t - 1, lo:hi]
+        dx, dp, dht = dxp[t, lo:hi], dhp[t, lo:hi], dH[t, lo:hi]
+        _pass_masked(mask[t], lo, gh, dht)
+        for b in range(hi - lo):
+            dxb, dpb = dx[b], dp[b]
+            if mask[t, lo + b] == 0:
+                dxb[:] = 0
+                dpb[:] = 0
+                continue
+            ab, hcb, ghb, dhb, hb = A[t, lo + b], HC[t, lo + b], gh[b], dht[b], h[b]
+            for u in range(U):
+                r, upd, c = ab[u], ab[U + u], ab[2 * U + u]
+                g = ghb[u] + dhb[u]
+                du = g * (c - hb[u]) * upd * (1 - upd)
+                dcand = g * upd * (1 - c * c)
+                dr = dcand * hcb[u] * r * (1 - r)
+                dxb[u], dxb[U + u], dxb[2 * U + u] = dr, du, dcand
+                dpb[u], dpb[U + u], dpb[2 * U + u] = dr, du, dcand * r
+                ghb[u] = g * (1 - upd)
+        _clip_rows(dx, clip)
+        _clip_rows(dp, clip)
+        gemm(False, True, dp, W, gh, 1.0, 1.0)
+    _initial_gradient(dh0, lo, hi, gh, first)
+
+
+@pjit
 def gru_backward(W, mask, h0, H, A, HC, dH, steps, clip):
     """Returns ``dxp``, ``dW`` and ``dh0``; the input and the hidden products' gradients are
     clipped separately, as the cell clips them."""
     T, B, G = A.shape
     U = G // 3
     first = _first_step(T, steps)
-    dxp = np.zeros((T, B, G), A.dtype)
-    dhp = np.zeros((T, B, G), A.dtype)
-    dh = np.zeros((B, U), A.dtype)
-    WT = np.ascontiguousarray(W.T)
-    for t in range(T - 1, first - 1, -1):
-        gh = dh + dH[t]
-        h = _previous(H, h0, t)
-        for b in range(B):
-            if mask[t, b] == 0:
-                continue
-            a, dx, dp, ghb = A[t, b], dxp[t, b], dhp[t, b], gh[b]
-            for u in range(U):
-                r, upd, c = a[u], a[U + u], a[2 * U + u]
-                g = ghb[u]
-                du = g * (c - h[b, u]) * upd * (1 - upd)
-                dcand = g * upd * (1 - c * c)
-                dr = dcand * HC[t, b, u] * r * (1 - r)
-                dx[u], dx[U + u], dx[2 * U + u] = dr, du, dcand
-                dp[u], dp[U + u], dp[2 * U + u] = dr, du, dcand * r
-                ghb[u] = g * (1 - upd)
-        _clip_rows(dxp[t], clip)
-        _clip_rows(dhp[t], clip)
-        dh = np.dot(dhp[t], WT) + gh
-    dW = _weight_gradient(H, h0, dhp, first)
-    dh0 = dh if first == 0 else np.zeros_like(dh)
-    return dxp, dW, dh0
+    dxp = np.empty((T, B, G), A.dtype)
+    dhp = np.empty((T, B, G), A.dtype)
+    dxp[:first] = 0
+    dhp[:first] = 0
+    dh0 = np.empty((B, U), A.dtype)
+    n = _shards(B)
+    for s in numba.prange(n):
+        lo, hi = _bounds(s, n, B)
+        _gru_backward_rows(W, mask, h0, H, A, HC, dH, first, clip, lo, hi, dxp, dhp, dh0)
+    return dxp, _weight_gradient(H, h0, dhp, first), dh0

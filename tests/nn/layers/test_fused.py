@@ -53,9 +53,10 @@ def _build(kind, variant, fused, dtype="float64"):
 
 
 def _data(dtype="float64"):
+    """Batch 17: more than one row shard of the kernels on a machine with several threads."""
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((3, 6, 3)).astype(dtype)
-    mask = np.ones((3, 6), dtype)
+    x = rng.standard_normal((17, 6, 3)).astype(dtype)
+    mask = np.ones((17, 6), dtype)
     mask[1, 4:] = 0
     mask[2, 2] = 0                      # a gap in the middle, too
     return x, mask

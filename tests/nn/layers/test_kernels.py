@@ -1,0 +1,97 @@
+"""rnnlab.nn.layers._kernels: splitting the batch into row shards changes nothing.
+
+The drivers split the batch between Numba's threads (as many shards as threads, at least
+``MIN_ROWS`` rows each), so a machine's core count decides the split; here the row functions are
+run on explicit splits, which must give the one-shard result exactly (float64).
+"""
+
+import numpy as np
+import pytest
+
+from rnnlab.nn.layers import _kernels as K
+
+T, B, U = 5, 7, 3
+SPLITS = [(0, 7)], [(0, 3), (3, 7)], [(0, 1), (1, 4), (4, 7)]
+
+
+def _inputs(gates, seed=0):
+    rng = np.random.default_rng(seed)
+    mask = (rng.random((T, B)) > 0.3).astype(float)
+    return (rng.standard_normal((T, B, gates * U)), 0.5 * rng.standard_normal((U, gates * U)),
+            mask, rng.standard_normal((B, U)), rng.standard_normal((B, U)),
+            rng.standard_normal((3, U)))
+
+
+@pytest.mark.parametrize("first, clip", [(0, 0.0), (2, 0.3)])
+def test_lstm_shards(first, clip):
+    xp, W, mask, h0, c0, P = _inputs(4)
+    dH, dC = np.random.default_rng(1).standard_normal((2, T, B, U))
+    results = []
+    for split in SPLITS:
+        H, C, A, TC = (np.full((T, B, n), np.nan) for n in (U, U, 4 * U, U))
+        for lo, hi in split:
+            K._lstm_forward_rows(xp, W, mask, h0, c0, P, True, False, lo, hi, H, C, A, TC)
+        dA = np.zeros((T, B, 4 * U))
+        dh0, dc0 = np.full((B, U), np.nan), np.full((B, U), np.nan)
+        dP = np.zeros((3, U))
+        for lo, hi in split:
+            K._lstm_backward_rows(W, mask, c0, P, True, C, A, TC, dH, dC, first, clip, lo, hi,
+                                  dA, dP, dh0, dc0)
+        results.append([H, C, A, TC, dA, dh0, dc0, dP])
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+    assert not np.isnan(results[0][0]).any() and not np.isnan(results[0][5]).any()
+
+
+@pytest.mark.parametrize("relu", [False, True])
+def test_elman_shards(relu):
+    xp, W, mask, h0, _, _ = _inputs(1)
+    dH = np.random.default_rng(1).standard_normal((T, B, U))
+    results = []
+    for split in SPLITS:
+        H = np.full((T, B, U), np.nan)
+        for lo, hi in split:
+            K._elman_forward_rows(xp, W, mask, h0, relu, False, lo, hi, H)
+        dpre, dh0 = np.zeros((T, B, U)), np.full((B, U), np.nan)
+        for lo, hi in split:
+            K._elman_backward_rows(W, mask, H, dH, relu, 0, 0.0, lo, hi, dpre, dh0)
+        results.append([H, dpre, dh0])
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+
+
+def test_gru_shards():
+    xp, W, mask, h0, _, _ = _inputs(3)
+    dH = np.random.default_rng(1).standard_normal((T, B, U))
+    results = []
+    for split in SPLITS:
+        H, A, HC = (np.full((T, B, n), np.nan) for n in (U, 3 * U, U))
+        for lo, hi in split:
+            K._gru_forward_rows(xp, W, mask, h0, False, lo, hi, H, A, HC)
+        dxp, dhp, dh0 = np.zeros((T, B, 3 * U)), np.zeros((T, B, 3 * U)), np.full((B, U), np.nan)
+        for lo, hi in split:
+            K._gru_backward_rows(W, mask, h0, H, A, HC, dH, 1, 0.1, lo, hi, dxp, dhp, dh0)
+        results.append([H, A, HC, dxp, dhp, dh0])
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("first", [0, 1, 4, 5])
+def test_weight_gradient_is_the_sum_over_visited_steps(first):
+    rng = np.random.default_rng(2)
+    H, h0, dA = rng.standard_normal((T, B, U)), rng.standard_normal((B, U)), rng.standard_normal((T, B, 2))
+    previous = np.concatenate([h0[None], H[:-1]])
+    expected = sum((previous[t].T @ dA[t] for t in range(first, T)), np.zeros((U, 2)))
+    np.testing.assert_allclose(K._weight_gradient(H, h0, dA, first), expected, rtol=1e-12)
+
+
+def test_shard_bounds_cover_the_batch():
+    for rows in (1, 7, 16, 33):
+        n = K._shards(rows)
+        bounds = [K._bounds(s, n, rows) for s in range(n)]
+        assert bounds[0][0] == 0 and bounds[-1][1] == rows
+        assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+        assert n == 1 or min(hi - lo for lo, hi in bounds) >= K.MIN_ROWS

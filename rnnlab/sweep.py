@@ -11,6 +11,7 @@ paths (the job's ``cwd``, the data, the output directory).  Both backends are op
 install rnnlab[sweep]``.  Used by :mod:`rnnlab.compare`.
 """
 
+import os
 import shlex
 import subprocess
 import sys
@@ -30,7 +31,8 @@ def run_job(job):
     ----------
     job : dict
         ``name``, ``commands`` (each a list: module, then arguments, run as
-        ``python -m module args``), ``cwd``, ``log`` (file for their output) and ``run_dir``.
+        ``python -m module args``), ``cwd``, ``log`` (file for their output) and ``run_dir``;
+        optionally ``env``, environment variables to set for the commands.
 
     Returns
     -------
@@ -56,6 +58,7 @@ def run_job(job):
             handle.write("$ python -m " + shlex.join(command) + "\n")
             handle.flush()
             code = subprocess.run([sys.executable, "-m", *command], cwd=job["cwd"],
+                                  env={**os.environ, **job.get("env", {})},
                                   stdin=subprocess.DEVNULL, stdout=handle,
                                   stderr=subprocess.STDOUT).returncode
             if code != 0:
@@ -102,6 +105,18 @@ def connect(address, timeout="10s"):
         return distributed.Client(address, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as err:
         raise RnnlabError(f"--dask-scheduler {address}: cannot connect ({err})") from None
+
+
+def _share_cores(jobs, n_jobs):
+    """Jobs running ``n_jobs`` at a time share the cores: each one's kernels get
+    ``NUMBA_NUM_THREADS = cores // n_jobs`` (unless the caller set it), so that two trainings
+    on two cores do not each wake two threads."""
+    cores = os.cpu_count() or 1
+    at_once = min(len(jobs), cores if n_jobs == -1 else max(n_jobs, 1))
+    if at_once <= 1 or "NUMBA_NUM_THREADS" in os.environ:
+        return jobs
+    threads = str(max(1, cores // at_once))
+    return [{**job, "env": {"NUMBA_NUM_THREADS": threads, **job.get("env", {})}} for job in jobs]
 
 
 def execute(jobs, n_jobs=1, client=None, out=print):
@@ -154,6 +169,7 @@ def execute(jobs, n_jobs=1, client=None, out=print):
             report(future.result())
     else:
         joblib = _require("joblib")
+        jobs = _share_cores(jobs, n_jobs)
         parallel = joblib.Parallel(n_jobs=n_jobs, prefer="threads",
                                    return_as="generator_unordered")
         for result in parallel(joblib.delayed(run_job)(job) for job in jobs):

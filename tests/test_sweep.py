@@ -29,3 +29,18 @@ def test_execute_runs_jobs_in_parallel_and_keeps_their_order(tmp_path):
     assert len(lines) == 4 and sorted(line.split("] ")[0] for line in lines) == [
         "[1/4", "[2/4", "[3/4", "[4/4"]
     assert any("bad: exit code 1, see" in line for line in lines)
+
+
+def test_jobs_run_at_once_share_the_cores(tmp_path, monkeypatch):
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    code = "import os; print('threads', os.environ.get('NUMBA_NUM_THREADS'))"
+    jobs = [_job(tmp_path, f"job{i}", ["timeit", "-n", "1", "-r", "1", "-s", code, "pass"])
+            for i in range(3)]
+    execute(jobs, n_jobs=2, out=lambda line: None)
+    assert "threads 2" in (tmp_path / "logs" / "job0.log").read_text()     # 4 cores, 2 at once
+    execute(jobs[:1], n_jobs=2, out=lambda line: None)
+    assert "threads None" in (tmp_path / "logs" / "job0.log").read_text()  # alone: all cores
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "3")
+    execute(jobs, n_jobs=-1, out=lambda line: None)
+    assert "threads 3" in (tmp_path / "logs" / "job0.log").read_text()     # the user's choice

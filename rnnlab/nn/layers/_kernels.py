@@ -103,24 +103,35 @@ def _initial_gradient(d0, lo, hi, g, first):
         d0[lo:hi] = 0
 
 
-@pjit
-def _weight_gradient(H, h0, dA, first):
-    """``sum_t h_{t-1}^T dA_t`` over the visited steps ``t >= first``, the steps split between
-    the threads (one BLAS product each over contiguous memory), the partial sums added."""
+@jit
+def _weight_gradient_steps(H, h0, dA, t0, t1, out):
+    """``out += sum_{t0 <= t < t1} h_{t-1}^T dA_t``: one BLAS product over contiguous memory
+    (plus one for ``h0`` when ``t0 == 0``)."""
     T, B, U = H.shape
     G = dA.shape[2]
-    n = max(1, min(SHARDS, T - first))
+    if t0 == 0 and t1 > 0:
+        gemm(True, False, h0, dA[0], out, 1.0, 1.0)
+        t0 = 1
+    if t0 < t1:
+        rows = (t1 - t0) * B
+        gemm(True, False, H[t0 - 1:t1 - 1].reshape(rows, U), dA[t0:t1].reshape(rows, G), out,
+             1.0, 1.0)
+
+
+@pjit
+def _weight_gradient(H, h0, dA, first):
+    """``sum_t h_{t-1}^T dA_t`` over the visited steps ``t >= first``; with enough rows the steps
+    are split between the threads and their partial sums added."""
+    T, B, U = H.shape
+    G = dA.shape[2]
+    n = max(1, min(SHARDS, (T - first) * B // (8 * MIN_ROWS)))
     parts = np.zeros((n, U, G), H.dtype)
-    for s in numba.prange(n):
-        t0, t1 = _bounds(s, n, T - first)
-        t0, t1 = t0 + first, t1 + first
-        if t0 == 0 and t1 > 0:
-            gemm(True, False, h0, dA[0], parts[s], 1.0, 1.0)
-            t0 = 1
-        if t0 < t1:
-            rows = (t1 - t0) * B
-            gemm(True, False, H[t0 - 1:t1 - 1].reshape(rows, U), dA[t0:t1].reshape(rows, G),
-                 parts[s], 1.0, 1.0)
+    if n == 1:
+        _weight_gradient_steps(H, h0, dA, first, T, parts[0])
+    else:
+        for s in numba.prange(n):
+            t0, t1 = _bounds(s, n, T - first)
+            _weight_gradient_steps(H, h0, dA, t0 + first, t1 + first, parts[s])
     dW = parts[0]
     for s in range(1, n):
         dW += parts[s]
@@ -153,9 +164,12 @@ def elman_forward(xp, W, mask, h0, relu, fast):
     T, B, U = xp.shape
     H = np.empty((T, B, U), xp.dtype)
     n = _shards(B)
-    for s in numba.prange(n):
-        lo, hi = _bounds(s, n, B)
-        _elman_forward_rows(xp, W, mask, h0, relu, fast, lo, hi, H)
+    if n == 1:                                # no thread to wake for one shard
+        _elman_forward_rows(xp, W, mask, h0, relu, fast, 0, B, H)
+    else:
+        for s in numba.prange(n):
+            lo, hi = _bounds(s, n, B)
+            _elman_forward_rows(xp, W, mask, h0, relu, fast, lo, hi, H)
     return H
 
 
@@ -189,9 +203,12 @@ def elman_backward(W, mask, h0, H, dH, relu, steps, clip):
     dpre[:first] = 0
     dh0 = np.empty((B, U), H.dtype)
     n = _shards(B)
-    for s in numba.prange(n):
-        lo, hi = _bounds(s, n, B)
-        _elman_backward_rows(W, mask, H, dH, relu, first, clip, lo, hi, dpre, dh0)
+    if n == 1:                                # no thread to wake for one shard
+        _elman_backward_rows(W, mask, H, dH, relu, first, clip, 0, B, dpre, dh0)
+    else:
+        for s in numba.prange(n):
+            lo, hi = _bounds(s, n, B)
+            _elman_backward_rows(W, mask, H, dH, relu, first, clip, lo, hi, dpre, dh0)
     return dpre, _weight_gradient(H, h0, dpre, first), dh0
 
 
@@ -241,9 +258,12 @@ def lstm_forward(xp, W, mask, h0, c0, P, peep, fast):
     A = np.empty((T, B, G), xp.dtype)
     TC = np.empty((T, B, U), xp.dtype)
     n = _shards(B)
-    for s in numba.prange(n):
-        lo, hi = _bounds(s, n, B)
-        _lstm_forward_rows(xp, W, mask, h0, c0, P, peep, fast, lo, hi, H, C, A, TC)
+    if n == 1:                                # no thread to wake for one shard
+        _lstm_forward_rows(xp, W, mask, h0, c0, P, peep, fast, 0, B, H, C, A, TC)
+    else:
+        for s in numba.prange(n):
+            lo, hi = _bounds(s, n, B)
+            _lstm_forward_rows(xp, W, mask, h0, c0, P, peep, fast, lo, hi, H, C, A, TC)
     return H, C, A, TC
 
 
@@ -300,10 +320,14 @@ def lstm_backward(W, mask, h0, c0, P, peep, H, C, A, TC, dH, dC, steps, clip):
     dc0 = np.empty((B, U), A.dtype)
     n = _shards(B)
     dPs = np.zeros((n, 3, U), A.dtype)
-    for s in numba.prange(n):
-        lo, hi = _bounds(s, n, B)
-        _lstm_backward_rows(W, mask, c0, P, peep, C, A, TC, dH, dC, first, clip, lo, hi,
-                            dA, dPs[s], dh0, dc0)
+    if n == 1:                                # no thread to wake for one shard
+        _lstm_backward_rows(W, mask, c0, P, peep, C, A, TC, dH, dC, first, clip, 0, B,
+                            dA, dPs[0], dh0, dc0)
+    else:
+        for s in numba.prange(n):
+            lo, hi = _bounds(s, n, B)
+            _lstm_backward_rows(W, mask, c0, P, peep, C, A, TC, dH, dC, first, clip, lo, hi,
+                                dA, dPs[s], dh0, dc0)
     dP = dPs[0]
     for s in range(1, n):
         dP += dPs[s]
@@ -347,9 +371,12 @@ def gru_forward(xp, W, mask, h0, fast):
     A = np.empty((T, B, G), xp.dtype)
     HC = np.empty((T, B, U), xp.dtype)
     n = _shards(B)
-    for s in numba.prange(n):
-        lo, hi = _bounds(s, n, B)
-        _gru_forward_rows(xp, W, mask, h0, fast, lo, hi, H, A, HC)
+    if n == 1:                                # no thread to wake for one shard
+        _gru_forward_rows(xp, W, mask, h0, fast, 0, B, H, A, HC)
+    else:
+        for s in numba.prange(n):
+            lo, hi = _bounds(s, n, B)
+            _gru_forward_rows(xp, W, mask, h0, fast, lo, hi, H, A, HC)
     return H, A, HC
 
 
@@ -397,7 +424,10 @@ def gru_backward(W, mask, h0, H, A, HC, dH, steps, clip):
     dhp[:first] = 0
     dh0 = np.empty((B, U), A.dtype)
     n = _shards(B)
-    for s in numba.prange(n):
-        lo, hi = _bounds(s, n, B)
-        _gru_backward_rows(W, mask, h0, H, A, HC, dH, first, clip, lo, hi, dxp, dhp, dh0)
+    if n == 1:                                # no thread to wake for one shard
+        _gru_backward_rows(W, mask, h0, H, A, HC, dH, first, clip, 0, B, dxp, dhp, dh0)
+    else:
+        for s in numba.prange(n):
+            lo, hi = _bounds(s, n, B)
+            _gru_backward_rows(W, mask, h0, H, A, HC, dH, first, clip, lo, hi, dxp, dhp, dh0)
     return dxp, _weight_gradient(H, h0, dhp, first), dh0

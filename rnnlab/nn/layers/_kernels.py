@@ -19,7 +19,9 @@ hidden-state gradient of its rows in one buffer (``gh += dA_t W^T`` in place) an
 backward pass (``scan(truncate_gradient=k)`` semantics: the first visited step is
 ``max(T - k, 0)``; steps before it get no gradient, nor do the initial states unless it is 0).
 ``clip > 0`` clips the pre-activation gradients as :func:`pytensor.gradient.grad_clip` does in
-the cells.  ``fast`` (float32) evaluates the nonlinearities with :mod:`rnnlab.nn._fastmath`'s
+the cells.  ``inplace``: the forward pass writes its step pre-activations into ``xp`` (LSTM, GRU:
+the gates ``A``; Elman: the states ``H``) and the backward pass writes the gradient of ``xp``
+into ``A`` (Elman: into ``dH``); every element is read before it is overwritten.  ``fast`` (float32) evaluates the nonlinearities with :mod:`rnnlab.nn._fastmath`'s
 vectorisable exponential; float64 uses the C library's.
 """
 
@@ -160,9 +162,9 @@ def _elman_forward_rows(xp, W, mask, h0, relu, fast, lo, hi, H):
 
 
 @pjit
-def elman_forward(xp, W, mask, h0, relu, fast):
+def elman_forward(xp, W, mask, h0, relu, fast, inplace):
     T, B, U = xp.shape
-    H = np.empty((T, B, U), xp.dtype)
+    H = xp if inplace else np.empty((T, B, U), xp.dtype)
     n = _shards(B)
     if n == 1:                                # no thread to wake for one shard
         _elman_forward_rows(xp, W, mask, h0, relu, fast, 0, B, H)
@@ -196,10 +198,10 @@ def _elman_backward_rows(W, mask, H, dH, relu, first, clip, lo, hi, dpre, dh0):
 
 
 @pjit
-def elman_backward(W, mask, h0, H, dH, relu, steps, clip):
+def elman_backward(W, mask, h0, H, dH, relu, steps, clip, inplace):
     T, B, U = H.shape
     first = _first_step(T, steps)
-    dpre = np.empty_like(H)
+    dpre = dH if inplace else np.empty_like(H)
     dpre[:first] = 0
     dh0 = np.empty((B, U), H.dtype)
     n = _shards(B)
@@ -250,12 +252,12 @@ def _lstm_forward_rows(xp, W, mask, h0, c0, P, peep, fast, lo, hi, H, C, A, TC):
 
 
 @pjit
-def lstm_forward(xp, W, mask, h0, c0, P, peep, fast):
+def lstm_forward(xp, W, mask, h0, c0, P, peep, fast, inplace):
     T, B, G = xp.shape
     U = G // 4
     H = np.empty((T, B, U), xp.dtype)
     C = np.empty((T, B, U), xp.dtype)
-    A = np.empty((T, B, G), xp.dtype)
+    A = xp if inplace else np.empty((T, B, G), xp.dtype)
     TC = np.empty((T, B, U), xp.dtype)
     n = _shards(B)
     if n == 1:                                # no thread to wake for one shard
@@ -310,11 +312,11 @@ def _lstm_backward_rows(W, mask, c0, P, peep, C, A, TC, dH, dC, first, clip, lo,
 
 
 @pjit
-def lstm_backward(W, mask, h0, c0, P, peep, H, C, A, TC, dH, dC, steps, clip):
+def lstm_backward(W, mask, h0, c0, P, peep, H, C, A, TC, dH, dC, steps, clip, inplace):
     T, B, G = A.shape
     U = G // 4
     first = _first_step(T, steps)
-    dA = np.empty((T, B, G), A.dtype)
+    dA = A if inplace else np.empty((T, B, G), A.dtype)
     dA[:first] = 0
     dh0 = np.empty((B, U), A.dtype)
     dc0 = np.empty((B, U), A.dtype)
@@ -364,11 +366,11 @@ def _gru_forward_rows(xp, W, mask, h0, fast, lo, hi, H, A, HC):
 
 
 @pjit
-def gru_forward(xp, W, mask, h0, fast):
+def gru_forward(xp, W, mask, h0, fast, inplace):
     T, B, G = xp.shape
     U = G // 3
     H = np.empty((T, B, U), xp.dtype)
-    A = np.empty((T, B, G), xp.dtype)
+    A = xp if inplace else np.empty((T, B, G), xp.dtype)
     HC = np.empty((T, B, U), xp.dtype)
     n = _shards(B)
     if n == 1:                                # no thread to wake for one shard
@@ -412,13 +414,13 @@ def _gru_backward_rows(W, mask, h0, H, A, HC, dH, first, clip, lo, hi, dxp, dhp,
 
 
 @pjit
-def gru_backward(W, mask, h0, H, A, HC, dH, steps, clip):
+def gru_backward(W, mask, h0, H, A, HC, dH, steps, clip, inplace):
     """Returns ``dxp``, ``dW`` and ``dh0``; the input and the hidden products' gradients are
     clipped separately, as the cell clips them."""
     T, B, G = A.shape
     U = G // 3
     first = _first_step(T, steps)
-    dxp = np.empty((T, B, G), A.dtype)
+    dxp = A if inplace else np.empty((T, B, G), A.dtype)
     dhp = np.empty((T, B, G), A.dtype)
     dxp[:first] = 0
     dhp[:first] = 0

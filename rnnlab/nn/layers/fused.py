@@ -21,9 +21,11 @@ import contextlib
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
+from pytensor.compile import optdb
 from pytensor.gradient import DisconnectedType, disconnected_type
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
+from pytensor.graph.rewriting.basic import WalkingGraphRewriter, node_rewriter
 from pytensor.link.numba.dispatch import basic as numba_basic
 
 from . import _kernels as K
@@ -33,6 +35,11 @@ __all__ = ["FusedRecurrence", "FusedRecurrenceGrad", "fused_recur", "use_fused",
 #: Per kind: the state names (in the order of the cell's ``state_names``), the number of stacked
 #: gates ``G / U``, and the forward op's extra outputs kept for the backward pass.
 KINDS = {"elman": (("hid",), 1, 0), "lstm": (("cell", "hid"), 4, 2), "gru": (("hid",), 3, 2)}
+#: In place (see :func:`_local_inplace`): which output overwrites which input, per kind, for the
+#: forward op (the step pre-activations into ``xp``) and the gradient op (``dxp`` into ``A``;
+#: Elman: into ``dH``).
+_DESTROYS = {"elman": ({0: [0]}, {0: [4]}), "lstm": ({2: [0]}, {0: [7]}),
+             "gru": ({1: [0]}, {0: [4]})}
 
 _enabled = [True]
 
@@ -79,9 +86,10 @@ def fusion_enabled():
 
 
 class _FusedBase(Op):
-    __props__ = ("kind", "gradient_steps", "grad_clipping", "peepholes", "relu")
+    __props__ = ("kind", "gradient_steps", "grad_clipping", "peepholes", "relu", "inplace")
 
-    def __init__(self, kind, gradient_steps=-1, grad_clipping=0.0, peepholes=False, relu=False):
+    def __init__(self, kind, gradient_steps=-1, grad_clipping=0.0, peepholes=False, relu=False,
+                 inplace=False):
         if kind not in KINDS:
             raise ValueError(f"kind={kind!r}: expected one of {sorted(KINDS)}")
         self.kind = kind
@@ -89,9 +97,15 @@ class _FusedBase(Op):
         self.grad_clipping = float(grad_clipping)
         self.peepholes = bool(peepholes)
         self.relu = bool(relu)
+        self.inplace = bool(inplace)
+        if self.inplace:
+            self.destroy_map = _DESTROYS[kind][isinstance(self, FusedRecurrenceGrad)]
 
     def _n_inputs(self):
         return 6 if self.kind == "lstm" else 4
+
+    def _params(self):
+        return (self.kind, self.gradient_steps, self.grad_clipping, self.peepholes, self.relu)
 
 
 def _tensor(dtype, shape):
@@ -120,6 +134,9 @@ class FusedRecurrence(_FusedBase):
         LSTM peephole connections.
     relu : bool
         Elman with ``max(0, .)`` instead of ``tanh``.
+    inplace : bool
+        Overwrite ``xp`` with the gates (Elman: the states); set by a graph rewrite where no
+        other computation needs ``xp``, never by hand.
 
     Examples
     --------
@@ -152,11 +169,11 @@ class FusedRecurrence(_FusedBase):
         arrays = [np.ascontiguousarray(x) for x in inputs]
         fast = arrays[0].dtype == np.float32
         if self.kind == "elman":
-            outputs = (K.elman_forward(*arrays, self.relu, fast),)
+            outputs = (K.elman_forward(*arrays, self.relu, fast, self.inplace),)
         elif self.kind == "lstm":
-            outputs = K.lstm_forward(*arrays, self.peepholes, fast)
+            outputs = K.lstm_forward(*arrays, self.peepholes, fast, self.inplace)
         else:
-            outputs = K.gru_forward(*arrays, fast)
+            outputs = K.gru_forward(*arrays, fast, self.inplace)
         for storage, value in zip(output_storage, outputs):
             storage[0] = value
 
@@ -183,22 +200,24 @@ class FusedRecurrence(_FusedBase):
                                           "states are internal and have no gradient")
         grads = [pt.zeros_like(out) if isinstance(g.type, DisconnectedType) else g
                  for out, g in zip(outputs[:n_states], output_grads[:n_states])]
-        result = list(FusedRecurrenceGrad(*self._params())(*inputs, *outputs, *grads))
+        result = list(FusedRecurrenceGrad(*self._params())(*inputs[1:], *outputs, *grads))
+        xp = inputs[0]
+        if result[0].type != xp.type:                     # Elman: dxp has H's static shape
+            result[0] = pt.specify_shape(result[0], xp.type.shape)
         result.insert(2, disconnected_type())             # the mask
         if self.kind == "lstm" and not self.peepholes:
             result[5] = disconnected_type()
         return result
 
-    def _params(self):
-        return (self.kind, self.gradient_steps, self.grad_clipping, self.peepholes, self.relu)
-
 
 class FusedRecurrenceGrad(_FusedBase):
     """Backpropagation through time for :class:`FusedRecurrence` (same parameters).
 
-    Inputs: the forward op's inputs, its outputs, and the gradients of its state outputs
-    (``dH``; ``lstm``: ``dH, dC``).  Outputs: the gradients of ``xp``, ``W``, ``h0`` (and for
-    ``lstm`` of ``c0`` and ``P``), with the inputs' shapes.
+    Inputs: the forward op's inputs but ``xp`` (so that ``xp`` can be freed, or overwritten,
+    after the forward pass), its outputs, and the gradients of its state outputs (``dH``;
+    ``lstm``: ``dH, dC``).  Outputs: the gradients of ``xp``, ``W``, ``h0`` (and for ``lstm``
+    of ``c0`` and ``P``), with the inputs' shapes; ``inplace``: ``dxp`` overwrites ``A``
+    (Elman: ``dH``).
 
     Examples
     --------
@@ -213,80 +232,98 @@ class FusedRecurrenceGrad(_FusedBase):
 
     def make_node(self, *inputs):
         inputs = [pt.as_tensor_variable(x) for x in inputs]
-        n_in = self._n_inputs()
-        forward = inputs[:n_in]
-        wanted = [0, 1, 3] + ([4, 5] if self.kind == "lstm" else [])
-        outputs = [forward[i].type() for i in wanted]
+        n_in = self._n_inputs() - 1
+        like_xp = inputs[n_in + (2 if self.kind == "lstm" else 1 if self.kind == "gru" else 0)]
+        outputs = [like_xp.type()] + [inputs[i].type() for i in self._wanted()]
         return Apply(self, inputs, outputs)
+
+    def _wanted(self):
+        """The inputs (without ``xp``) whose gradients are outputs 1...: W, h0 (c0, P)."""
+        return [0, 2] + ([3, 4] if self.kind == "lstm" else [])
 
     def perform(self, node, inputs, output_storage):
         arrays = [np.ascontiguousarray(x) for x in inputs]
         k, clip = self.gradient_steps, self.grad_clipping
         if self.kind == "elman":
-            xp, W, mask, h0, H, dH = arrays
-            outputs = K.elman_backward(W, mask, h0, H, dH, self.relu, k, clip)
+            outputs = K.elman_backward(*arrays, self.relu, k, clip, self.inplace)
         elif self.kind == "lstm":
-            xp, W, mask, h0, c0, P, H, C, A, TC, dH, dC = arrays
-            outputs = K.lstm_backward(W, mask, h0, c0, P, self.peepholes, H, C, A, TC, dH, dC,
-                                      k, clip)
+            W, mask, h0, c0, P, *rest = arrays
+            outputs = K.lstm_backward(W, mask, h0, c0, P, self.peepholes, *rest, k, clip,
+                                      self.inplace)
         else:
-            xp, W, mask, h0, H, A, HC, dH = arrays
-            outputs = K.gru_backward(W, mask, h0, H, A, HC, dH, k, clip)
+            outputs = K.gru_backward(*arrays, k, clip, self.inplace)
         for storage, value in zip(output_storage, outputs):
             storage[0] = value
 
     def infer_shape(self, fgraph, node, shapes):
-        wanted = [0, 1, 3] + ([4, 5] if self.kind == "lstm" else [])
-        return [shapes[i] for i in wanted]
+        n_in = self._n_inputs() - 1
+        like_xp = n_in + (2 if self.kind == "lstm" else 1 if self.kind == "gru" else 0)
+        return [shapes[like_xp]] + [shapes[i] for i in self._wanted()]
 
 
 @numba_basic.register_funcify_default_op_cache_key(FusedRecurrence)
 def _numba_forward(op, node, **kwargs):
-    relu, peep = op.relu, op.peepholes
+    relu, peep, inplace = op.relu, op.peepholes, op.inplace
     if op.kind == "elman":
         @numba_basic.numba_njit
         def elman(xp, W, mask, h0):
             c = np.ascontiguousarray
-            return K.elman_forward(c(xp), c(W), c(mask), c(h0), relu, xp.itemsize == 4)
+            return K.elman_forward(c(xp), c(W), c(mask), c(h0), relu, xp.itemsize == 4, inplace)
         return elman
     if op.kind == "lstm":
         @numba_basic.numba_njit
         def lstm(xp, W, mask, h0, c0, P):
             c = np.ascontiguousarray
             return K.lstm_forward(c(xp), c(W), c(mask), c(h0), c(c0), c(P), peep,
-                                  xp.itemsize == 4)
+                                  xp.itemsize == 4, inplace)
         return lstm
 
     @numba_basic.numba_njit
     def gru(xp, W, mask, h0):
         c = np.ascontiguousarray
-        return K.gru_forward(c(xp), c(W), c(mask), c(h0), xp.itemsize == 4)
+        return K.gru_forward(c(xp), c(W), c(mask), c(h0), xp.itemsize == 4, inplace)
     return gru
 
 
 @numba_basic.register_funcify_default_op_cache_key(FusedRecurrenceGrad)
 def _numba_backward(op, node, **kwargs):
-    relu, peep, clip, k = op.relu, op.peepholes, op.grad_clipping, op.gradient_steps
+    relu, peep, clip, k, inplace = (op.relu, op.peepholes, op.grad_clipping, op.gradient_steps,
+                                    op.inplace)
 
     if op.kind == "elman":
         @numba_basic.numba_njit
-        def elman_grad(xp, W, mask, h0, H, dH):
+        def elman_grad(W, mask, h0, H, dH):
             c = np.ascontiguousarray
-            return K.elman_backward(c(W), c(mask), c(h0), c(H), c(dH), relu, k, clip)
+            return K.elman_backward(c(W), c(mask), c(h0), c(H), c(dH), relu, k, clip, inplace)
         return elman_grad
     if op.kind == "lstm":
         @numba_basic.numba_njit
-        def lstm_grad(xp, W, mask, h0, c0, P, H, C, A, TC, dH, dC):
+        def lstm_grad(W, mask, h0, c0, P, H, C, A, TC, dH, dC):
             c = np.ascontiguousarray
             return K.lstm_backward(c(W), c(mask), c(h0), c(c0), c(P), peep, c(H), c(C), c(A),
-                                   c(TC), c(dH), c(dC), k, clip)
+                                   c(TC), c(dH), c(dC), k, clip, inplace)
         return lstm_grad
 
     @numba_basic.numba_njit
-    def gru_grad(xp, W, mask, h0, H, A, HC, dH):
+    def gru_grad(W, mask, h0, H, A, HC, dH):
         c = np.ascontiguousarray
-        return K.gru_backward(c(W), c(mask), c(h0), c(H), c(A), c(HC), c(dH), k, clip)
+        return K.gru_backward(c(W), c(mask), c(h0), c(H), c(A), c(HC), c(dH), k, clip, inplace)
     return gru_grad
+
+
+@node_rewriter([FusedRecurrence, FusedRecurrenceGrad], inplace=True)
+def _local_inplace(fgraph, node):
+    """The in-place version of a fused op: its large input is dead after it (the forward op's
+    ``xp``, the gradient op's ``A`` or ``dH``) and its memory is reused; the graph's destroy
+    handler rejects the change wherever another computation still reads that input."""
+    if node.op.inplace:
+        return False
+    return type(node.op)(*node.op._params(), inplace=True)(*node.inputs, return_list=True)
+
+
+optdb.register("rnnlab_fused_inplace",
+               WalkingGraphRewriter(_local_inplace, failure_callback=WalkingGraphRewriter.warn_inplace),
+               "fast_run", "inplace", position=50.1)
 
 
 def fused_recur(spec, x_proj, mask, init_states, gradient_steps=-1, grad_clipping=0):

@@ -13,7 +13,8 @@ from pytensor.graph.traversal import io_toposort
 from pytensor.scan.op import Scan
 
 import rnnlab.nn as lasagne
-from rnnlab.nn.layers.fused import FusedRecurrence, fusion_enabled, use_fused
+from rnnlab.nn.layers.fused import (FusedRecurrence, FusedRecurrenceGrad, fusion_enabled,
+                                    use_fused)
 
 L = lasagne.layers
 LAYERS = {
@@ -33,7 +34,7 @@ VARIANTS = {
 CASES = [(k, v) for k in LAYERS for v in VARIANTS] + [("lstm_no_peepholes", "mask_backwards_truncated")]
 
 
-def _build(kind, variant, fused, dtype="float64"):
+def _build(kind, variant, fused, dtype="float64", mode=None):
     options = dict(VARIANTS[variant])
     use_mask = options.pop("mask", False)
     if kind == "lstm_no_peepholes":
@@ -48,7 +49,7 @@ def _build(kind, variant, fused, dtype="float64"):
         loss = (out ** 2).sum() + out.sum()
         grads = pytensor.grad(loss, params + [l_in.input_var])
         inputs = [l_in.input_var] + ([l_mask.input_var] if use_mask else [])
-        fn = pytensor.function(inputs, [out] + grads)
+        fn = pytensor.function(inputs, [out] + grads, mode=mode)
     return fn, use_mask
 
 
@@ -169,3 +170,22 @@ def test_numba_backend_matches_python_backend():
             results[mode] += fn(x, mask)
     for a, b in zip(results["NUMBA"], results["FAST_COMPILE"]):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_optimised_graphs_run_the_ops_in_place_with_the_same_results():
+    """Under the optimising modes the rewrite makes both ops overwrite their dead input (xp;
+    A or dH); the results equal the FAST_COMPILE graph's, which keeps every array."""
+    x, mask = _data()
+    for kind in ("elman", "lstm", "gru"):
+        results, inplace = {}, {}
+        for mode in ("FAST_COMPILE", "CVM"):
+            fn, _ = _build(kind, "mask_backwards_truncated", True, mode=mode)
+            ops = [node.op for node in fn.maker.fgraph.toposort()
+                   if isinstance(node.op, (FusedRecurrence, FusedRecurrenceGrad))]
+            inplace[mode] = sorted((type(op).__name__, op.inplace) for op in ops)
+            results[mode] = fn(x, mask)
+        assert inplace["CVM"] == [("FusedRecurrence", True), ("FusedRecurrenceGrad", True)]
+        assert inplace["FAST_COMPILE"] == [("FusedRecurrence", False),
+                                           ("FusedRecurrenceGrad", False)]
+        for a, b in zip(results["CVM"], results["FAST_COMPILE"]):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, err_msg=kind)

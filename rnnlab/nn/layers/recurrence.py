@@ -18,6 +18,7 @@ import pytensor.tensor as pt
 from .. import init
 from .base import Layer, MergeLayer
 from .cells import _check_grad_clipping
+from .embed_project import lookup_projection
 from .fused import fused_recur, fusion_enabled
 
 __all__ = ["recur", "BaseRecurrentLayer"]
@@ -76,7 +77,15 @@ def _sizes(x):
 
 
 def _precompute(cell, x):
-    """Apply ``cell.project`` to all time steps at once: ``(time, batch, ...)`` in and out."""
+    """Apply ``cell.project`` to all time steps at once: ``(time, batch, ...)`` in and out.
+
+    When ``x`` is an embedding lookup and the projection a plain ``x W_in + b``, the two are one
+    :class:`~rnnlab.nn.layers.embed_project.EmbeddingProjection` (while fusion is on).
+    """
+    weights = cell.input_weights() if fusion_enabled() and hasattr(cell, "input_weights") else None
+    proj = None if weights is None else lookup_projection(x, *weights)
+    if proj is not None:
+        return proj
     n_time, n_batch, *features = _sizes(x)
     proj = cell.project(x.reshape((n_time * n_batch, *features)))
     return proj.reshape((n_time, n_batch, *_sizes(proj)[1:]))

@@ -41,6 +41,7 @@ def warm_kernels(dtypes=("float32", "float64")):
     """
     backend.configure()
     from rnnlab.nn import _crossentropy as ce
+    from rnnlab.nn.layers import _embed_kernels as ek
     from rnnlab.nn.layers import _kernels as k
 
     start = time.perf_counter()
@@ -58,6 +59,11 @@ def warm_kernels(dtypes=("float32", "float64")):
         xp, W = np.ones((T, B, 3 * U), dt), np.ones((U, 3 * U), dt)
         H, A, HC = k.gru_forward(xp, W, mask, h0, fast, True)
         k.gru_backward(W, mask, h0, H, A, HC, H, -1, 0.0, True)
+        for ids in (np.zeros((2, 2), np.int32), np.zeros((2, 2), np.int64)):
+            rows, _ = ek.flat_ids(ids, 3)
+        table, W = np.ones((3, 2), dt), np.ones((2, 4), dt)
+        ek.forward(table, W, rows, True)
+        ek.backward(table, W, rows, np.ones((4, 4), dt), True)
         logits, targets = np.zeros((2, 3), dt), np.zeros(2, np.int64)
         loss, lse, _ = ce._forward(logits, targets, fast)
         ce._backward(logits, targets, lse, loss, fast)

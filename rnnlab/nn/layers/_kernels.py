@@ -27,6 +27,7 @@ vectorisable exponential; float64 uses the C library's.
 
 import numba
 import numpy as np
+from numba.np.ufunc.parallel import _launch_threads
 
 from .._blas import gemm, limit_threads
 from .._fastmath import jit, sigmoid_ as _sigmoid, tanh_ as _tanh
@@ -46,6 +47,10 @@ pjit = numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 
 # Two shards calling a multi-threaded BLAS at once make its threads wait on each other.
 limit_threads()
+# Numba starts its threading layer (and binds the symbols its parallel code calls) when it
+# compiles or calls a parallel function itself; code linked into a cached PyTensor graph is
+# neither, so start it now or loading such a graph fails ("Symbol not found: allocate_sched").
+_launch_threads()
 
 
 @jit

@@ -5,6 +5,11 @@ reference and finite differences; here the fused op is checked against ``scan`` 
 option it supports, and the choice between the two is checked.
 """
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
@@ -189,3 +194,28 @@ def test_optimised_graphs_run_the_ops_in_place_with_the_same_results():
                                            ("FusedRecurrenceGrad", False)]
         for a, b in zip(results["CVM"], results["FAST_COMPILE"]):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, err_msg=kind)
+
+
+_CACHED_GRAPH = """
+import numpy as np, pytensor, pytensor.tensor as pt
+from rnnlab import backend
+backend.configure(mode="NUMBA", floatX="float64")
+from rnnlab.nn.layers.fused import FusedRecurrence
+xp = pt.tensor3("xp", dtype="float64")
+H = FusedRecurrence("elman")(xp, np.eye(2) / 2, np.ones((3, 20)), np.zeros((20, 2)))
+fn = pytensor.function([xp], [H, pytensor.grad(H.sum(), xp)])
+print(repr([a.sum() for a in fn(np.ones((3, 20, 2)))]))     # batch 20: two row shards
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::numba.core.errors.NumbaPerformanceWarning")
+def test_a_cached_numba_graph_runs_in_a_fresh_process():
+    """The second process loads the compiled graph, with the parallel kernels linked in, from
+    the cache without compiling anything: Numba's threading layer must already be running
+    (it was not: "LLVM ERROR: Symbol not found: allocate_sched")."""
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[3]))
+    runs = [subprocess.run([sys.executable, "-c", _CACHED_GRAPH], env=env, capture_output=True,
+                           text=True, timeout=600) for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[-1].stderr[-2000:]
+    assert runs[0].stdout == runs[1].stdout and runs[0].stdout.startswith("[")

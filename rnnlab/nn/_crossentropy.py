@@ -13,7 +13,9 @@ from pytensor.gradient import DisconnectedType, disconnected_type
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch import basic as numba_basic
+from numba import types
 
+from ._extern import array_type, extern_call
 from ._fastmath import exp_, jit
 
 __all__ = ["SoftmaxCrossEntropy", "SoftmaxCrossEntropyGrad"]
@@ -147,25 +149,43 @@ class SoftmaxCrossEntropyGrad(Op):
         return [shapes[0]]
 
 
+@jit
+def _checked_forward(logits, targets, fast):
+    """The op's forward pass under NUMBA: ``(loss, lse)``, lengths and targets checked."""
+    if logits.shape[0] != targets.shape[0]:
+        raise ValueError("softmax_crossentropy: logits and targets differ in length")
+    loss, lse, bad = _forward(logits, targets, fast)
+    if bad >= 0:
+        raise ValueError("softmax_crossentropy: a target is outside [0, number of classes)")
+    return loss, lse
+
+
+@jit
+def _cast_backward(logits, targets, lse, g, fast):
+    """The op's gradient under NUMBA (``g`` cast to the logits' dtype)."""
+    return _backward(logits, targets, lse, g.astype(logits.dtype), fast)
+
+
 @numba_basic.register_funcify_default_op_cache_key(SoftmaxCrossEntropy)
 def _numba_forward(op, node, **kwargs):
+    # The loops are called by symbol (rnnlab.nn._extern), not compiled into each graph.
+    call, version = extern_call(_checked_forward,
+                                [array_type(v.type) for v in node.inputs] + [types.boolean])
+    c = np.ascontiguousarray
+
     @numba_basic.numba_njit
     def softmax_crossentropy(logits, targets):
-        x, t = np.ascontiguousarray(logits), np.ascontiguousarray(targets)
-        if x.shape[0] != t.shape[0]:
-            raise ValueError("softmax_crossentropy: logits and targets differ in length")
-        loss, lse, bad = _forward(x, t, x.itemsize == 4)
-        if bad >= 0:
-            raise ValueError("softmax_crossentropy: a target is outside [0, number of classes)")
-        return loss, lse
-    return softmax_crossentropy
+        return call((c(logits), c(targets), logits.itemsize == 4))
+    return softmax_crossentropy, version
 
 
 @numba_basic.register_funcify_default_op_cache_key(SoftmaxCrossEntropyGrad)
 def _numba_backward(op, node, **kwargs):
+    call, version = extern_call(_cast_backward,
+                                [array_type(v.type) for v in node.inputs] + [types.boolean])
+    c = np.ascontiguousarray
+
     @numba_basic.numba_njit
     def softmax_crossentropy_grad(logits, targets, lse, g):
-        x = np.ascontiguousarray(logits)
-        return _backward(x, np.ascontiguousarray(targets), np.ascontiguousarray(lse),
-                         np.ascontiguousarray(g).astype(x.dtype), x.itemsize == 4)
-    return softmax_crossentropy_grad
+        return call((c(logits), c(targets), c(lse), c(g), logits.itemsize == 4))
+    return softmax_crossentropy_grad, version

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._fastmath import jit
 
-__all__ = ["via_table", "flat_ids", "forward", "backward"]
+__all__ = ["via_table", "flat_ids", "forward", "backward", "project", "project_grad"]
 
 
 @jit
@@ -123,3 +123,49 @@ def backward(table, W, rows, g, via_table):
         return np.dot(dP, W_t), np.dot(np.ascontiguousarray(table.T), dP)
     X_t = np.ascontiguousarray(_gather(table, rows).T)
     return _scatter_add(np.dot(g, W_t), rows, n_rows), np.dot(X_t, g)
+
+
+_BAD_ID = "EmbeddingProjection: an id is outside [-V, V) for an embedding table of V rows"
+_BAD_SIZES = "EmbeddingProjection: table columns and W rows differ"
+_BAD_GRAD = "EmbeddingProjectionGrad: g's shape is not ids.shape + (G,)"
+
+
+@jit
+def project(table, W, ids):
+    """The op's forward pass: ``table[ids] @ W``, shape ``ids.shape + (G,)``, sizes checked.
+
+    Examples
+    --------
+    >>> table, W = np.arange(6.).reshape(3, 2), np.array([[1.0], [10.0]])
+    >>> project(table, W, np.array([[2, 0]])).tolist()
+    [[[54.0], [10.0]]]
+    """
+    if table.shape[1] != W.shape[0]:
+        raise ValueError(_BAD_SIZES)
+    rows, bad = flat_ids(ids, table.shape[0])
+    if bad >= 0:
+        raise IndexError(_BAD_ID)
+    out = forward(table, W, rows, via_table(rows.shape[0], table.shape[0]))
+    return out.reshape(ids.shape + (W.shape[1],))
+
+
+@jit
+def project_grad(table, W, ids, g):
+    """The op's gradient: ``(dtable, dW)`` of ``sum(g * project(table, W, ids))``, checked.
+
+    Examples
+    --------
+    >>> table, W = np.arange(6.).reshape(3, 2), np.array([[1.0], [10.0]])
+    >>> dtable, dW = project_grad(table, W, np.array([2, 0, 2]), np.ones((3, 1)))
+    >>> dW.ravel().tolist()
+    [8.0, 11.0]
+    """
+    if table.shape[1] != W.shape[0]:
+        raise ValueError(_BAD_SIZES)
+    if g.shape != ids.shape + (W.shape[1],):
+        raise ValueError(_BAD_GRAD)
+    rows, bad = flat_ids(ids, table.shape[0])
+    if bad >= 0:
+        raise IndexError(_BAD_ID)
+    n = rows.shape[0]
+    return backward(table, W, rows, g.reshape((n, W.shape[1])), via_table(n, table.shape[0]))

@@ -38,6 +38,8 @@ from pytensor.tensor.elemwise import DimShuffle
 from pytensor.tensor.shape import SpecifyShape
 from pytensor.tensor.subtensor import AdvancedSubtensor
 
+from .._extern import array_type, extern_call
+
 from . import _embed_kernels as K
 
 __all__ = ["EmbeddingProjection", "EmbeddingProjectionGrad", "lookup_projection"]
@@ -173,42 +175,27 @@ class EmbeddingProjectionGrad(Op):
         return [shapes[0], shapes[1]]
 
 
-_BAD_ID = "EmbeddingProjection: an id is outside [-V, V) for an embedding table of V rows"
-_BAD_SIZES = "EmbeddingProjection: table columns and W rows differ"
-_BAD_GRAD = "EmbeddingProjectionGrad: g's shape is not ids.shape + (G,)"
-
-
 @numba_basic.register_funcify_default_op_cache_key(EmbeddingProjection)
 def _numba_forward(op, node, **kwargs):
+    # The kernel is called by symbol (rnnlab.nn._extern), not compiled into each graph.
+    call, version = extern_call(K.project, [array_type(v.type) for v in node.inputs])
+    c = np.ascontiguousarray
+
     @numba_basic.numba_njit
     def embedding_projection(table, W, ids):
-        t, w = np.ascontiguousarray(table), np.ascontiguousarray(W)
-        if t.shape[1] != w.shape[0]:
-            raise ValueError(_BAD_SIZES)
-        rows, bad = K.flat_ids(np.ascontiguousarray(ids), t.shape[0])
-        if bad >= 0:
-            raise IndexError(_BAD_ID)
-        out = K.forward(t, w, rows, K.via_table(rows.shape[0], t.shape[0]))
-        return out.reshape(ids.shape + (w.shape[1],))
-    return embedding_projection
+        return call((c(table), c(W), c(ids)))
+    return embedding_projection, version
 
 
 @numba_basic.register_funcify_default_op_cache_key(EmbeddingProjectionGrad)
 def _numba_backward(op, node, **kwargs):
+    call, version = extern_call(K.project_grad, [array_type(v.type) for v in node.inputs])
+    c = np.ascontiguousarray
+
     @numba_basic.numba_njit
     def embedding_projection_grad(table, W, ids, g):
-        t, w = np.ascontiguousarray(table), np.ascontiguousarray(W)
-        if t.shape[1] != w.shape[0]:
-            raise ValueError(_BAD_SIZES)
-        if g.shape != ids.shape + (w.shape[1],):
-            raise ValueError(_BAD_GRAD)
-        rows, bad = K.flat_ids(np.ascontiguousarray(ids), t.shape[0])
-        if bad >= 0:
-            raise IndexError(_BAD_ID)
-        n = rows.shape[0]
-        g2 = np.ascontiguousarray(g).reshape((n, w.shape[1]))
-        return K.backward(t, w, rows, g2, K.via_table(n, t.shape[0]))
-    return embedding_projection_grad
+        return call((c(table), c(W), c(ids), c(g)))
+    return embedding_projection_grad, version
 
 
 def _lookup(x):

@@ -12,14 +12,16 @@ default nonlinearities, a plain hidden-to-hidden matrix) and the options allow (
 ``unroll_scan``; any mask, ``backwards``, ``gradient_steps``, ``grad_clipping``, peepholes).  The
 JAX backend keeps ``scan``.  :func:`use_fused` switches fusion off, e.g. to compare.
 
-Under the NUMBA backend the ops are compiled into the function; the Python backends (C/CVM and
-FAST_COMPILE) call the same compiled loops from ``perform``.
+Under the NUMBA backend the compiled function calls the loops by symbol
+(:func:`rnnlab.nn._extern.extern_call`: they are compiled once per machine, not into every
+graph); the Python backends (C/CVM and FAST_COMPILE) call the same loops from ``perform``.
 """
 
 import contextlib
 
 import numpy as np
 import pytensor
+from numba import types
 import pytensor.tensor as pt
 from pytensor.compile import optdb
 from pytensor.gradient import DisconnectedType, disconnected_type
@@ -28,6 +30,7 @@ from pytensor.graph.op import Op
 from pytensor.graph.rewriting.basic import WalkingGraphRewriter, node_rewriter
 from pytensor.link.numba.dispatch import basic as numba_basic
 
+from .._extern import array_type, extern_call
 from . import _kernels as K
 
 __all__ = ["FusedRecurrence", "FusedRecurrenceGrad", "fused_recur", "use_fused", "fusion_enabled"]
@@ -261,54 +264,68 @@ class FusedRecurrenceGrad(_FusedBase):
         return [shapes[like_xp]] + [shapes[i] for i in self._wanted()]
 
 
+def _arrays(node):
+    """The Numba types of the node's inputs as the wrappers pass them (C-contiguous)."""
+    return [array_type(v.type) for v in node.inputs]
+
+
+_B, _I, _F = types.boolean, types.int64, types.float64
+
+
 @numba_basic.register_funcify_default_op_cache_key(FusedRecurrence)
 def _numba_forward(op, node, **kwargs):
-    relu, peep, inplace = op.relu, op.peepholes, op.inplace
+    # The kernels are called by symbol (rnnlab.nn._extern), not compiled into each graph.
+    relu, peep, inplace, a = op.relu, op.peepholes, op.inplace, _arrays(node)
+    c = np.ascontiguousarray
     if op.kind == "elman":
+        call, version = extern_call(K.elman_forward, a + [_B, _B, _B])
+
         @numba_basic.numba_njit
         def elman(xp, W, mask, h0):
-            c = np.ascontiguousarray
-            return K.elman_forward(c(xp), c(W), c(mask), c(h0), relu, xp.itemsize == 4, inplace)
-        return elman
+            return call((c(xp), c(W), c(mask), c(h0), relu, xp.itemsize == 4, inplace))
+        return elman, version
     if op.kind == "lstm":
+        call, version = extern_call(K.lstm_forward, a + [_B, _B, _B])
+
         @numba_basic.numba_njit
         def lstm(xp, W, mask, h0, c0, P):
-            c = np.ascontiguousarray
-            return K.lstm_forward(c(xp), c(W), c(mask), c(h0), c(c0), c(P), peep,
-                                  xp.itemsize == 4, inplace)
-        return lstm
+            return call((c(xp), c(W), c(mask), c(h0), c(c0), c(P), peep, xp.itemsize == 4,
+                         inplace))
+        return lstm, version
+    call, version = extern_call(K.gru_forward, a + [_B, _B])
 
     @numba_basic.numba_njit
     def gru(xp, W, mask, h0):
-        c = np.ascontiguousarray
-        return K.gru_forward(c(xp), c(W), c(mask), c(h0), xp.itemsize == 4, inplace)
-    return gru
+        return call((c(xp), c(W), c(mask), c(h0), xp.itemsize == 4, inplace))
+    return gru, version
 
 
 @numba_basic.register_funcify_default_op_cache_key(FusedRecurrenceGrad)
 def _numba_backward(op, node, **kwargs):
     relu, peep, clip, k, inplace = (op.relu, op.peepholes, op.grad_clipping, op.gradient_steps,
                                     op.inplace)
-
+    a, c = _arrays(node), np.ascontiguousarray
     if op.kind == "elman":
+        call, version = extern_call(K.elman_backward, a + [_B, _I, _F, _B])
+
         @numba_basic.numba_njit
         def elman_grad(W, mask, h0, H, dH):
-            c = np.ascontiguousarray
-            return K.elman_backward(c(W), c(mask), c(h0), c(H), c(dH), relu, k, clip, inplace)
-        return elman_grad
+            return call((c(W), c(mask), c(h0), c(H), c(dH), relu, k, clip, inplace))
+        return elman_grad, version
     if op.kind == "lstm":
+        call, version = extern_call(K.lstm_backward, a[:5] + [_B] + a[5:] + [_I, _F, _B])
+
         @numba_basic.numba_njit
         def lstm_grad(W, mask, h0, c0, P, H, C, A, TC, dH, dC):
-            c = np.ascontiguousarray
-            return K.lstm_backward(c(W), c(mask), c(h0), c(c0), c(P), peep, c(H), c(C), c(A),
-                                   c(TC), c(dH), c(dC), k, clip, inplace)
-        return lstm_grad
+            return call((c(W), c(mask), c(h0), c(c0), c(P), peep, c(H), c(C), c(A), c(TC),
+                         c(dH), c(dC), k, clip, inplace))
+        return lstm_grad, version
+    call, version = extern_call(K.gru_backward, a + [_I, _F, _B])
 
     @numba_basic.numba_njit
     def gru_grad(W, mask, h0, H, A, HC, dH):
-        c = np.ascontiguousarray
-        return K.gru_backward(c(W), c(mask), c(h0), c(H), c(A), c(HC), c(dH), k, clip, inplace)
-    return gru_grad
+        return call((c(W), c(mask), c(h0), c(H), c(A), c(HC), c(dH), k, clip, inplace))
+    return gru_grad, version
 
 
 @node_rewriter([FusedRecurrence, FusedRecurrenceGrad], inplace=True)

@@ -15,6 +15,10 @@ from .. import backend as _backend
 
 _backend.configure()
 
+from .. import _numba_linker  # noqa: E402
+
+_numba_linker.install()  # mode="NUMBA": one compile per graph (outputs stay C-contiguous)
+
 from . import utils  # noqa: E402
 from . import random  # noqa: E402
 from . import init  # noqa: E402

@@ -67,16 +67,27 @@ def _add_gate(layer, gate, gate_name, num_inputs, nonlinearity_name=None):
     setattr(layer, f"nonlinearity_{nonlinearity_name or gate_name}", gate.nonlinearity)
 
 
+def _declare_shape(x, shape):
+    """``specify_shape(x, shape)`` under the JAX backend, else ``x``.
+
+    JAX compiles only graphs whose sizes are constants, so there every size derived from the
+    weights (checked when they were created) is declared.  The other backends compile graphs
+    that hold no sizes, so one compiled graph, cached on disk, serves every model of the same
+    architecture whatever its batch, sequence and layer sizes.
+    """
+    from ... import backend
+
+    return pt.specify_shape(x, shape) if backend.settings()["mode"] == "JAX" else x
+
+
 def _stacked_weights(layer):
     """The gates' ``W_in_to_*``, ``W_hid_to_*`` and ``b_*``, each concatenated along its last axis.
 
-    One matmul then serves all gates.  Each parameter's shape, checked when it was created, is
-    declared to PyTensor (``specify_shape``) so that every size derived from the weights, in the
-    forward and gradient graphs alike, is a constant: the JAX backend compiles no other graphs.
+    One matmul then serves all gates (shapes declared by :func:`_declare_shape`).
     """
     units = layer.num_units
     shapes = {"W_in_to_": (_num_inputs(layer), units), "W_hid_to_": (units, units), "b_": (units,)}
-    return [pt.concatenate([pt.specify_shape(getattr(layer, prefix + g), shape)
+    return [pt.concatenate([_declare_shape(getattr(layer, prefix + g), shape)
                             for g in layer._GATES], axis=-1)
             for prefix, shape in shapes.items()]
 
@@ -100,7 +111,7 @@ def _plain_input(layer):
     if (type(graph) is DenseLayer and graph.nonlinearity in (None, nonlinearities.identity)
             and type(graph.input_layer) is InputLayer and len(graph.input_shape) == 2
             and graph.num_leading_axes == 1 and len(layer.state_shape) == 1):
-        return pt.specify_shape(graph.W, (graph.input_shape[1], graph.num_units)), graph.b
+        return _declare_shape(graph.W, (graph.input_shape[1], graph.num_units)), graph.b
     return None
 
 
@@ -203,9 +214,8 @@ mask_input, only_return_final
             with warnings.catch_warnings():  # the outer get_output() already checked kwargs
                 warnings.filterwarnings("ignore", message=_UNUSED_KWARGS)
                 out = get_output(graph, x, **kwargs)
-            # The state shape, known from the graphs' output shapes, becomes static shape
-            # information: the JAX backend compiles only graphs whose sizes are constants.
-            return pt.specify_shape(out, (None,) + self.state_shape)
+            # The state shape, known from the graphs' output shapes (for JAX's constant sizes).
+            return _declare_shape(out, (None,) + self.state_shape)
         W_in, b = _plain_input(self) or (None, None)
         return ElmanCell(lambda x: apply(self.input_to_hidden, x),
                          lambda h: apply(self.hidden_to_hidden, h),
@@ -377,7 +387,7 @@ mask_input, only_return_final
         """An :class:`~rnnlab.nn.layers.LSTMCell` with the gates' weights stacked."""
         peepholes = None
         if self.peepholes:
-            peepholes = tuple(pt.specify_shape(getattr(self, f"W_cell_to_{g}"), (self.num_units,))
+            peepholes = tuple(_declare_shape(getattr(self, f"W_cell_to_{g}"), (self.num_units,))
                               for g in ("ingate", "forgetgate", "outgate"))
         return LSTMCell(self.num_units, *_stacked_weights(self), peepholes=peepholes,
                         gate_nonlinearities=tuple(getattr(self, f"nonlinearity_{g}")

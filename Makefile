@@ -31,7 +31,7 @@ $(STAMP): setup.py requirements.txt requirements-dev.txt requirements-sweep.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
-	$(BIN)/python -m rnnlab.warmup
+	$(BIN)/python -m rnnlab.warmup --setup
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -50,7 +50,7 @@ def _positive(value):
 def test_speed_rows_cover_every_cell_and_framework_with_positive_finite_numbers(speed):
     results, _ = speed
     assert set(results) == {"machine", "settings", "training", "sampling", "memory", "start",
-                            "command"}
+                            "setup", "command"}
     assert results["memory"] == [] and results["start"] == []
     machine = results["machine"]
     assert machine["cpu_count"] >= 1 and machine["versions"]["numpy"] == np.__version__
@@ -130,7 +130,10 @@ def _check_probes(results, frameworks):
         assert row["imports_pytensor"] == (row["framework"] == "rnnlab")
     assert [(r["cell"], r["framework"]) for r in start] == [("lstm", f) for f in frameworks]
     for row in start:
-        for phase in ("cold", "warm"):
+        phases = ("cold", "after_setup", "warm") if row["framework"] == "rnnlab" else ("cold",
+                                                                                        "warm")
+        assert [k for k in ("cold", "after_setup", "warm") if k in row] == list(phases)
+        for phase in phases:
             found = row[phase]
             assert "error" not in found, found
             assert all(_positive(found[key]) for key in ("start_seconds", "import_seconds",
@@ -141,6 +144,12 @@ def _check_probes(results, frameworks):
         assert row["cold"]["first_loss"] == pytest.approx(row["warm"]["first_loss"], rel=1e-6)
         if row["framework"] == "rnnlab":
             assert row["cold"]["mode"] == row["warm"]["mode"] == "FAST_COMPILE"
+            assert row["after_setup"]["first_loss"] == pytest.approx(row["cold"]["first_loss"],
+                                                                     rel=1e-6)
+            setup = results["setup"]
+            assert setup["seconds"] > 0 and setup["args"][-1] == "experiments/smoke_text.toml"
+    if "rnnlab" not in frameworks:
+        assert results["setup"] is None
 
 
 def test_probes_report_memory_and_cold_and_warm_start(tmp_path):

@@ -23,8 +23,10 @@ EXAMPLES = """what is measured (see rnnlab/bench/suite.py):
               losses must agree ("loss Δ")
   sampling    characters/second generating 500 characters one model call at a time
   memory      peak RSS of a process that trains --memory-config, each framework in its own
-  start       seconds from process start to the first finished training step, with an empty
-              (cold) and a filled (warm) compile cache, --start-config
+  start       seconds from process start to the first finished training step, --start-config:
+              with an empty compile cache (cold); rnnlab also right after the README's set-up
+              (python -m rnnlab.warmup --setup, run once into a fresh cache: kernels and the
+              shipped experiments' models, not the probed one); again (warm)
 
 examples:
   python -m rnnlab.bench                                  # configs a, b, c; all cells
@@ -171,6 +173,7 @@ def _plan(args):
         plan.max_chars, plan.memory_steps = args.max_chars or 3000, 3
         plan.memory_config = plan.memory_config and tiny
         plan.start_config = plan.start_config and tiny
+        plan.setup_args = ["--dtypes", "float32", "--models", "experiments/smoke_text.toml"]
     return plan
 
 

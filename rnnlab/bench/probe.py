@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["run_probe", "main"]
+__all__ = ["run_probe", "run_setup", "main"]
 
 #: Prefix of the child's result line on stdout (anything printed before it is ignored).
 MARKER = "rnnlab-bench-probe: "
@@ -51,6 +51,9 @@ def _child_env(cache_dir):
     env["PYTENSOR_FLAGS"] = ",".join(flags)
     env["RNNLAB_CACHE_DIR"] = str(cache_dir if cache_dir is not None
                                   else backend.settings()["cache_dir"])
+    # rnnlab.backend put the parent's kernel cache into NUMBA_CACHE_DIR; the child's kernels
+    # must live in the child's own cache, or an "empty" cache would find them compiled.
+    env["NUMBA_CACHE_DIR"] = str(Path(env["RNNLAB_CACHE_DIR"]) / "rnnlab-kernels")
     return env
 
 
@@ -116,6 +119,53 @@ def run_probe(framework, config, cell, text, mode="", steps=1, max_chars=0, cach
     found = json.loads(lines[-1][len(MARKER):])
     found["start_seconds"] = found.pop("first_step_done") - launched
     return found
+
+
+def run_setup(cache_dir, args=("--setup",), mode="", timeout=TIMEOUT):
+    """Run the README's set-up step, ``python -m rnnlab.warmup ARGS``, into a compile cache.
+
+    A start-up probe in (a copy of) that cache measures the first run of a model *after the
+    set-up*: rnnlab's kernels and the shipped experiments' models are compiled there, the
+    probe's own model is not.
+
+    Parameters
+    ----------
+    cache_dir : str or os.PathLike
+        The compile cache to fill (``RNNLAB_CACHE_DIR`` of the child).
+    args : sequence of str
+        Arguments of ``rnnlab.warmup`` (``--setup``: what ``make`` runs).
+    mode : str
+        rnnlab's compile mode for the models (``''``: its default).
+    timeout : float
+        Seconds before giving up.
+
+    Returns
+    -------
+    dict
+        ``seconds`` (the child's wall time) and ``args``; or ``{"error": "..."}``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as cache:
+    ...     done = run_setup(cache, ["--dtypes", "float64"], mode="FAST_COMPILE")
+    >>> done["seconds"] > 0, done["args"]
+    (True, ['--dtypes', 'float64'])
+    """
+    env = _child_env(cache_dir)
+    if mode:
+        env["RNNLAB_MODE"] = mode
+    command = [sys.executable, "-m", "rnnlab.warmup", *args]
+    started = time.monotonic()
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True,
+                              timeout=timeout, check=False, cwd=Path(__file__).resolve().parents[2])
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout} s"}
+    if done.returncode != 0:
+        tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
+        return {"error": f"exit code {done.returncode}: {tail}"}
+    return {"seconds": time.monotonic() - started, "args": list(args)}
 
 
 def _import(framework, mode, torch_threads):

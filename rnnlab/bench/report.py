@@ -100,7 +100,7 @@ def _seconds(probe):
 
 
 def _start_table(rows):
-    header = ["cell", "framework", "cold (empty cache)", "warm (filled cache)",
+    header = ["cell", "framework", "cold (empty cache)", "after set-up", "warm (filled cache)",
               "warm: import / build / first step"]
     table = []
     for r in rows:
@@ -108,7 +108,8 @@ def _start_table(rows):
         parts = ("—" if "error" in warm else
                  f"{warm['import_seconds']:.1f} / {warm['build_seconds']:.1f} / "
                  f"{warm['first_step_seconds']:.1f}")
-        table.append([r["cell"], _NAMES[r["framework"]], _seconds(r["cold"]), _seconds(warm),
+        table.append([r["cell"], _NAMES[r["framework"]], _seconds(r["cold"]),
+                      _seconds(r["after_setup"]) if "after_setup" in r else "—", _seconds(warm),
                       parts])
     return _table(header, table)
 
@@ -157,6 +158,11 @@ def format_results(results):
         parts += ["", f"Start-up, seconds from process start to the first finished training "
                       f"step, config {_label(results['start'][0]['config'])}",
                   _start_table(results["start"])]
+        setup = results.get("setup")
+        if setup:
+            parts += [f"set-up: python -m rnnlab.warmup {' '.join(setup['args'])} took "
+                      f"{setup['seconds']:.0f} s" if "error" not in setup
+                      else f"set-up failed: {setup['error']}"]
     if settings.get("notes"):
         parts += [""] + [f"note: {note}" for note in settings["notes"]]
     return "\n".join(parts)

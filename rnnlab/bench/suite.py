@@ -11,8 +11,12 @@ For every configuration and cell, in one process:
    round, and the median over the rounds: characters/second = ``batch * seq`` / that time;
 4. the same for sampling: ``sample_length`` characters, one model call each, per round.
 
-Memory (one configuration, every cell and framework) and cold and warm start (likewise) are
-measured in fresh processes by :func:`rnnlab.bench.probe.run_probe`.
+Memory (one configuration, every cell and framework) and start-up (likewise) are measured in
+fresh processes by :func:`rnnlab.bench.probe.run_probe`: *cold* with an empty compile cache;
+for rnnlab also *after set-up*, in a copy of a cache that the README's set-up step
+(``python -m rnnlab.warmup --setup``, run once per benchmark by
+:func:`~rnnlab.bench.probe.run_setup`) filled with the kernels and the shipped experiments'
+models, but not the probe's; *warm* runs the same model again in that cache.
 """
 
 import shutil
@@ -22,7 +26,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from rnnlab.bench import measure, specs
-from rnnlab.bench.probe import run_probe
+from rnnlab.bench.probe import run_probe, run_setup
 
 __all__ = ["Plan", "run_benchmark"]
 
@@ -48,6 +52,8 @@ class Plan:
         None skips that measurement.
     memory_steps : int
         Training steps of a memory probe.
+    setup_args : list of str
+        Arguments of ``rnnlab.warmup`` for the set-up before the *after set-up* start probes.
     torch_threads : int or None
         PyTorch's intra-op threads; None: one per core.
     notes : list of str
@@ -72,6 +78,7 @@ class Plan:
     memory_config: object = None
     start_config: object = None
     memory_steps: int = 3
+    setup_args: list = field(default_factory=lambda: ["--setup"])
     torch_threads: int = None
     notes: list = field(default_factory=list)
 
@@ -168,8 +175,31 @@ def _add_ratios(rows):
                                  if reference and row["chars_per_second"] else None)
 
 
+def _start(plan, framework, probe, setup):
+    """The start-up probes of one framework and cell: cold, (rnnlab) after set-up, warm."""
+    row = {}
+    cache = tempfile.mkdtemp(prefix="rnnlab-bench-cache-")
+    try:
+        row["cold"] = run_probe(framework, cache_dir=cache, **probe)
+        if framework == "rnnlab":
+            shutil.rmtree(cache)
+            if "done" not in setup:
+                setup["dir"] = tempfile.mkdtemp(prefix="rnnlab-bench-setup-")
+                setup["done"] = run_setup(setup["dir"], plan.setup_args, plan.mode)
+            if "error" in setup["done"]:
+                row["after_setup"] = dict(setup["done"])
+                cache = tempfile.mkdtemp(prefix="rnnlab-bench-cache-")
+            else:
+                shutil.copytree(setup["dir"], cache)
+                row["after_setup"] = run_probe(framework, cache_dir=cache, **probe)
+        row["warm"] = run_probe(framework, cache_dir=cache, **probe)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    return row
+
+
 def _probes(plan, bench, log, start):
-    rows = []
+    rows, setup = [], {}
     for cell in plan.cells:
         for framework in plan.frameworks:
             if not _applies(framework, cell):
@@ -178,23 +208,23 @@ def _probes(plan, bench, log, start):
             probe = dict(config=bench.name, cell=cell, text=plan.text, mode=plan.mode,
                          max_chars=plan.max_chars, torch_threads=plan.torch_threads)
             if start:
-                cache = tempfile.mkdtemp(prefix="rnnlab-bench-cache-")
-                try:
-                    row["cold"] = run_probe(framework, cache_dir=cache, **probe)
-                    row["warm"] = run_probe(framework, cache_dir=cache, **probe)
-                finally:
-                    shutil.rmtree(cache, ignore_errors=True)
-                shown = [f"{row[k]['start_seconds']:.1f} s" if "error" not in row[k]
-                         else "failed" for k in ("cold", "warm")]
-                log(f"  start {bench.name} {cell:5s} {framework:6s} cold {shown[0]}, "
-                    f"warm {shown[1]}")
+                row.update(_start(plan, framework, probe, setup))
+                shown = [f"{k.replace('_', ' ')} " + (f"{row[k]['start_seconds']:.1f} s"
+                                                     if "error" not in row[k] else "failed")
+                         for k in ("cold", "after_setup", "warm") if k in row]
+                log(f"  start {bench.name} {cell:5s} {framework:6s} {', '.join(shown)}")
             else:
                 row.update(run_probe(framework, steps=plan.memory_steps, **probe))
                 shown = (f"peak {row['peak_rss'] / 2**20:.0f} MiB" if "error" not in row
                          else "failed: " + row["error"])
                 log(f"  memory {bench.name} {cell:5s} {framework:6s} {shown}")
             rows.append(row)
-    return rows
+    if "dir" in setup:
+        shutil.rmtree(setup["dir"], ignore_errors=True)
+        log(f"  set-up (rnnlab.warmup {' '.join(plan.setup_args)}): "
+            + (f"{setup['done']['seconds']:.0f} s" if "error" not in setup["done"]
+               else "failed: " + setup["done"]["error"]))
+    return rows, setup.get("done")
 
 
 def run_benchmark(plan, log=lambda line: None):
@@ -213,7 +243,8 @@ def run_benchmark(plan, log=lambda line: None):
         model's shared settings), ``training`` and ``sampling`` (one row per configuration, cell
         and framework: ``chars_per_second``, ``ratio_to_torch``, the rounds' times, ...; null
         speeds with a ``note`` where a framework has no such model), ``memory`` and ``start``
-        (one row per cell and framework; empty when skipped).
+        (one row per cell and framework; empty when skipped; a start row has ``cold``,
+        ``warm`` and for rnnlab ``after_setup``), ``setup`` (the set-up's seconds, or None).
 
     Examples
     --------
@@ -234,7 +265,7 @@ def run_benchmark(plan, log=lambda line: None):
                                 embedding_default=specs.EMBEDDING, lr=specs.LR, seed=specs.SEED,
                                 optimizer="sgd", gradient_clipping=None, floatX="float32",
                                 state="carried across steps (truncated BPTT), zeros at first"),
-               "training": [], "sampling": [], "memory": [], "start": []}
+               "training": [], "sampling": [], "memory": [], "start": [], "setup": None}
     for bench in plan.configs:
         for cell in plan.cells:
             training, sampling = _speed(bench, cell, plan, log)
@@ -243,9 +274,9 @@ def run_benchmark(plan, log=lambda line: None):
     _add_ratios(results["training"])
     _add_ratios(results["sampling"])
     if plan.memory_config is not None:
-        results["memory"] = _probes(plan, plan.memory_config, log, start=False)
+        results["memory"] = _probes(plan, plan.memory_config, log, start=False)[0]
     if plan.start_config is not None:
-        results["start"] = _probes(plan, plan.start_config, log, start=True)
+        results["start"], results["setup"] = _probes(plan, plan.start_config, log, start=True)
     if "torch" in plan.frameworks:
         import torch
 

@@ -16,6 +16,7 @@ finite loss instead of ``inf``.
 import warnings
 
 import numpy as np
+import pytensor
 import pytensor.tensor as pt
 
 from .utils import as_theano_expression
@@ -130,7 +131,9 @@ def softmax_crossentropy(logits, targets):
     An rnnlab addition to Lasagne's objectives: it takes unnormalised logits, never forms the
     probabilities (so it stays finite for any finite logits, without clipping) and computes the
     loss and its gradient in one compiled pass each
-    (:class:`~rnnlab.nn._crossentropy.SoftmaxCrossEntropy`).
+    (:class:`~rnnlab.nn._crossentropy.SoftmaxCrossEntropy`; under the JAX backend, which cannot
+    run that op, PyTensor's ``logsumexp`` and indexing instead, built when the mode in force at
+    build time is ``JAX``).
 
     Parameters
     ----------
@@ -156,6 +159,13 @@ def softmax_crossentropy(logits, targets):
     if targets.ndim != logits.ndim - 1 or not targets.dtype.startswith(("int", "uint")):
         raise TypeError(f"softmax_crossentropy: expected integer targets with one axis fewer "
                         f"than the logits {logits.type}, got {targets.type}")
+    if str(pytensor.config.mode).upper() == "JAX":
+        # The JAX backend (the gpu device) has no translation of the fused op, and it compiles
+        # neither an arange nor a reshape of a size known only at run time: each class's
+        # position comes from a cumulative sum instead.
+        positions = pt.cumsum(pt.ones_like(logits), axis=-1) - 1
+        picked = pt.switch(pt.eq(positions, pt.shape_padright(targets)), logits, 0).sum(axis=-1)
+        return pt.logsumexp(logits, axis=-1) - picked
     flat = logits.reshape((-1, logits.shape[-1]))
     loss, _ = SoftmaxCrossEntropy()(flat, targets.flatten())
     return loss.reshape(targets.shape)

@@ -5,6 +5,10 @@ The drivers split the batch between Numba's threads (as many shards as threads, 
 run on explicit splits, which must give the one-shard result exactly (float64).
 """
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -95,3 +99,16 @@ def test_shard_bounds_cover_the_batch():
         assert bounds[0][0] == 0 and bounds[-1][1] == rows
         assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
         assert n == 1 or min(hi - lo for lo, hi in bounds) >= K.MIN_ROWS
+
+
+def test_importing_the_kernels_leaves_openmp_nesting_off():
+    """Numba's OpenMP layer turns on unlimited nesting in the shared libgomp; the kernels turn
+    it off again (PyTorch in the same process ran 35 times slower with it on)."""
+    code = ("import ctypes, numba; import rnnlab.nn.layers._kernels as K; "
+            "print(numba.threading_layer(), "
+            "ctypes.CDLL('libgomp.so.1').omp_get_max_active_levels())")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_NESTED", "OMP_MAX_ACTIVE_LEVELS", "NUMBA_THREADING_LAYER")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, check=True, timeout=300)
+    assert done.stdout.split() == ["omp", "1"]     # no TBB here: Numba picks OpenMP

@@ -76,6 +76,8 @@ def test_both_commands_set_up_the_environment_first():
     assert setup[0] == "test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)"
     assert any("-r requirements-dev.txt" in line for line in setup)
     assert any("-e ." in line for line in setup)
+    # ... and ends by compiling the kernels and the shipped experiments' models (README).
+    assert setup[-2:] == ["$(BIN)/python -m rnnlab.warmup --setup", "touch $(STAMP)"]
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")

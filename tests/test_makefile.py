@@ -80,6 +80,20 @@ def test_both_commands_set_up_the_environment_first():
     assert setup[-2:] == ["$(BIN)/python -m rnnlab.warmup --setup", "touch $(STAMP)"]
 
 
+def test_the_setup_step_compiles_the_shipped_experiments():
+    """The set-up's last step as make runs it (here in FAST_COMPILE, with the tests' cache)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTENSOR_")}
+    env.update(RNNLAB_MODE="FAST_COMPILE")
+    done = subprocess.run([sys.executable, "-m", "rnnlab.warmup", "--setup"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    assert lines[0].startswith("rnnlab kernels ready for float32, float64 in ")
+    compiled = [line.split()[4] for line in lines[1:]]
+    assert [Path(p).name for p in compiled] == ["shakespeare_lstm.toml", "shakespeare_elman.toml",
+                                                "airline_lstm.toml"]
+
+
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_clean_cache_empties_the_compile_cache_only(tmp_path):
     cache = tmp_path / ".cache" / "pytensor"

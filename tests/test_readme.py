@@ -86,6 +86,8 @@ EXERCISES = [
     Exercise(r"make demo", by_test="test_make_demo_writes_the_reports_plots_and_sample"),
     Exercise(r"make test", by_test="test_make_test_runs_the_whole_suite"),
     Exercise(r"make clean-cache", by_test="test_make_clean_cache_empties_the_compile_cache_only"),
+    Exercise(r"python -m rnnlab\.warmup --setup",
+             by_test="test_the_setup_step_compiles_the_shipped_experiments"),
     Exercise(r"python -m rnnlab\.\w+ --help"),
     Exercise(r"python -m rnnlab\.train --config \S+ --device gpu", TINY + ["run.dir={runs}"],
              returncodes=(0, 2), check=_gpu),

@@ -9,11 +9,11 @@ for its gradient and an indexing op with its own gradient, each a pass over ``(N
 
 import numpy as np
 import pytensor.tensor as pt
+from numba import types
 from pytensor.gradient import DisconnectedType, disconnected_type
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch import basic as numba_basic
-from numba import types
 
 from ._extern import array_type, extern_call
 from ._fastmath import exp_, jit

@@ -25,14 +25,11 @@ into ``A`` (Elman: into ``dH``); every element is read before it is overwritten.
 vectorisable exponential; float64 uses the C library's.
 """
 
-import ctypes
-import os
-
 import numba
 import numpy as np
-from numba.np.ufunc.parallel import _launch_threads
 
-from .._blas import gemm, limit_threads
+from .. import _threads
+from .._blas import gemm
 from .._fastmath import jit, sigmoid_ as _sigmoid, tanh_ as _tanh
 
 __all__ = ["elman_forward", "elman_backward", "lstm_forward", "lstm_backward", "gru_forward",
@@ -48,35 +45,7 @@ SHARDS = numba.config.NUMBA_NUM_THREADS
 #: The drivers: ``prange`` over shards (one shard runs on the calling thread).
 pjit = numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 
-
-
-def _openmp_without_nesting():
-    """Undo the unlimited nested parallelism that Numba's OpenMP threading layer switches on.
-
-    That setting lives in the process's GNU OpenMP runtime, which other libraries share
-    (PyTorch's wheel loads the same ``libgomp.so.1``): their nested parallel regions then
-    oversubscribe the cores, and PyTorch's (a) Elman step ran 35 times slower in a process that
-    had imported rnnlab.  The kernels' own parallel loops are never nested, so OpenMP's default
-    of one active level is restored, unless the environment asks for nesting.  Returns whether
-    it was.
-    """
-    asked = {"OMP_NESTED", "OMP_MAX_ACTIVE_LEVELS"} & set(os.environ)
-    if numba.threading_layer() != "omp" or asked:
-        return False
-    try:
-        ctypes.CDLL("libgomp.so.1").omp_set_max_active_levels(1)
-    except (OSError, AttributeError):       # another OpenMP runtime: nothing to undo here
-        return False
-    return True
-
-
-# Two shards calling a multi-threaded BLAS at once make its threads wait on each other.
-limit_threads()
-# Numba starts its threading layer (and binds the symbols its parallel code calls) when it
-# compiles or calls a parallel function through its dispatcher; the NUMBA graphs call the
-# kernels' machine code directly (rnnlab.nn._extern), so start it now.
-_launch_threads()
-_openmp_without_nesting()
+_threads.start()  # one BLAS thread per shard, Numba's threads started, OpenMP nesting off
 
 
 @jit

@@ -21,8 +21,8 @@ import contextlib
 
 import numpy as np
 import pytensor
-from numba import types
 import pytensor.tensor as pt
+from numba import types
 from pytensor.compile import optdb
 from pytensor.gradient import DisconnectedType, disconnected_type
 from pytensor.graph.basic import Apply

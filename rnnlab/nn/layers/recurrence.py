@@ -76,6 +76,17 @@ def _sizes(x):
     return tuple(x.shape[i] if s is None else s for i, s in enumerate(x.type.shape))
 
 
+def _declare_shape(x, shape):
+    """``specify_shape(x, shape)`` when the mode in force is JAX, else ``x``.
+
+    JAX compiles only graphs whose sizes are constants, so there every size derived from the
+    weights (checked when they were created) is declared.  The other backends compile graphs
+    that hold no sizes, so one compiled graph, cached on disk, serves every model of the same
+    architecture whatever its batch, sequence and layer sizes.
+    """
+    return pt.specify_shape(x, shape) if str(pytensor.config.mode).upper() == "JAX" else x
+
+
 def _precompute(cell, x):
     """Apply ``cell.project`` to all time steps at once: ``(time, batch, ...)`` in and out.
 

@@ -24,7 +24,7 @@ from .cells import ElmanCell, Gate, GRUCell, LSTMCell, _check_units
 from .dense import DenseLayer
 from .helper import _accepted_kwargs, get_all_layers, get_all_params, get_output
 from .input import InputLayer
-from .recurrence import BaseRecurrentLayer
+from .recurrence import BaseRecurrentLayer, _declare_shape
 
 __all__ = ["CustomRecurrentLayer", "RecurrentLayer", "LSTMLayer", "GRULayer"]
 
@@ -65,19 +65,6 @@ def _add_gate(layer, gate, gate_name, num_inputs, nonlinearity_name=None):
                                      {"regularizable": False})):
         setattr(layer, attr, layer.add_param(spec, shape, name=attr, **tags))
     setattr(layer, f"nonlinearity_{nonlinearity_name or gate_name}", gate.nonlinearity)
-
-
-def _declare_shape(x, shape):
-    """``specify_shape(x, shape)`` under the JAX backend, else ``x``.
-
-    JAX compiles only graphs whose sizes are constants, so there every size derived from the
-    weights (checked when they were created) is declared.  The other backends compile graphs
-    that hold no sizes, so one compiled graph, cached on disk, serves every model of the same
-    architecture whatever its batch, sequence and layer sizes.
-    """
-    from ... import backend
-
-    return pt.specify_shape(x, shape) if backend.settings()["mode"] == "JAX" else x
 
 
 def _stacked_weights(layer):

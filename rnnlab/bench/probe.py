@@ -146,11 +146,13 @@ def run_setup(cache_dir, args=("--setup",), mode="", timeout=TIMEOUT):
 
     Examples
     --------
+    A failing set-up comes back as an error (a real one compiles for minutes; the benchmark's
+    slow test runs one):
+
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as cache:
-    ...     done = run_setup(cache, ["--dtypes", "float64"], mode="FAST_COMPILE")
-    >>> done["seconds"] > 0, done["args"]
-    (True, ['--dtypes', 'float64'])
+    ...     print(run_setup(cache, ["--dtypes", "float16"])["error"])
+    exit code 2: error: python -m rnnlab.warmup: --dtypes 'float16': expected a ... (see --help)
     """
     env = _child_env(cache_dir)
     if mode:

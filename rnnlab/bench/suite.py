@@ -176,25 +176,28 @@ def _add_ratios(rows):
 
 
 def _start(plan, framework, probe, setup):
-    """The start-up probes of one framework and cell: cold, (rnnlab) after set-up, warm."""
-    row = {}
-    cache = tempfile.mkdtemp(prefix="rnnlab-bench-cache-")
+    """The start-up probes of one framework and cell: cold, (rnnlab) after set-up, warm.
+
+    *warm* runs in the cache the run before it filled: the copy of the set-up's, or the cold
+    one where there is no set-up (other frameworks) or it failed.
+    """
+    caches = [tempfile.mkdtemp(prefix="rnnlab-bench-cache-")]
     try:
-        row["cold"] = run_probe(framework, cache_dir=cache, **probe)
+        row = {"cold": run_probe(framework, cache_dir=caches[0], **probe)}
         if framework == "rnnlab":
-            shutil.rmtree(cache)
             if "done" not in setup:
                 setup["dir"] = tempfile.mkdtemp(prefix="rnnlab-bench-setup-")
                 setup["done"] = run_setup(setup["dir"], plan.setup_args, plan.mode)
             if "error" in setup["done"]:
                 row["after_setup"] = dict(setup["done"])
-                cache = tempfile.mkdtemp(prefix="rnnlab-bench-cache-")
             else:
-                shutil.copytree(setup["dir"], cache)
-                row["after_setup"] = run_probe(framework, cache_dir=cache, **probe)
-        row["warm"] = run_probe(framework, cache_dir=cache, **probe)
+                caches.append(tempfile.mkdtemp(prefix="rnnlab-bench-cache-"))
+                shutil.copytree(setup["dir"], caches[-1], dirs_exist_ok=True)
+                row["after_setup"] = run_probe(framework, cache_dir=caches[-1], **probe)
+        row["warm"] = run_probe(framework, cache_dir=caches[-1], **probe)
     finally:
-        shutil.rmtree(cache, ignore_errors=True)
+        for cache in caches:
+            shutil.rmtree(cache, ignore_errors=True)
     return row
 
 

@@ -15,7 +15,7 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch import basic as numba_basic
 
-from ._extern import array_type, extern_call
+from ._extern import extern_call, input_types
 from ._fastmath import exp_, jit
 
 __all__ = ["SoftmaxCrossEntropy", "SoftmaxCrossEntropyGrad"]
@@ -170,7 +170,7 @@ def _cast_backward(logits, targets, lse, g, fast):
 def _numba_forward(op, node, **kwargs):
     # The loops are called by symbol (rnnlab.nn._extern), not compiled into each graph.
     call, version = extern_call(_checked_forward,
-                                [array_type(v.type) for v in node.inputs] + [types.boolean])
+                                input_types(node) + [types.boolean])
     c = np.ascontiguousarray
 
     @numba_basic.numba_njit
@@ -182,7 +182,7 @@ def _numba_forward(op, node, **kwargs):
 @numba_basic.register_funcify_default_op_cache_key(SoftmaxCrossEntropyGrad)
 def _numba_backward(op, node, **kwargs):
     call, version = extern_call(_cast_backward,
-                                [array_type(v.type) for v in node.inputs] + [types.boolean])
+                                input_types(node) + [types.boolean])
     c = np.ascontiguousarray
 
     @numba_basic.numba_njit

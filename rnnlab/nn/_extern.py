@@ -24,7 +24,7 @@ from numba.core import cgutils
 from numba.core.errors import TypingError
 from numba.extending import intrinsic
 
-__all__ = ["extern_call", "array_type"]
+__all__ = ["extern_call", "array_type", "input_types"]
 
 #: symbol -> signature of every kernel bound in this process
 _BOUND = {}
@@ -52,6 +52,21 @@ def array_type(pytensor_type):
     """
     dtype = numba.from_dtype(pytensor_type.numpy_dtype)
     return types.Array(dtype, pytensor_type.ndim, "C")
+
+
+def input_types(node):
+    """:func:`array_type` of each input of a PyTensor apply node, in order.
+
+    The wrappers of rnnlab's ops pass every input through ``np.ascontiguousarray``.
+
+    Examples
+    --------
+    >>> import pytensor.tensor as pt
+    >>> x = pt.vector("x", dtype="float64")
+    >>> input_types((x + x).owner)
+    [Array(float64, 1, 'C', False, aligned=True), Array(float64, 1, 'C', False, aligned=True)]
+    """
+    return [array_type(v.type) for v in node.inputs]
 
 
 def _symbol(kernel, argtypes):

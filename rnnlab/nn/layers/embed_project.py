@@ -38,7 +38,7 @@ from pytensor.tensor.elemwise import DimShuffle
 from pytensor.tensor.shape import SpecifyShape
 from pytensor.tensor.subtensor import AdvancedSubtensor
 
-from .._extern import array_type, extern_call
+from .._extern import extern_call, input_types
 
 from . import _embed_kernels as K
 
@@ -178,7 +178,7 @@ class EmbeddingProjectionGrad(Op):
 @numba_basic.register_funcify_default_op_cache_key(EmbeddingProjection)
 def _numba_forward(op, node, **kwargs):
     # The kernel is called by symbol (rnnlab.nn._extern), not compiled into each graph.
-    call, version = extern_call(K.project, [array_type(v.type) for v in node.inputs])
+    call, version = extern_call(K.project, input_types(node))
     c = np.ascontiguousarray
 
     @numba_basic.numba_njit
@@ -189,7 +189,7 @@ def _numba_forward(op, node, **kwargs):
 
 @numba_basic.register_funcify_default_op_cache_key(EmbeddingProjectionGrad)
 def _numba_backward(op, node, **kwargs):
-    call, version = extern_call(K.project_grad, [array_type(v.type) for v in node.inputs])
+    call, version = extern_call(K.project_grad, input_types(node))
     c = np.ascontiguousarray
 
     @numba_basic.numba_njit

@@ -30,7 +30,7 @@ from pytensor.graph.op import Op
 from pytensor.graph.rewriting.basic import WalkingGraphRewriter, node_rewriter
 from pytensor.link.numba.dispatch import basic as numba_basic
 
-from .._extern import array_type, extern_call
+from .._extern import extern_call, input_types
 from . import _kernels as K
 
 __all__ = ["FusedRecurrence", "FusedRecurrenceGrad", "fused_recur", "use_fused", "fusion_enabled"]
@@ -264,18 +264,13 @@ class FusedRecurrenceGrad(_FusedBase):
         return [shapes[like_xp]] + [shapes[i] for i in self._wanted()]
 
 
-def _arrays(node):
-    """The Numba types of the node's inputs as the wrappers pass them (C-contiguous)."""
-    return [array_type(v.type) for v in node.inputs]
-
-
 _B, _I, _F = types.boolean, types.int64, types.float64
 
 
 @numba_basic.register_funcify_default_op_cache_key(FusedRecurrence)
 def _numba_forward(op, node, **kwargs):
     # The kernels are called by symbol (rnnlab.nn._extern), not compiled into each graph.
-    relu, peep, inplace, a = op.relu, op.peepholes, op.inplace, _arrays(node)
+    relu, peep, inplace, a = op.relu, op.peepholes, op.inplace, input_types(node)
     c = np.ascontiguousarray
     if op.kind == "elman":
         call, version = extern_call(K.elman_forward, a + [_B, _B, _B])
@@ -304,7 +299,7 @@ def _numba_forward(op, node, **kwargs):
 def _numba_backward(op, node, **kwargs):
     relu, peep, clip, k, inplace = (op.relu, op.peepholes, op.grad_clipping, op.gradient_steps,
                                     op.inplace)
-    a, c = _arrays(node), np.ascontiguousarray
+    a, c = input_types(node), np.ascontiguousarray
     if op.kind == "elman":
         call, version = extern_call(K.elman_backward, a + [_B, _I, _F, _B])
 

@@ -17,10 +17,16 @@ from rnnlab import backend  # noqa: E402
 
 backend.configure()
 
+import importlib.util  # noqa: E402
 import sys  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+
+
+#: JAX is an optional test dependency (pip install -r requirements-jax.txt): without it the module
+#: of the ops' JAX translations cannot even be imported for its docstring examples.
+collect_ignore = [] if importlib.util.find_spec("jax") else ["rnnlab/nn/ops/jax_dispatch.py"]
 
 
 @pytest.fixture(autouse=True)

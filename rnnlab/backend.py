@@ -1,10 +1,17 @@
 """The one place where PyTensor is configured: device, compile mode, floatX and compile cache.
 
-PyTensor reads most of its configuration (notably ``base_compiledir``) once, when it is first
-imported.  rnnlab therefore writes ``PYTENSOR_FLAGS`` *before* the import: every rnnlab module that
-needs PyTensor calls :func:`configure` (with no arguments, it applies the environment and the
-defaults) before importing it.  Users who want other settings call :func:`configure` themselves
-first, or set the environment variables below.
+Nothing in rnnlab configures anything when it is imported (:mod:`rnnlab.nn` least of all): the
+commands (``python -m rnnlab.train`` and the others) call :func:`configure` first, and Python or
+Lasagne-style code may call it too, before importing :mod:`rnnlab.nn` or PyTensor.  Code that
+never calls it runs on PyTensor's own settings (``PYTENSOR_FLAGS``, its defaults) with correct
+results, only without rnnlab's faster choices.
+
+PyTensor reads some of its configuration (notably ``base_compiledir``) once, when it is first
+imported, so :func:`configure` writes ``PYTENSOR_FLAGS`` *before* that import when it can; called
+later it applies the mode and floatX at run time and keeps the cache PyTensor already uses.  It
+also makes ``mode="NUMBA"`` use rnnlab's linker (:mod:`rnnlab.nn.ops.linker`: one compile per
+graph), gives SciPy's BLAS one thread (the kernels thread themselves) and prepares the kernels
+(:func:`rnnlab.nn.ops.kernels.ready`).
 
 =====================  ================================================  ======================
 environment variable   meaning                                           default
@@ -72,7 +79,7 @@ def _check_gpu():
 
 
 def configure(device=None, mode=None, floatX=None, cache_dir=None):
-    """Configure PyTensor for rnnlab; call before anything imports PyTensor.
+    """Configure PyTensor, Numba and the kernels' BLAS for rnnlab; best before PyTensor is imported.
 
     Arguments left as ``None`` keep the settings in force when rnnlab was configured before;
     otherwise they come from the ``RNNLAB_*`` environment variables, then from the defaults.
@@ -128,9 +135,23 @@ def configure(device=None, mode=None, floatX=None, cache_dir=None):
         _apply_at_runtime(new)
     else:
         _apply_before_import(new)
+    _prepare_fast_path()
     _settings.clear()
     _settings.update(new)
     return dict(_settings)
+
+
+def _prepare_fast_path():
+    """rnnlab's NUMBA linker registered, SciPy's BLAS on one thread, the kernels' BLAS bound."""
+    from .nn.ops import linker
+    from .nn.ops.kernels import blas, ready
+
+    linker.install()
+    try:
+        ready()
+    except ValueError as err:
+        raise BackendError(str(err)) from None
+    blas.limit_threads()
 
 
 def _apply_before_import(new):
@@ -141,7 +162,7 @@ def _apply_before_import(new):
         # every import (the C backend then calls BLAS through NumPy's C API).
         flags.append("blas__ldflags=")
     if "numba" not in sys.modules:
-        # rnnlab's own compiled kernels (rnnlab.nn._fastmath and friends) cache beside PyTensor's,
+        # rnnlab's own compiled kernels (rnnlab.nn.ops.kernels) cache beside PyTensor's,
         # so an empty cache directory means a really cold start and clean-cache clears both.
         os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(new["cache_dir"]) / "rnnlab-kernels"))
     user = os.environ.get("PYTENSOR_FLAGS", "")

@@ -36,7 +36,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from rnnlab import config
+from rnnlab import backend, config
 from rnnlab.cli import add_common_arguments, console_script
 from rnnlab.errors import ConfigError
 from rnnlab.runs import create_run_dir
@@ -282,6 +282,7 @@ def main(argv=None):
 def _compare(args, vary, plan, client, command):
     from rnnlab.report import load_runs, write_report
 
+    backend.configure()         # the report's gradient curves compile PyTensor functions
     if plan is not None:
         run_dirs, failed, out_dir = _grid(args, plan, client, print)
         if not run_dirs:

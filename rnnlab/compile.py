@@ -32,19 +32,15 @@ from dataclasses import dataclass
 import numbers
 
 import numpy as np
-from . import backend
+import pytensor
+import pytensor.tensor as pt
+from pytensor.tensor.special import softmax
 
-backend.configure()  # before PyTensor is imported: compile cache, mode and floatX
-
-import pytensor  # noqa: E402
-import pytensor.tensor as pt  # noqa: E402
-from pytensor.tensor.special import softmax  # noqa: E402
-
-from .errors import ConfigError  # noqa: E402
-from .nn import updates as nn_updates  # noqa: E402
-from .nn.layers import get_all_params, get_output  # noqa: E402
-from .nn.objectives import softmax_crossentropy  # noqa: E402
-from .nn.utils import collect_shared_vars  # noqa: E402
+from .errors import ConfigError
+from .nn import updates as nn_updates
+from .nn.layers import get_all_params, get_output
+from .nn.objectives import softmax_crossentropy
+from .nn.utils import collect_shared_vars
 
 __all__ = ["OPTIMIZERS", "KINDS", "Functions", "compile_network", "text_loss"]
 

@@ -40,17 +40,13 @@ Examples
 import copy
 
 import numpy as np
-from . import backend
+import pytensor
+import pytensor.tensor as pt
 
-backend.configure()  # before PyTensor is imported: compile cache, mode and floatX
-
-import pytensor  # noqa: E402
-import pytensor.tensor as pt  # noqa: E402
-
-from .models import CELLS  # noqa: E402
-from .nn import random as nn_random  # noqa: E402
-from .nn.layers import InputLayer, get_output  # noqa: E402
-from .nn.layers.recurrence import BaseRecurrentLayer  # noqa: E402
+from .models import CELLS
+from .nn import random as nn_random
+from .nn.layers import InputLayer, get_output
+from .nn.layers.recurrence import BaseRecurrentLayer
 
 __all__ = ["probe_hidden", "hidden_gradients", "norms_by_lag", "cell_gradient_norms",
            "network_gradient_norms", "session_gradient_norms", "run_gradient_norms"]

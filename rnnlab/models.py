@@ -26,18 +26,14 @@ import numbers
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import backend
+import pytensor.tensor as pt
 
-backend.configure()  # before PyTensor is imported: compile cache, mode and floatX
-
-import pytensor.tensor as pt  # noqa: E402
-
-from .errors import ConfigError  # noqa: E402
-from .nn import init, nonlinearities  # noqa: E402
-from .nn.layers import (  # noqa: E402
+from .errors import ConfigError
+from .nn import init, nonlinearities
+from .nn.layers import (
     DenseLayer, DropoutLayer, EmbeddingLayer, ExpressionLayer, Gate, GRULayer, InputLayer, Layer,
     LSTMLayer, RecurrentLayer, ReshapeLayer)
-from .nn.utils import one_hot  # noqa: E402
+from .nn.utils import one_hot
 
 __all__ = ["CELLS", "CellType", "Network", "build_char_lm", "build_forecaster"]
 

@@ -1,7 +1,7 @@
 """``python -m rnnlab.warmup``: fill the compile cache once per machine.
 
-The fused recurrences and the fused cross-entropy (:mod:`rnnlab.nn.layers.fused`,
-:mod:`rnnlab.nn._crossentropy`) run compiled Numba loops.  Numba compiles each loop the first time
+The fused recurrences and the fused cross-entropy (:mod:`rnnlab.nn.ops.recurrence`,
+:mod:`rnnlab.nn.ops.crossentropy`) run compiled Numba loops.  Numba compiles each loop the first time
 it meets a dtype and caches the machine code below the compile cache
 (``<RNNLAB_CACHE_DIR>/rnnlab-kernels``); :func:`warm_kernels` does that for every loop.
 ``--models CONFIG...`` also compiles the train, evaluate and predict functions of the given run
@@ -75,9 +75,9 @@ def warm_kernels(dtypes=("float32", "float64")):
     True
     """
     backend.configure()
-    from rnnlab.nn import _crossentropy as ce
-    from rnnlab.nn.layers import _embed_kernels as ek
-    from rnnlab.nn.layers import _kernels as k
+    from rnnlab.nn.ops.kernels import crossentropy as ce
+    from rnnlab.nn.ops.kernels import embedding as ek
+    from rnnlab.nn.ops.kernels import recurrent as k
 
     start = time.perf_counter()
     for name in dtypes:
@@ -102,10 +102,10 @@ def warm_kernels(dtypes=("float32", "float64")):
         ek.backward(table, W, rows, np.ones((4, 4), dt), True)
         logits = np.zeros((2, 3), dt)
         for targets in (np.zeros(2, np.int32), np.zeros(2, np.int64)):
-            loss, lse = ce._checked_forward(logits, targets, fast)        # NUMBA graphs
-            ce._cast_backward(logits, targets, lse, loss, fast)
-            loss, lse, _ = ce._forward(logits, targets, fast)             # perform (CVM)
-            ce._backward(logits, targets, lse, loss, fast)
+            loss, lse = ce.checked_forward(logits, targets, fast)        # NUMBA graphs
+            ce.cast_backward(logits, targets, lse, loss, fast)
+            loss, lse, _ = ce.forward(logits, targets, fast)             # perform (CVM)
+            ce.backward(logits, targets, lse, loss, fast)
     return time.perf_counter() - start
 
 

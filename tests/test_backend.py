@@ -1,4 +1,4 @@
-"""rnnlab.backend: PyTensor is configured once, before import, and bad settings fail clearly."""
+"""rnnlab.backend: the one explicit configuration call; importing rnnlab configures nothing."""
 
 import json
 import subprocess
@@ -24,22 +24,26 @@ def _run(code, **env):
 def test_settings_reach_pytensor_and_survive_importing_rnnlab_nn(tmp_path):
     code = ("import json; from rnnlab import backend; "
             "backend.configure(mode='CVM', floatX='float64', cache_dir=%r); "
-            "import rnnlab.nn, pytensor; "
+            "import rnnlab.nn, pytensor; from pytensor.compile.mode import get_mode; "
             "print(json.dumps([str(pytensor.config.mode), pytensor.config.floatX, "
-            "str(pytensor.config.base_compiledir)]))" % str(tmp_path / "cache"))
-    mode, floatX, cache = _run(code)
+            "str(pytensor.config.base_compiledir), type(get_mode('NUMBA').linker).__name__]))"
+            % str(tmp_path / "cache"))
+    mode, floatX, cache, linker = _run(code)
     assert (mode, floatX, cache) == ("CVM", "float64", str(tmp_path / "cache"))
+    assert linker == "ContiguousNumbaLinker"        # rnnlab's NUMBA mode: one compile per graph
 
 
 def test_environment_variables_choose_the_settings(tmp_path):
-    code = ("import json, rnnlab.nn, pytensor; "
+    code = ("import json; from rnnlab import backend; backend.configure(); "
+            "import rnnlab.nn, pytensor; "
             "print(json.dumps([str(pytensor.config.mode), str(pytensor.config.base_compiledir)]))")
     mode, cache = _run(code, RNNLAB_MODE="fast_compile", RNNLAB_CACHE_DIR=str(tmp_path / "c"))
     assert (mode, cache) == ("FAST_COMPILE", str(tmp_path / "c"))
 
 
 def test_default_mode_is_the_measured_choice(tmp_path):
-    code = "import json, rnnlab.nn, pytensor; print(json.dumps(str(pytensor.config.mode)))"
+    code = ("import json; from rnnlab import backend; backend.configure(); import pytensor; "
+            "print(json.dumps(str(pytensor.config.mode)))")
     assert _run(code, RNNLAB_CACHE_DIR=str(tmp_path)) == backend.DEFAULT_MODE
 
 
@@ -65,12 +69,14 @@ def test_gpu_without_a_usable_gpu_is_an_error_not_a_silent_cpu_run():
     assert "gpu" in message and "\n" not in message
 
 
-@pytest.mark.parametrize("module", ["rnnlab.models", "rnnlab.compile", "rnnlab.gradients"])
-def test_modules_importing_pytensor_configure_it_first(tmp_path, module):
-    """Imported first, they still give PyTensor rnnlab's compile cache (compare's report failed)."""
+@pytest.mark.parametrize("module", ["rnnlab.nn", "rnnlab.models", "rnnlab.compile",
+                                    "rnnlab.gradients", "rnnlab.session", "rnnlab.train"])
+def test_importing_a_module_configures_nothing(tmp_path, module):
+    """Only the explicit call configures: imported alone, PyTensor keeps its own settings."""
     code = (f"import json, {module}, pytensor; "
-            "print(json.dumps(str(pytensor.config.base_compiledir)))")
-    assert _run(code, RNNLAB_CACHE_DIR=str(tmp_path)) == str(tmp_path)
+            "print(json.dumps([str(pytensor.config.base_compiledir), str(pytensor.config.mode)]))")
+    cache, mode = _run(code, RNNLAB_CACHE_DIR=str(tmp_path), RNNLAB_MODE="CVM")
+    assert cache != str(tmp_path) and mode == "Mode"
 
 
 def test_cache_dir_cannot_change_after_pytensor_is_imported(tmp_path):

@@ -6,27 +6,23 @@ Lasagne-era code runs unchanged with::
     import pytensor.tensor as T
     import rnnlab.nn as lasagne
 
-Importing this package configures PyTensor through :mod:`rnnlab.backend` first (compile mode,
-floatX, compile-cache directory), so import it (or call ``rnnlab.backend.configure``) before
-importing PyTensor when you want rnnlab's settings.
+Importing this package configures nothing: PyTensor, Numba, OpenMP and BLAS keep the settings
+they had (``PYTENSOR_FLAGS``, PyTensor's defaults), as with Lasagne on Theano.  The graphs it
+builds do not depend on the compile mode; the compiler picks each op's implementation.  For
+rnnlab's fast settings (NUMBA mode, float32, rnnlab's compile cache) call
+``rnnlab.backend.configure()`` before importing this package.  ``rnnlab.nn`` imports nothing
+from ``rnnlab`` outside ``rnnlab/nn/``.
 """
 
-from .. import backend as _backend
-
-_backend.configure()
-
-from .. import _numba_linker  # noqa: E402
-
-_numba_linker.install()  # mode="NUMBA": one compile per graph (outputs stay C-contiguous)
-
-from . import utils  # noqa: E402
-from . import random  # noqa: E402
-from . import init  # noqa: E402
-from . import nonlinearities  # noqa: E402
-from . import objectives  # noqa: E402
-from . import regularization  # noqa: E402
-from . import updates  # noqa: E402
-from . import layers  # noqa: E402
+from . import utils
+from . import random
+from . import init
+from . import nonlinearities
+from . import objectives
+from . import regularization
+from . import updates
+from . import layers
+from . import ops
 
 __all__ = ["layers", "init", "nonlinearities", "objectives", "regularization", "updates", "random",
-           "utils"]
+           "utils", "ops"]

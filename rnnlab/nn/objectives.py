@@ -16,9 +16,9 @@ finite loss instead of ``inf``.
 import warnings
 
 import numpy as np
-import pytensor
 import pytensor.tensor as pt
 
+from .ops.crossentropy import SoftmaxCrossEntropy
 from .utils import as_theano_expression
 
 __all__ = ["binary_crossentropy", "categorical_crossentropy", "softmax_crossentropy",
@@ -131,9 +131,7 @@ def softmax_crossentropy(logits, targets):
     An rnnlab addition to Lasagne's objectives: it takes unnormalised logits, never forms the
     probabilities (so it stays finite for any finite logits, without clipping) and computes the
     loss and its gradient in one compiled pass each
-    (:class:`~rnnlab.nn._crossentropy.SoftmaxCrossEntropy`; under the JAX backend, which cannot
-    run that op, PyTensor's ``logsumexp`` and indexing instead, built when the mode in force at
-    build time is ``JAX``).
+    (:class:`~rnnlab.nn.ops.crossentropy.SoftmaxCrossEntropy`, whatever the compile mode).
 
     Parameters
     ----------
@@ -152,20 +150,11 @@ def softmax_crossentropy(logits, targets):
     >>> softmax_crossentropy(z, np.array([1, 0], dtype='int32')).eval().round(4)
     array([0.2877, 0.6931])
     """
-    from ._crossentropy import SoftmaxCrossEntropy
-
     logits = as_theano_expression(logits)
     targets = as_theano_expression(targets)
     if targets.ndim != logits.ndim - 1 or not targets.dtype.startswith(("int", "uint")):
         raise TypeError(f"softmax_crossentropy: expected integer targets with one axis fewer "
                         f"than the logits {logits.type}, got {targets.type}")
-    if str(pytensor.config.mode).upper() == "JAX":
-        # The JAX backend (the gpu device) has no translation of the fused op, and it compiles
-        # neither an arange nor a reshape of a size known only at run time: each class's
-        # position comes from a cumulative sum instead.
-        positions = pt.cumsum(pt.ones_like(logits), axis=-1) - 1
-        picked = pt.switch(pt.eq(positions, pt.shape_padright(targets)), logits, 0).sum(axis=-1)
-        return pt.logsumexp(logits, axis=-1) - picked
     flat = logits.reshape((-1, logits.shape[-1]))
     loss, _ = SoftmaxCrossEntropy()(flat, targets.flatten())
     return loss.reshape(targets.shape)

@@ -10,7 +10,7 @@ A cell knows nothing about sequences.  It offers two methods that
     it for every time step at once (``precompute_input=True``), with ``n = time * batch``.
     A cell whose projection is a plain ``dot(x, W_in) + b`` says so with ``input_weights()``
     (then an embedding lookup and the projection become one op, see
-    :mod:`~rnnlab.nn.layers.embed_project`).
+    :mod:`~rnnlab.nn.ops.embedding`).
 ``step(x_proj, *states)``
     One time step: the projected input of shape ``(batch, ...)`` and the previous states, each
     ``(batch,) + state_shape``, in the order of ``state_names``; returns the new states in the
@@ -173,7 +173,7 @@ class ElmanCell:
         return (self.nonlinearity(pre),)
 
     def fused_spec(self):
-        """What :mod:`~rnnlab.nn.layers.fused` needs to run this cell as one op, or None.
+        """What :mod:`~rnnlab.nn.ops.recurrence` needs to run this cell as one op, or None.
 
         Fusable: a ``W_hid`` was given and the nonlinearity is ``tanh`` or ``rectify``.
 
@@ -278,7 +278,7 @@ class LSTMCell:
         return cell, hid
 
     def fused_spec(self):
-        """What :mod:`~rnnlab.nn.layers.fused` needs to run this cell as one op, or None.
+        """What :mod:`~rnnlab.nn.ops.recurrence` needs to run this cell as one op, or None.
 
         Fusable: the default nonlinearities (sigmoid gates, ``tanh`` candidate and output).
 
@@ -367,7 +367,7 @@ class GRUCell:
         return ((1 - update) * hid + update * candidate,)
 
     def fused_spec(self):
-        """What :mod:`~rnnlab.nn.layers.fused` needs to run this cell as one op, or None.
+        """What :mod:`~rnnlab.nn.ops.recurrence` needs to run this cell as one op, or None.
 
         Fusable: the default nonlinearities (sigmoid gates, ``tanh`` candidate).
 

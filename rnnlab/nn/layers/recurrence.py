@@ -18,8 +18,9 @@ import pytensor.tensor as pt
 from .. import init
 from .base import Layer, MergeLayer
 from .cells import _check_grad_clipping
-from .embed_project import lookup_projection
-from .fused import fused_recur, fusion_enabled
+from ..ops.embedding import lookup_projection
+from ..ops.recurrence import fused_recur
+from ..ops.scan_mode import SCAN_NAME
 
 __all__ = ["recur", "BaseRecurrentLayer"]
 
@@ -37,31 +38,6 @@ def _check_options(gradient_steps, unroll_scan, n_steps):
                          "input's time dimension (input_shape[1]) is None")
 
 
-def _inner_mode():
-    """The compile mode for scan's inner graph, fixed when the graph is built.
-
-    Scan compiles its inner graph with the C backend and full optimisation unless told otherwise,
-    whatever the outer function's mode.  When the mode in force at build time is FAST_COMPILE
-    (rnnlab's unit tests), that would cost seconds of C compilation per graph on a cold cache, so
-    the inner graph follows it.  Build graphs under the mode you compile them with.  The NUMBA
-    and JAX backends translate the whole scan themselves and ignore this.
-    """
-    return "FAST_COMPILE" if pytensor.config.mode == "FAST_COMPILE" else None
-
-
-def _truncate_in_step():
-    """Whether ``gradient_steps`` is built into the step instead of scan's ``truncate_gradient``.
-
-    PyTensor's JAX backend cannot run the gradient of a scan with ``truncate_gradient`` (its scan
-    asserts that every output covers all the steps).  Under the JAX mode in force at build time,
-    :func:`recur` therefore runs the backward pass over all steps and cuts the gradient in the
-    step itself: the states of the steps before the last ``gradient_steps`` pass no gradient
-    (``zero_grad``), which gives the same gradients as ``truncate_gradient``.  The other modes keep
-    ``truncate_gradient``, whose backward pass runs only the last ``gradient_steps`` steps.
-    """
-    return str(pytensor.config.mode).upper() == "JAX"
-
-
 def _time_major(x):
     """Swap the first two axes: ``(batch, time, ...)`` <-> ``(time, batch, ...)``."""
     return x.dimshuffle(1, 0, *range(2, x.ndim))
@@ -76,24 +52,13 @@ def _sizes(x):
     return tuple(x.shape[i] if s is None else s for i, s in enumerate(x.type.shape))
 
 
-def _declare_shape(x, shape):
-    """``specify_shape(x, shape)`` when the mode in force is JAX, else ``x``.
-
-    JAX compiles only graphs whose sizes are constants, so there every size derived from the
-    weights (checked when they were created) is declared.  The other backends compile graphs
-    that hold no sizes, so one compiled graph, cached on disk, serves every model of the same
-    architecture whatever its batch, sequence and layer sizes.
-    """
-    return pt.specify_shape(x, shape) if str(pytensor.config.mode).upper() == "JAX" else x
-
-
 def _precompute(cell, x):
     """Apply ``cell.project`` to all time steps at once: ``(time, batch, ...)`` in and out.
 
     When ``x`` is an embedding lookup and the projection a plain ``x W_in + b``, the two are one
-    :class:`~rnnlab.nn.layers.embed_project.EmbeddingProjection` (while fusion is on).
+    :class:`~rnnlab.nn.ops.embedding.EmbeddingProjection`.
     """
-    weights = cell.input_weights() if fusion_enabled() and hasattr(cell, "input_weights") else None
+    weights = cell.input_weights() if hasattr(cell, "input_weights") else None
     proj = None if weights is None else lookup_projection(x, *weights)
     if proj is not None:
         return proj
@@ -131,9 +96,8 @@ def recur(cell, input, init_states, mask=None, backwards=False, gradient_steps=-
         Process time in reverse.  The outputs are re-reversed, so ``output[:, t]`` still belongs
         to ``input[:, t]``.
     gradient_steps : int
-        -1 for full backpropagation through time, ``k > 0`` to truncate the gradient after ``k``
-        steps (``pytensor.scan``'s ``truncate_gradient``; under the JAX mode the same gradients
-        come from cutting them inside the step, as the JAX backend cannot run the former).
+        -1 for full backpropagation through time, ``k > 0`` to backpropagate through the last
+        ``k`` steps only (the gradients of ``pytensor.scan``'s ``truncate_gradient``).
     unroll_scan : bool
         Build a Python loop of ``n_steps`` steps instead of a scan (same values).
     precompute_input : bool
@@ -182,7 +146,7 @@ def recur(cell, input, init_states, mask=None, backwards=False, gradient_steps=-
         raise ValueError(f"input has {input.ndim} dimensions, expected at least 3 "
                          "(batch, time, features...)")
     x = _time_major(input)
-    spec = None if unroll_scan or not fusion_enabled() else getattr(cell, "fused_spec", None)
+    spec = None if unroll_scan else getattr(cell, "fused_spec", None)
     spec = spec() if spec is not None else None
     if spec is not None:
         return _fused(cell, spec, x, mask, [init_states[name] for name in names], backwards,
@@ -197,12 +161,14 @@ def recur(cell, input, init_states, mask=None, backwards=False, gradient_steps=-
         sequences.append(_time_major(mask))
     if backwards:
         sequences = [seq[::-1] for seq in sequences]
-    truncate = gradient_steps
-    keep_grad = gradient_steps != -1 and not unroll_scan and _truncate_in_step()
+    # Truncated BPTT cuts the gradient inside the step: the states of the steps before the last
+    # gradient_steps pass none (zero_grad).  That gives scan(truncate_gradient=k)'s gradients in
+    # a graph every backend runs (PyTensor's JAX backend cannot run the gradient of a truncated
+    # scan); the backward loop still visits every step.
+    keep_grad = gradient_steps != -1 and not unroll_scan
     if keep_grad:  # per loop step: True for the last gradient_steps steps
         n_loop = _sizes(x)[0]
         sequences.append(pt.ge(pt.arange(n_loop), n_loop - gradient_steps))
-        truncate = -1
 
     def step(*args):
         x_t, prev = args[0], args[len(sequences):]
@@ -221,13 +187,12 @@ def recur(cell, input, init_states, mask=None, backwards=False, gradient_steps=-
         histories = _unroll(step, sequences, init, n_steps)
     else:
         histories = pytensor.scan(step, sequences=sequences, outputs_info=init,
-                                  truncate_gradient=truncate, return_list=True,
-                                  return_updates=False, mode=_inner_mode())
+                                  return_list=True, return_updates=False, name=SCAN_NAME)
     return _finish(names, histories, backwards, only_return_final)
 
 
 def _fused(cell, spec, x, mask, init, backwards, gradient_steps, only_return_final):
-    """:func:`recur` through one :class:`~rnnlab.nn.layers.fused.FusedRecurrence` op."""
+    """:func:`recur` through one :class:`~rnnlab.nn.ops.recurrence.FusedRecurrence` op."""
     x_proj = _precompute(cell, x)
     if mask is not None:
         mask = pt.as_tensor_variable(mask)

@@ -24,7 +24,7 @@ from .cells import ElmanCell, Gate, GRUCell, LSTMCell, _check_units
 from .dense import DenseLayer
 from .helper import _accepted_kwargs, get_all_layers, get_all_params, get_output
 from .input import InputLayer
-from .recurrence import BaseRecurrentLayer, _declare_shape
+from .recurrence import BaseRecurrentLayer
 
 __all__ = ["CustomRecurrentLayer", "RecurrentLayer", "LSTMLayer", "GRULayer"]
 
@@ -70,13 +70,10 @@ def _add_gate(layer, gate, gate_name, num_inputs, nonlinearity_name=None):
 def _stacked_weights(layer):
     """The gates' ``W_in_to_*``, ``W_hid_to_*`` and ``b_*``, each concatenated along its last axis.
 
-    One matmul then serves all gates (shapes declared by :func:`_declare_shape`).
+    One matmul then serves all gates.
     """
-    units = layer.num_units
-    shapes = {"W_in_to_": (_num_inputs(layer), units), "W_hid_to_": (units, units), "b_": (units,)}
-    return [pt.concatenate([_declare_shape(getattr(layer, prefix + g), shape)
-                            for g in layer._GATES], axis=-1)
-            for prefix, shape in shapes.items()]
+    return [pt.concatenate([getattr(layer, prefix + g) for g in layer._GATES], axis=-1)
+            for prefix in ("W_in_to_", "W_hid_to_", "b_")]
 
 
 def _plain_matrix(layer):
@@ -98,7 +95,7 @@ def _plain_input(layer):
     if (type(graph) is DenseLayer and graph.nonlinearity in (None, nonlinearities.identity)
             and type(graph.input_layer) is InputLayer and len(graph.input_shape) == 2
             and graph.num_leading_axes == 1 and len(layer.state_shape) == 1):
-        return _declare_shape(graph.W, (graph.input_shape[1], graph.num_units)), graph.b
+        return graph.W, graph.b
     return None
 
 
@@ -200,9 +197,7 @@ mask_input, only_return_final
         def apply(graph, x):
             with warnings.catch_warnings():  # the outer get_output() already checked kwargs
                 warnings.filterwarnings("ignore", message=_UNUSED_KWARGS)
-                out = get_output(graph, x, **kwargs)
-            # The state shape, known from the graphs' output shapes (for JAX's constant sizes).
-            return _declare_shape(out, (None,) + self.state_shape)
+                return get_output(graph, x, **kwargs)
         W_in, b = _plain_input(self) or (None, None)
         return ElmanCell(lambda x: apply(self.input_to_hidden, x),
                          lambda h: apply(self.hidden_to_hidden, h),
@@ -374,7 +369,7 @@ mask_input, only_return_final
         """An :class:`~rnnlab.nn.layers.LSTMCell` with the gates' weights stacked."""
         peepholes = None
         if self.peepholes:
-            peepholes = tuple(_declare_shape(getattr(self, f"W_cell_to_{g}"), (self.num_units,))
+            peepholes = tuple(getattr(self, f"W_cell_to_{g}")
                               for g in ("ingate", "forgetgate", "outgate"))
         return LSTMCell(self.num_units, *_stacked_weights(self), peepholes=peepholes,
                         gate_nonlinearities=tuple(getattr(self, f"nonlinearity_{g}")

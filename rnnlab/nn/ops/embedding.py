@@ -14,15 +14,14 @@ made at run time from the sizes, forward and backward alike; both give the same 
 rounding.
 
 :func:`lookup_projection` recognises the lookup in the input of a recurrence, and
-:func:`~rnnlab.nn.layers.recur` uses it whenever a cell's projection is a plain ``x @ W_in + b``
-and :func:`~rnnlab.nn.layers.fused.use_fused` is on (the one switch of rnnlab's fast paths; the
-JAX mode keeps PyTensor's ops).  The bias stays outside the op.  A graph built with the rewrite
-no longer contains ``table[ids]``, so ``pytensor.grad`` with respect to the embedding layer's
-output variable finds it disconnected: build such graphs under ``use_fused(False)``.
+:func:`~rnnlab.nn.layers.recur` uses it whenever a cell's projection is a plain ``x @ W_in + b``,
+whatever the compile mode.  The bias stays outside the op.  A graph built with it no longer
+contains ``table[ids]``, so ``pytensor.grad`` with respect to the embedding layer's output
+variable finds it disconnected (to be replaced by a graph rewrite, which keeps it connected).
 
 Ids follow numpy (and ``table[ids]``): negative ids count from the end; ids outside
 ``[-V, V)`` raise ``IndexError`` in every mode.  Under the NUMBA backend both ops are compiled into
-the function (:mod:`~rnnlab.nn.layers._embed_kernels`); the Python backends (C/CVM and
+the function (:mod:`~rnnlab.nn.ops.kernels.embedding`); the Python backends (C/CVM and
 FAST_COMPILE) run numpy and scipy in ``perform``.
 """
 
@@ -38,9 +37,9 @@ from pytensor.tensor.elemwise import DimShuffle
 from pytensor.tensor.shape import SpecifyShape
 from pytensor.tensor.subtensor import AdvancedSubtensor
 
-from .._extern import extern_call, input_types
-
-from . import _embed_kernels as K
+from .kernels import embedding as K
+from .kernels import ready
+from .kernels.extern import extern_call, input_types
 
 __all__ = ["EmbeddingProjection", "EmbeddingProjectionGrad", "lookup_projection"]
 
@@ -86,7 +85,7 @@ class EmbeddingProjection(Op):
     Examples
     --------
     >>> import pytensor.tensor as pt
-    >>> from rnnlab.nn.layers.embed_project import EmbeddingProjection
+    >>> from rnnlab.nn.ops.embedding import EmbeddingProjection
     >>> table, W = np.arange(6.).reshape(3, 2), np.array([[1.0], [10.0]])
     >>> out = EmbeddingProjection()(table, W, pt.as_tensor([[2, 0], [-1, 1]]))
     >>> out.eval()[..., 0].tolist()
@@ -137,7 +136,7 @@ class EmbeddingProjectionGrad(Op):
     Examples
     --------
     >>> import pytensor, pytensor.tensor as pt
-    >>> from rnnlab.nn.layers.embed_project import EmbeddingProjection
+    >>> from rnnlab.nn.ops.embedding import EmbeddingProjection
     >>> table, W = pt.dmatrix("table"), pt.dmatrix("W")
     >>> out = EmbeddingProjection()(table, W, pt.as_tensor([2, 0, 2]))
     >>> dtable = pytensor.grad(out.sum(), table)
@@ -177,7 +176,7 @@ class EmbeddingProjectionGrad(Op):
 
 @numba_basic.register_funcify_default_op_cache_key(EmbeddingProjection)
 def _numba_forward(op, node, **kwargs):
-    # The kernel is called by symbol (rnnlab.nn._extern), not compiled into each graph.
+    # The kernel is called by symbol (rnnlab.nn.ops.kernels.extern), not compiled into each graph.
     call, version = extern_call(K.project, input_types(node))
     c = np.ascontiguousarray
 

@@ -1,4 +1,4 @@
-"""rnnlab.nn._blas: the in-place BLAS product of the kernels, and which BLAS it is bound to."""
+"""rnnlab.nn.ops.kernels.blas: the in-place BLAS product of the kernels, and which BLAS it is bound to."""
 
 import os
 import subprocess
@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
-from rnnlab.nn import _blas
+from rnnlab.nn.ops.kernels import blas as _blas, ready
 
-ROOT = Path(__file__).resolve().parents[2]
+ready()  # gemm calls BLAS by symbol: bound before its first call
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -47,7 +49,7 @@ def test_scipy_blas_is_single_threaded_after_limit():
 
 def _bound(blas):
     env = dict(os.environ, RNNLAB_BLAS=blas, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-c", "from rnnlab.nn import _blas; print(_blas.BLAS)"],
+    return subprocess.run([sys.executable, "-c", "from rnnlab.nn.ops.kernels import blas; print(blas.bind())"],
                           env=env, capture_output=True, text=True)
 
 

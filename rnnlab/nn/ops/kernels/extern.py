@@ -7,7 +7,7 @@ threaded recurrent kernels cost over a minute per model (README, start-up).
 
 :func:`extern_call` instead loads the kernel once per process (from Numba's on-disk cache after
 ``python -m rnnlab.warmup``), binds the address of its machine code to a named symbol
-(``llvmlite.binding.add_symbol``, as :mod:`rnnlab.nn._blas` does for BLAS) and returns an
+(``llvmlite.binding.add_symbol``, as :mod:`~rnnlab.nn.ops.kernels.blas` does for BLAS) and returns an
 intrinsic that calls that symbol with Numba's own calling convention: results, reference counts
 and exceptions pass exactly as in an ordinary call, but the graph's code holds only a call by
 name.  The graph stays cacheable: the symbol is resolved when its cached machine code is loaded,
@@ -23,6 +23,8 @@ from numba import types
 from numba.core import cgutils
 from numba.core.errors import TypingError
 from numba.extending import intrinsic
+
+from .threads import ready
 
 __all__ = ["extern_call", "array_type", "input_types"]
 
@@ -79,6 +81,7 @@ def _bind(kernel, argtypes):
     """Compile (or load from cache) ``kernel`` for ``argtypes``; bind its symbol; its signature."""
     symbol = _symbol(kernel, argtypes)
     if symbol not in _BOUND:
+        ready()
         kernel.compile(argtypes)
         compiled = kernel.overloads[argtypes]
         address = compiled.library.get_pointer_to_function(compiled.fndesc.llvm_func_name)

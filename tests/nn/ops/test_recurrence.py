@@ -1,10 +1,11 @@
-"""The fused recurrences (rnnlab.nn.layers.fused): same values and gradients as the scan path.
+"""The fused recurrences (rnnlab.nn.ops.recurrence): same values and gradients as the scan path.
 
 The layer tests (test_recurrent*.py) run through the fused op by default, against the numpy
 reference and finite differences; here the fused op is checked against ``scan`` itself for every
 option it supports, and the choice between the two is checked.
 """
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -18,16 +19,31 @@ from pytensor.graph.traversal import io_toposort
 from pytensor.scan.op import Scan
 
 import rnnlab.nn as lasagne
-from rnnlab.nn.layers.fused import (FusedRecurrence, FusedRecurrenceGrad, fusion_enabled,
-                                    use_fused)
+from rnnlab.nn.ops.recurrence import FusedRecurrence, FusedRecurrenceGrad
 
 L = lasagne.layers
+NL = lasagne.nonlinearities
 LAYERS = {
-    "elman": lambda l_in, **kw: L.RecurrentLayer(l_in, 5, nonlinearity=lasagne.nonlinearities.tanh,
-                                                 **kw),
+    "elman": lambda l_in, **kw: L.RecurrentLayer(l_in, 5, nonlinearity=NL.tanh, **kw),
     "relu": lambda l_in, **kw: L.RecurrentLayer(l_in, 5, **kw),
     "lstm": lambda l_in, **kw: L.LSTMLayer(l_in, 5, **kw),
     "gru": lambda l_in, **kw: L.GRULayer(l_in, 5, **kw),
+}
+
+
+def _same(f):
+    """``f`` under another name: the same values, but not a nonlinearity a kernel exists for."""
+    return lambda x: f(x)
+
+
+#: The same layers with one nonlinearity replaced by :func:`_same`'s copy: they run in ``scan``
+#: (PyTensor's own gradient of the cell's step), the reference for the fused op.
+SCAN_LAYERS = {
+    "elman": lambda l_in, **kw: L.RecurrentLayer(l_in, 5, nonlinearity=_same(NL.tanh), **kw),
+    "relu": lambda l_in, **kw: L.RecurrentLayer(l_in, 5, nonlinearity=_same(NL.rectify), **kw),
+    "lstm": lambda l_in, **kw: L.LSTMLayer(l_in, 5, nonlinearity=_same(NL.tanh), **kw),
+    "gru": lambda l_in, **kw: L.GRULayer(
+        l_in, 5, hidden_update=L.Gate(W_cell=None, nonlinearity=_same(NL.tanh)), **kw),
 }
 # Each variant combines several options, so few functions are compiled.
 VARIANTS = {
@@ -39,16 +55,17 @@ VARIANTS = {
 CASES = [(k, v) for k in LAYERS for v in VARIANTS] + [("lstm_no_peepholes", "mask_backwards_truncated")]
 
 
-def _build(kind, variant, fused, dtype="float64", mode=None):
+def _build(kind, variant, fused, dtype="float64", mode=None, shape=(None, None)):
     options = dict(VARIANTS[variant])
     use_mask = options.pop("mask", False)
     if kind == "lstm_no_peepholes":
         kind, options["peepholes"] = "lstm", False
     lasagne.random.set_rng(np.random.RandomState(3))
-    with pytensor.config.change_flags(floatX=dtype), use_fused(fused):
-        l_in = L.InputLayer((None, None, 3))
-        l_mask = L.InputLayer((None, None))
-        layer = LAYERS[kind](l_in, mask_input=l_mask if use_mask else None, **options)
+    with pytensor.config.change_flags(floatX=dtype):
+        l_in = L.InputLayer(shape + (3,), input_var=pt.tensor("x", dtype=dtype, shape=shape + (3,)))
+        l_mask = L.InputLayer(shape, input_var=pt.tensor("mask", dtype=dtype, shape=shape))
+        layer = (LAYERS if fused else SCAN_LAYERS)[kind](
+            l_in, mask_input=l_mask if use_mask else None, **options)
         out = L.get_output(layer)
         params = L.get_all_params(layer, trainable=True)
         loss = (out ** 2).sum() + out.sum()
@@ -74,10 +91,31 @@ def test_fused_equals_scan(kind, variant, float64):
     values = {}
     for fused in (True, False):
         fn, use_mask = _build(kind, variant, fused)
+        ops = {type(node.op) for node in fn.maker.fgraph.apply_nodes}
+        assert (FusedRecurrence in ops) == fused and (Scan in ops) != fused
         values[fused] = fn(x, mask) if use_mask else fn(x)
     for name, a, b in zip(["output", "grads..."], values[True], values[False]):
         assert a.shape == b.shape
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=f"{kind} {variant} {name}")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None,
+                    reason="JAX is not installed (pip install -r requirements-jax.txt)")
+@pytest.mark.filterwarnings("ignore:Skipping .* as JAX tracing would remove it:UserWarning")
+@pytest.mark.parametrize("kind, variant", CASES)
+def test_jax_translation_equals_the_kernels(kind, variant, float64):
+    """The ops' JAX translations (rnnlab.nn.ops.jax_dispatch) against their kernels, float64."""
+    import jax
+    import pytensor.link.jax.dispatch  # noqa: F401  (sets JAX's 64-bit flag from floatX first)
+
+    jax.config.update("jax_enable_x64", True)
+    x, mask = _data()
+    values = {}
+    for mode in ("FAST_COMPILE", "JAX"):
+        fn, use_mask = _build(kind, variant, True, mode=mode, shape=x.shape[:2])
+        values[mode] = fn(x, mask) if use_mask else fn(x)
+    for i, (a, b) in enumerate(zip(values["JAX"], values["FAST_COMPILE"])):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=f"{kind} {variant} {i}")
 
 
 def _ops(kind, **options):
@@ -104,11 +142,10 @@ def test_options_without_a_fused_kernel_fall_back(kind, options):
         assert Scan in ops
 
 
-def test_use_fused_switches_off_and_restores():
-    with use_fused(False):
-        assert not fusion_enabled()
-        assert Scan in _ops("lstm") and FusedRecurrence not in _ops("lstm")
-    assert fusion_enabled()
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "CVM", "NUMBA", "JAX"])
+def test_the_graph_does_not_depend_on_the_mode_in_force(mode):
+    with pytensor.config.change_flags(mode=mode):
+        assert FusedRecurrence in _ops("lstm") and Scan not in _ops("lstm")
 
 
 def test_float32_fast_math_is_close_to_float64():
@@ -200,7 +237,7 @@ _CACHED_GRAPH = """
 import numpy as np, pytensor, pytensor.tensor as pt
 from rnnlab import backend
 backend.configure(mode="NUMBA", floatX="float64")
-from rnnlab.nn.layers.fused import FusedRecurrence
+from rnnlab.nn.ops.recurrence import FusedRecurrence
 xp = pt.tensor3("xp", dtype="float64")
 H = FusedRecurrence("elman")(xp, np.eye(2) / 2, np.ones((3, 20)), np.zeros((20, 2)))
 fn = pytensor.function([xp], [H, pytensor.grad(H.sum(), xp)])

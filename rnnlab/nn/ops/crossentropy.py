@@ -15,51 +15,11 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch import basic as numba_basic
 
-from ._extern import extern_call, input_types
-from ._fastmath import exp_, jit
+from .kernels import crossentropy as K
+from .kernels import ready
+from .kernels.extern import extern_call, input_types
 
 __all__ = ["SoftmaxCrossEntropy", "SoftmaxCrossEntropyGrad"]
-
-
-@jit
-def _forward(logits, targets, fast):
-    """Per row: ``lse = log(sum(exp(x)))`` and ``loss = lse - x[target]``; -1 marks a bad target."""
-    N, V = logits.shape
-    loss = np.empty(N, logits.dtype)
-    lse = np.empty(N, logits.dtype)
-    row = np.empty(V, logits.dtype)
-    ibuf = np.empty(V, np.int32)
-    for n in range(N):
-        x = logits[n]
-        top = x[0]
-        for v in range(1, V):
-            top = max(top, x[v])
-        for v in range(V):
-            row[v] = x[v] - top
-        exp_(row, ibuf, fast)
-        total = row.sum()
-        lse[n] = top + np.log(total)
-        k = targets[n]
-        if k < 0 or k >= V:
-            return loss, lse, n
-        loss[n] = (top - x[k]) + np.log(total)         # no cancellation when x[k] is the max
-    return loss, lse, -1
-
-
-@jit
-def _backward(logits, targets, lse, g, fast):
-    N, V = logits.shape
-    d = np.empty((N, V), logits.dtype)
-    ibuf = np.empty(V, np.int32)
-    for n in range(N):
-        row = d[n]
-        for v in range(V):
-            row[v] = logits[n, v] - lse[n]
-        exp_(row, ibuf, fast)
-        for v in range(V):
-            row[v] *= g[n]
-        row[targets[n]] -= g[n]
-    return d
 
 
 def _bad_target(targets, index, V):
@@ -76,7 +36,7 @@ class SoftmaxCrossEntropy(Op):
     Examples
     --------
     >>> import pytensor.tensor as pt
-    >>> from rnnlab.nn._crossentropy import SoftmaxCrossEntropy
+    >>> from rnnlab.nn.ops.crossentropy import SoftmaxCrossEntropy
     >>> loss, _ = SoftmaxCrossEntropy()(pt.as_tensor(np.zeros((1, 4))), pt.as_tensor([2]))
     >>> round(float(loss.eval()[0]), 6)     # log(4)
     1.386294
@@ -93,11 +53,12 @@ class SoftmaxCrossEntropy(Op):
         return Apply(self, [logits, targets], [out, out.type()])
 
     def perform(self, node, inputs, output_storage):
+        ready()
         logits, targets = np.ascontiguousarray(inputs[0]), np.ascontiguousarray(inputs[1])
         if logits.shape[0] != targets.shape[0]:
             raise ValueError(f"softmax_crossentropy: {logits.shape[0]} rows of logits but "
                              f"{targets.shape[0]} targets")
-        loss, lse, bad = _forward(logits, targets, logits.dtype == np.float32)
+        loss, lse, bad = K.forward(logits, targets, logits.dtype == np.float32)
         if bad >= 0:
             _bad_target(targets, bad, logits.shape[1])
         output_storage[0][0], output_storage[1][0] = loss, lse
@@ -127,7 +88,7 @@ class SoftmaxCrossEntropyGrad(Op):
     Examples
     --------
     >>> import pytensor, pytensor.tensor as pt
-    >>> from rnnlab.nn._crossentropy import SoftmaxCrossEntropy
+    >>> from rnnlab.nn.ops.crossentropy import SoftmaxCrossEntropy
     >>> x = pt.dmatrix("x")
     >>> loss, _ = SoftmaxCrossEntropy()(x, pt.as_tensor([0]))
     >>> pytensor.grad(loss.sum(), x).eval({x: np.zeros((1, 2))}).tolist()
@@ -141,35 +102,19 @@ class SoftmaxCrossEntropyGrad(Op):
         return Apply(self, inputs, [inputs[0].type()])
 
     def perform(self, node, inputs, output_storage):
+        ready()
         logits, targets, lse, g = (np.ascontiguousarray(v) for v in inputs)
-        output_storage[0][0] = _backward(logits, targets, lse, g.astype(logits.dtype),
+        output_storage[0][0] = K.backward(logits, targets, lse, g.astype(logits.dtype),
                                          logits.dtype == np.float32)
 
     def infer_shape(self, fgraph, node, shapes):
         return [shapes[0]]
 
 
-@jit
-def _checked_forward(logits, targets, fast):
-    """The op's forward pass under NUMBA: ``(loss, lse)``, lengths and targets checked."""
-    if logits.shape[0] != targets.shape[0]:
-        raise ValueError("softmax_crossentropy: logits and targets differ in length")
-    loss, lse, bad = _forward(logits, targets, fast)
-    if bad >= 0:
-        raise ValueError("softmax_crossentropy: a target is outside [0, number of classes)")
-    return loss, lse
-
-
-@jit
-def _cast_backward(logits, targets, lse, g, fast):
-    """The op's gradient under NUMBA (``g`` cast to the logits' dtype)."""
-    return _backward(logits, targets, lse, g.astype(logits.dtype), fast)
-
-
 @numba_basic.register_funcify_default_op_cache_key(SoftmaxCrossEntropy)
 def _numba_forward(op, node, **kwargs):
-    # The loops are called by symbol (rnnlab.nn._extern), not compiled into each graph.
-    call, version = extern_call(_checked_forward,
+    # The loops are called by symbol (rnnlab.nn.ops.kernels.extern), not compiled into each graph.
+    call, version = extern_call(K.checked_forward,
                                 input_types(node) + [types.boolean])
     c = np.ascontiguousarray
 
@@ -181,7 +126,7 @@ def _numba_forward(op, node, **kwargs):
 
 @numba_basic.register_funcify_default_op_cache_key(SoftmaxCrossEntropyGrad)
 def _numba_backward(op, node, **kwargs):
-    call, version = extern_call(_cast_backward,
+    call, version = extern_call(K.cast_backward,
                                 input_types(node) + [types.boolean])
     c = np.ascontiguousarray
 

@@ -1,9 +1,10 @@
-"""The embedding projection (rnnlab.nn.layers.embed_project): ``table[ids] @ W`` as one op.
+"""The embedding projection (rnnlab.nn.ops.embedding): ``table[ids] @ W`` as one op.
 
 The op is checked against the expression it replaces (values, gradients, finite differences) in
 both of its run-time branches, its Numba kernels against its numpy ``perform``, its handling of
 ids outside the table against ``table[ids]``'s, and the recurrent layers with the rewrite on
-against the same layers with it off (``use_fused(False)``).
+against the same layers fed the lookup through a layer computing ``x * 1``, which the op does
+not recognise (so PyTensor's own indexing and product run).
 """
 
 import numpy as np
@@ -14,10 +15,9 @@ from pytensor.gradient import verify_grad
 from pytensor.graph.traversal import io_toposort
 
 import rnnlab.nn as lasagne
-from rnnlab.nn.layers import _embed_kernels as K
-from rnnlab.nn.layers.embed_project import (EmbeddingProjection, EmbeddingProjectionGrad,
+from rnnlab.nn.ops.kernels import embedding as K
+from rnnlab.nn.ops.embedding import (EmbeddingProjection, EmbeddingProjectionGrad,
                                             lookup_projection)
-from rnnlab.nn.layers.fused import use_fused
 
 L = lasagne.layers
 V, E, G = 7, 3, 5
@@ -144,17 +144,17 @@ def _build(kind, variant, rewrite):
     use_mask = options.pop("mask", False)
     n_steps = N_STEPS if options.get("unroll_scan") else None
     lasagne.random.set_rng(np.random.RandomState(4))
-    with use_fused(rewrite):
-        l_mask = L.InputLayer((None, None))
-        l_in, l_emb = _embedded(n_steps)
-        layer = LAYERS[kind](l_emb, name="rec", mask_input=l_mask if use_mask else None,
-                             **options)
-        out = L.get_output(layer)
-        params = L.get_all_params(layer, trainable=True)
-        grads = pytensor.grad((out ** 2).sum() + out.sum(), params)
-        inputs = [l_in.input_var] + ([l_mask.input_var] if use_mask else [])
-        ops = {type(node.op) for node in io_toposort(inputs, [out, *grads])}
-        fn = pytensor.function(inputs, [out, *grads])
+    l_mask = L.InputLayer((None, None))
+    l_in, l_emb = _embedded(n_steps)
+    if not rewrite:                  # the same values, but no longer a lookup the op recognises
+        l_emb = L.ExpressionLayer(l_emb, lambda x: x * 1)
+    layer = LAYERS[kind](l_emb, name="rec", mask_input=l_mask if use_mask else None, **options)
+    out = L.get_output(layer)
+    params = L.get_all_params(layer, trainable=True)
+    grads = pytensor.grad((out ** 2).sum() + out.sum(), params)
+    inputs = [l_in.input_var] + ([l_mask.input_var] if use_mask else [])
+    ops = {type(node.op) for node in io_toposort(inputs, [out, *grads])}
+    fn = pytensor.function(inputs, [out, *grads])
     return fn, [p.name for p in params], ops, use_mask
 
 
@@ -210,10 +210,8 @@ def test_the_rewrite_applies_only_where_it_is_exact():
     assert _rewritten(_output("elman_scan"))
     assert not _rewritten(_output("elman_scan", precompute_input=False))  # inside the loop
     assert not _rewritten(_output(between=lambda l: L.ExpressionLayer(l, lambda x: 2 * x)))
-    with use_fused(False):
-        assert not _rewritten(_output())
-    with pytensor.config.change_flags(mode="JAX"):
-        assert not _rewritten(_output())
+    with pytensor.config.change_flags(mode="JAX"):       # the graph never depends on the mode
+        assert _rewritten(_output())
 
 
 def test_lookup_projection_recognises_only_a_time_major_lookup():

@@ -2,25 +2,23 @@
 
 ``pytensor.scan`` runs a recurrence one small graph per time step, paying interpreter overhead per
 step and op.  :class:`FusedRecurrence` instead runs all steps in one call of a compiled loop
-(:mod:`~rnnlab.nn.layers._kernels`): one matrix product per step for the recurrence and fused
+(:mod:`~rnnlab.nn.ops.kernels.recurrent`): one matrix product per step for the recurrence and fused
 elementwise work; the input projection stays an ordinary (large) matrix product in the graph.  Its
 gradient is a second op, :class:`FusedRecurrenceGrad`, returned by ``pullback``, so ``pytensor.grad``
 differentiates graphs that contain it like any other; the gradients equal the scan version's.
 
-:func:`~rnnlab.nn.layers.recur` uses it automatically when a cell can be fused (the layers'
-default nonlinearities, a plain hidden-to-hidden matrix) and the options allow (no
-``unroll_scan``; any mask, ``backwards``, ``gradient_steps``, ``grad_clipping``, peepholes).  The
-JAX backend keeps ``scan``.  :func:`use_fused` switches fusion off, e.g. to compare.
+:func:`~rnnlab.nn.layers.recur` builds it whenever a cell can be fused (the layers' default
+nonlinearities, a plain hidden-to-hidden matrix) and the options allow (no ``unroll_scan``; any
+mask, ``backwards``, ``gradient_steps``, ``grad_clipping``, peepholes), whatever the compile
+mode: the graph is the same for every backend.  A cell with other nonlinearities runs as a
+``scan`` of its step (the reference the tests compare the op with).
 
 Under the NUMBA backend the compiled function calls the loops by symbol
-(:func:`rnnlab.nn._extern.extern_call`: they are compiled once per machine, not into every
+(:func:`rnnlab.nn.ops.kernels.extern.extern_call`: they are compiled once per machine, not into every
 graph); the Python backends (C/CVM and FAST_COMPILE) call the same loops from ``perform``.
 """
 
-import contextlib
-
 import numpy as np
-import pytensor
 import pytensor.tensor as pt
 from numba import types
 from pytensor.compile import optdb
@@ -30,10 +28,11 @@ from pytensor.graph.op import Op
 from pytensor.graph.rewriting.basic import WalkingGraphRewriter, node_rewriter
 from pytensor.link.numba.dispatch import basic as numba_basic
 
-from .._extern import extern_call, input_types
-from . import _kernels as K
+from .kernels import ready
+from .kernels import recurrent as K
+from .kernels.extern import extern_call, input_types
 
-__all__ = ["FusedRecurrence", "FusedRecurrenceGrad", "fused_recur", "use_fused", "fusion_enabled"]
+__all__ = ["FusedRecurrence", "FusedRecurrenceGrad", "fused_recur"]
 
 #: Per kind: the state names (in the order of the cell's ``state_names``), the number of stacked
 #: gates ``G / U``, and the forward op's extra outputs kept for the backward pass.
@@ -43,50 +42,6 @@ KINDS = {"elman": (("hid",), 1, 0), "lstm": (("cell", "hid"), 4, 2), "gru": (("h
 #: Elman: into ``dH``).
 _DESTROYS = {"elman": ({0: [0]}, {0: [4]}), "lstm": ({2: [0]}, {0: [7]}),
              "gru": ({1: [0]}, {0: [4]})}
-
-_enabled = [True]
-
-
-@contextlib.contextmanager
-def use_fused(enabled=True):
-    """Within the block, recurrent layers build fused ops (``True``) or ``scan`` loops.
-
-    Parameters
-    ----------
-    enabled : bool
-
-    Examples
-    --------
-    >>> from rnnlab.nn.layers.fused import use_fused, fusion_enabled
-    >>> with use_fused(False):
-    ...     fusion_enabled()
-    False
-    >>> fusion_enabled()
-    True
-    """
-    saved = _enabled[0]
-    _enabled[0] = bool(enabled)
-    try:
-        yield
-    finally:
-        _enabled[0] = saved
-
-
-def fusion_enabled():
-    """Whether recurrent layers currently build fused ops (see :func:`use_fused`).
-
-    Returns
-    -------
-    bool
-
-    Examples
-    --------
-    >>> from rnnlab.nn.layers.fused import fusion_enabled
-    >>> fusion_enabled()
-    True
-    """
-    return _enabled[0] and str(pytensor.config.mode).upper() != "JAX"
-
 
 class _FusedBase(Op):
     __props__ = ("kind", "gradient_steps", "grad_clipping", "peepholes", "relu", "inplace")
@@ -144,7 +99,7 @@ class FusedRecurrence(_FusedBase):
     Examples
     --------
     >>> import pytensor.tensor as pt
-    >>> from rnnlab.nn.layers.fused import FusedRecurrence
+    >>> from rnnlab.nn.ops.recurrence import FusedRecurrence
     >>> xp, W, mask, h0 = np.ones((3, 1, 2)), np.eye(2), np.ones((3, 1)), np.zeros((1, 2))
     >>> H = FusedRecurrence("elman", relu=True)(xp, W, mask, h0)
     >>> H.eval()[:, 0].tolist()
@@ -169,6 +124,7 @@ class FusedRecurrence(_FusedBase):
         return Apply(self, inputs, states + extras)
 
     def perform(self, node, inputs, output_storage):
+        ready()
         arrays = [np.ascontiguousarray(x) for x in inputs]
         fast = arrays[0].dtype == np.float32
         if self.kind == "elman":
@@ -225,7 +181,7 @@ class FusedRecurrenceGrad(_FusedBase):
     Examples
     --------
     >>> import pytensor, pytensor.tensor as pt
-    >>> from rnnlab.nn.layers.fused import FusedRecurrence
+    >>> from rnnlab.nn.ops.recurrence import FusedRecurrence
     >>> xp = pt.tensor3("xp", dtype="float64")
     >>> H = FusedRecurrence("elman", relu=True)(xp, np.eye(1), np.ones((3, 1)), np.zeros((1, 1)))
     >>> g = pytensor.grad(H.sum(), xp)       # h_t = sum of x up to t: dL/dx_t = T - t
@@ -245,6 +201,7 @@ class FusedRecurrenceGrad(_FusedBase):
         return [0, 2] + ([3, 4] if self.kind == "lstm" else [])
 
     def perform(self, node, inputs, output_storage):
+        ready()
         arrays = [np.ascontiguousarray(x) for x in inputs]
         k, clip = self.gradient_steps, self.grad_clipping
         if self.kind == "elman":
@@ -269,7 +226,7 @@ _B, _I, _F = types.boolean, types.int64, types.float64
 
 @numba_basic.register_funcify_default_op_cache_key(FusedRecurrence)
 def _numba_forward(op, node, **kwargs):
-    # The kernels are called by symbol (rnnlab.nn._extern), not compiled into each graph.
+    # The kernels are called by symbol (rnnlab.nn.ops.kernels.extern), not compiled into each graph.
     relu, peep, inplace, a = op.relu, op.peepholes, op.inplace, input_types(node)
     c = np.ascontiguousarray
     if op.kind == "elman":
@@ -362,7 +319,7 @@ def fused_recur(spec, x_proj, mask, init_states, gradient_steps=-1, grad_clippin
     Examples
     --------
     >>> import pytensor.tensor as pt
-    >>> from rnnlab.nn.layers.fused import fused_recur
+    >>> from rnnlab.nn.ops.recurrence import fused_recur
     >>> spec = {"kind": "elman", "W_hid": pt.as_tensor(np.eye(2)), "relu": True}
     >>> (hid,) = fused_recur(spec, pt.ones((3, 1, 2), "float64"), None, [np.zeros((1, 2))])
     >>> hid.eval()[-1].tolist()

@@ -1,4 +1,4 @@
-"""Compiled (Numba) loops behind :mod:`~rnnlab.nn.layers.embed_project`: ``table[ids] @ W``.
+"""Compiled (Numba) loops behind :mod:`~rnnlab.nn.ops.embedding`: ``table[ids] @ W``.
 
 ``table`` ``(V, E)`` and ``W`` ``(E, G)`` are C-contiguous arrays of one float dtype; ``ids`` is a
 flat ``(n,)`` int64 array of rows in ``[0, V)`` (:func:`flat_ids` checks and wraps them);
@@ -15,7 +15,7 @@ instead of ``n``, so it is the cheaper one when ``n > V`` (:func:`via_table`).
 
 import numpy as np
 
-from .._fastmath import jit
+from .fastmath import jit
 
 __all__ = ["via_table", "flat_ids", "forward", "backward", "project", "project_grad"]
 

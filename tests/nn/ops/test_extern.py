@@ -1,4 +1,4 @@
-"""rnnlab.nn._extern: kernels called by symbol behave as ordinary Numba calls."""
+"""rnnlab.nn.ops.kernels.extern: kernels called by symbol behave as ordinary Numba calls."""
 
 import numba
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from numba import types
 from numba.core.errors import TypingError
 
-from rnnlab.nn._extern import extern_call
+from rnnlab.nn.ops.kernels.extern import extern_call
 
 VECTOR = types.Array(types.float64, 1, "C")
 

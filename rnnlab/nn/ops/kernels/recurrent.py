@@ -1,4 +1,4 @@
-"""Compiled (Numba) loops behind :mod:`~rnnlab.nn.layers.fused`: whole-sequence forward and BPTT.
+"""Compiled (Numba) loops behind :mod:`~rnnlab.nn.ops.recurrence`: whole-sequence forward and BPTT.
 
 Every kernel works time-major on C-contiguous arrays of one float dtype:
 
@@ -10,7 +10,7 @@ Every kernel works time-major on C-contiguous arrays of one float dtype:
 The batch is split into row shards (:func:`_shards`) that run on Numba's threads: the rows of a
 recurrence are independent, so each thread runs the whole sequence for its rows with no
 synchronisation between steps.  Each step costs one ``(rows, U) @ (U, G)`` BLAS product, written
-in place and accumulated onto the step's input projection (:func:`rnnlab.nn._blas.gemm`), and
+in place and accumulated onto the step's input projection (:func:`rnnlab.nn.ops.kernels.blas.gemm`), and
 one pass of elementwise work per row.  The backward pass visits the steps in reverse, keeps the
 hidden-state gradient of its rows in one buffer (``gh += dA_t W^T`` in place) and computes
 ``dW = sum_t h_{t-1}^T dA_t`` at the end as one product per thread over its share of the steps.
@@ -21,16 +21,15 @@ backward pass (``scan(truncate_gradient=k)`` semantics: the first visited step i
 ``clip > 0`` clips the pre-activation gradients as :func:`pytensor.gradient.grad_clip` does in
 the cells.  ``inplace``: the forward pass writes its step pre-activations into ``xp`` (LSTM, GRU:
 the gates ``A``; Elman: the states ``H``) and the backward pass writes the gradient of ``xp``
-into ``A`` (Elman: into ``dH``); every element is read before it is overwritten.  ``fast`` (float32) evaluates the nonlinearities with :mod:`rnnlab.nn._fastmath`'s
+into ``A`` (Elman: into ``dH``); every element is read before it is overwritten.  ``fast`` (float32) evaluates the nonlinearities with :mod:`rnnlab.nn.ops.kernels.fastmath`'s
 vectorisable exponential; float64 uses the C library's.
 """
 
 import numba
 import numpy as np
 
-from .. import _threads
-from .._blas import gemm
-from .._fastmath import jit, sigmoid_ as _sigmoid, tanh_ as _tanh
+from .blas import gemm
+from .fastmath import jit, sigmoid_ as _sigmoid, tanh_ as _tanh
 
 __all__ = ["elman_forward", "elman_backward", "lstm_forward", "lstm_backward", "gru_forward",
            "gru_backward"]
@@ -44,8 +43,6 @@ SHARDS = numba.config.NUMBA_NUM_THREADS
 
 #: The drivers: ``prange`` over shards (one shard runs on the calling thread).
 pjit = numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
-
-_threads.start()  # one BLAS thread per shard, Numba's threads started, OpenMP nesting off
 
 
 @jit

@@ -1,4 +1,4 @@
-"""rnnlab.nn.layers._kernels: splitting the batch into row shards changes nothing.
+"""rnnlab.nn.ops.kernels.recurrent: splitting the batch into row shards changes nothing.
 
 The drivers split the batch between Numba's threads (as many shards as threads, at least
 ``MIN_ROWS`` rows each), so a machine's core count decides the split; here the row functions are
@@ -12,7 +12,9 @@ import sys
 import numpy as np
 import pytest
 
-from rnnlab.nn.layers import _kernels as K
+from rnnlab.nn.ops.kernels import ready, recurrent as K
+
+ready()  # the kernels call BLAS by symbol: bound before their first call
 
 T, B, U = 5, 7, 3
 SPLITS = [(0, 7)], [(0, 3), (3, 7)], [(0, 1), (1, 4), (4, 7)]
@@ -101,10 +103,10 @@ def test_shard_bounds_cover_the_batch():
         assert n == 1 or min(hi - lo for lo, hi in bounds) >= K.MIN_ROWS
 
 
-def test_importing_the_kernels_leaves_openmp_nesting_off():
-    """Numba's OpenMP layer turns on unlimited nesting in the shared libgomp; the kernels turn
-    it off again (PyTorch in the same process ran 35 times slower with it on)."""
-    code = ("import ctypes, numba; import rnnlab.nn.layers._kernels as K; "
+def test_starting_the_kernels_leaves_openmp_nesting_off():
+    """Numba's OpenMP layer turns on unlimited nesting in the shared libgomp; starting the
+    kernels turns it off again (PyTorch in the same process ran 35 times slower with it on)."""
+    code = ("import ctypes, numba; from rnnlab.nn.ops.kernels import ready; ready(); "
             "print(numba.threading_layer(), "
             "ctypes.CDLL('libgomp.so.1').omp_get_max_active_levels())")
     env = {k: v for k, v in os.environ.items()

@@ -10,7 +10,8 @@ All three arrays must be 2-d, C-contiguous and of one float dtype (float32 or fl
 kernels pass slices ``X[t, lo:hi]`` of C-contiguous 3-d arrays, which are.
 
 Which BLAS: the compiled code calls the symbols ``rnnlab_sgemm`` / ``rnnlab_dgemm`` (Fortran
-calling convention), which this module binds when it is imported, so no address is baked into
+calling convention), which :func:`bind` binds (once per process, before the first kernel is
+compiled or loaded: :func:`rnnlab.nn.ops.kernels.ready` calls it), so no address is baked into
 machine code and the kernels are cached on disk like any other Numba function:
 
 * Intel's oneMKL when it is installed (``pip install rnnlab[mkl]``: the ``mkl`` wheel, about
@@ -21,7 +22,7 @@ machine code and the kernels are cached on disk like any other Numba function:
   made single-threaded by :func:`limit_threads`: the kernels run batch shards on Numba's
   threads, and a multi-threaded BLAS called from two threads at once thrashes.
 
-:data:`BLAS` names the one bound.
+:func:`bind` returns the name of the one bound.  Importing this module binds nothing.
 """
 
 import ctypes
@@ -38,9 +39,8 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import get_cython_function_address, intrinsic
 
-from ..errors import BackendError
 
-__all__ = ["gemm", "limit_threads", "BLAS"]
+__all__ = ["gemm", "bind", "limit_threads"]
 
 _CHAR = ir.IntType(8)
 _INT = ir.IntType(32)
@@ -63,14 +63,39 @@ def _find_mkl():
     return None
 
 
-def _bind():
-    """Bind ``rnnlab_sgemm``/``rnnlab_dgemm`` to a BLAS; return its description."""
+#: The description of the BLAS bound in this process (empty until :func:`bind`).
+_BOUND = []
+
+
+def bind():
+    """Bind the symbols ``rnnlab_sgemm``/``rnnlab_dgemm`` to a BLAS, once per process.
+
+    ``RNNLAB_BLAS`` chooses: ``auto`` (oneMKL when installed, else SciPy's BLAS), ``mkl`` or
+    ``scipy``.  oneMKL is switched to its sequential threading layer.
+
+    Returns
+    -------
+    str
+        Which BLAS is bound, e.g. ``"SciPy's BLAS"``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``RNNLAB_BLAS``, or ``mkl`` where oneMKL is not installed.
+
+    Examples
+    --------
+    >>> bind() == bind()
+    True
+    """
+    if _BOUND:
+        return _BOUND[0]
     choice = os.environ.get("RNNLAB_BLAS", "auto").lower()
     if choice not in ("auto", "mkl", "scipy"):
-        raise BackendError(f"RNNLAB_BLAS={choice!r}: expected auto, mkl or scipy")
+        raise ValueError(f"RNNLAB_BLAS={choice!r}: expected auto, mkl or scipy")
     mkl = _find_mkl() if choice != "scipy" else None
     if choice == "mkl" and mkl is None:
-        raise BackendError("RNNLAB_BLAS=mkl but oneMKL (libmkl_rt) was not found: "
+        raise ValueError("RNNLAB_BLAS=mkl but oneMKL (libmkl_rt) was not found: "
                            "pip install 'rnnlab[mkl]'")
     if mkl is not None:
         path, lib = mkl
@@ -83,11 +108,8 @@ def _bind():
         described = "SciPy's BLAS"
     for name, address in zip(("rnnlab_sgemm", "rnnlab_dgemm"), addresses):
         llvm.add_symbol(name, address)
+    _BOUND.append(described)
     return described
-
-
-#: The BLAS the kernels call (see the module docstring).
-BLAS = _bind()
 
 
 @intrinsic
@@ -159,6 +181,8 @@ def gemm(trans_a, trans_b, a, b, c, alpha, beta):
 
     Examples
     --------
+    >>> from rnnlab.nn.ops.kernels import ready
+    >>> _ = ready()                                   # binds the BLAS symbols
     >>> a, b = np.arange(6.0).reshape(2, 3), np.ones((2, 3))
     >>> c = np.ones((3, 3))
     >>> gemm(True, False, a, b, c, 1.0, 1.0)           # c = a.T @ b + c

@@ -1,4 +1,4 @@
-"""rnnlab._numba_linker: outputs fed back into a NUMBA function do not make Numba compile again."""
+"""rnnlab.nn.ops.linker: outputs fed back into a NUMBA function do not make Numba compile again."""
 
 import numpy as np
 import pytensor
@@ -6,7 +6,7 @@ import pytensor.tensor as pt
 import pytest
 
 import rnnlab.nn  # noqa: F401  (installs the linker)
-from rnnlab._numba_linker import ContiguousNumbaLinker
+from rnnlab.nn.ops.linker import ContiguousNumbaLinker
 
 
 @pytest.mark.slow

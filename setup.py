@@ -2,7 +2,8 @@
 
 ``pip install .`` installs the pinned runtime set (``requirements.txt``) and one console script
 per command (``rnnlab-train`` runs what ``python -m rnnlab.train`` runs, and so on).  Extras:
-``gpu`` (JAX with CUDA 12, for ``--device gpu``), ``sweep`` (joblib and dask.distributed, for
+``gpu`` (JAX with CUDA 12, for ``--device gpu``), ``jax`` (JAX on the CPU, ``device.mode=JAX``),
+``sweep`` (joblib and dask.distributed, for
 ``rnnlab-compare --jobs`` / ``--dask-scheduler``) and ``dev`` (the test suite's tools, sweep
 included).
 """
@@ -33,6 +34,7 @@ setup(
     packages=find_packages(include=["rnnlab", "rnnlab.*"]),
     install_requires=_requirements("requirements.txt"),
     extras_require={"gpu": _requirements("requirements-gpu.txt"),
+                    "jax": _requirements("requirements-jax.txt"),
                     "sweep": _requirements("requirements-sweep.txt"),
                     "bench": _requirements("requirements-bench.txt"),
                     "mkl": _requirements("requirements-mkl.txt"),

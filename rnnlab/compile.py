@@ -1,7 +1,8 @@
 """Compile a :class:`~rnnlab.models.Network` into train / evaluate / predict functions.
 
 This is the only place in the workflow that calls ``pytensor.function``; each function is compiled
-exactly once per network.  The learning rate is a shared variable (:attr:`Functions.lr`), so a
+exactly once per network (under the JAX backend once per distinct set of input shapes, see
+:class:`ShapeSpecialised`).  The learning rate is a shared variable (:attr:`Functions.lr`), so a
 schedule calls ``lr.set_value(...)`` and never recompiles.
 
 Losses:
@@ -30,10 +31,13 @@ carried ``(batch, hidden)`` arrays in the order of :attr:`Network.state_inputs`)
 from collections import Counter
 from dataclasses import dataclass
 import numbers
+import warnings
 
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
+from pytensor.compile.mode import get_mode
+from pytensor.graph.replace import clone_replace
 from pytensor.tensor.special import softmax
 
 from .errors import ConfigError
@@ -42,7 +46,7 @@ from .nn.layers import get_all_params, get_output
 from .nn.objectives import softmax_crossentropy
 from .nn.utils import collect_shared_vars
 
-__all__ = ["OPTIMIZERS", "KINDS", "Functions", "compile_network", "text_loss"]
+__all__ = ["OPTIMIZERS", "KINDS", "Functions", "ShapeSpecialised", "compile_network", "text_loss"]
 
 KINDS = ("text", "series")
 
@@ -115,6 +119,79 @@ class Functions:
         return self.updates
 
 
+#: What PyTensor's JAX backend and JAX say while a graph is traced, about choices that are right
+#: for these graphs: PyTensor sums float32 in float64 (truncated to float32 without JAX's 64-bit
+#: mode, which float32 models do not want), and JAX drops the graph's shape assertions (their
+#: shapes are declared, and the NUMBA and C backends check them).
+_JAX_NOISE = (r"Explicitly requested dtype (float64|int64) requested in",
+              r"Skipping .* as JAX tracing would remove it")
+
+
+class ShapeSpecialised:
+    """A compiled function that is compiled again for each new combination of input shapes.
+
+    PyTensor's JAX backend compiles only graphs whose sizes are known (see
+    :mod:`rnnlab.nn.ops.jax_rewrites`); the networks keep batch and sequence sizes symbolic, so
+    under JAX each function is compiled once per distinct set of input shapes, with the inputs
+    declared at those shapes (``specify_shape``), and kept: a training loop calls a handful of
+    shapes (the training batch, the evaluation batch, a last partial batch, one character at a
+    time when sampling), each compiled once, never once per step.
+
+    Parameters
+    ----------
+    inputs : list of Variable
+    outputs : list of Variable
+    compile : callable
+        ``compile(inputs, outputs, updates)`` -> a compiled function (``pytensor.function``).
+    updates : dict, optional
+        Shared variable -> new value, as for ``pytensor.function``.
+
+    Attributes
+    ----------
+    functions : dict
+        Input shapes (a tuple of tuples) -> the function compiled for them.
+    trust_input : bool
+        Passed on to every compiled function (``pytensor.function``'s attribute).
+
+    Examples
+    --------
+    >>> import pytensor, pytensor.tensor as pt
+    >>> x = pt.matrix("x")
+    >>> f = ShapeSpecialised([x], [x.sum(axis=0)],
+    ...                      lambda i, o, u: pytensor.function(i, o, updates=u))
+    >>> [f(np.ones((2, 3), x.dtype))[0].shape, f(np.ones((4, 3), x.dtype))[0].shape]
+    [(3,), (3,)]
+    >>> f(np.zeros((2, 3), x.dtype))[0].tolist(), sorted(f.functions)
+    ([0.0, 0.0, 0.0], [((2, 3),), ((4, 3),)])
+    """
+
+    def __init__(self, inputs, outputs, compile, updates=None):
+        self._inputs, self._outputs = list(inputs), list(outputs)
+        self._updates = dict(updates or {})
+        self._compile = compile
+        self.functions = {}
+        self.trust_input = False
+
+    def _specialise(self, shapes):
+        declared = {v: pt.specify_shape(v, shape) for v, shape in zip(self._inputs, shapes)}
+        keys = list(self._updates)
+        graph = clone_replace(self._outputs + [self._updates[k] for k in keys], replace=declared)
+        n = len(self._outputs)
+        return self._compile(self._inputs, graph[:n], dict(zip(keys, graph[n:])))
+
+    def __call__(self, *args):
+        shapes = tuple(np.shape(a) for a in args)
+        fn = self.functions.get(shapes)
+        if fn is None:
+            fn = self.functions[shapes] = self._specialise(shapes)
+            with warnings.catch_warnings():     # JAX traces and compiles on this first call
+                for message in _JAX_NOISE:
+                    warnings.filterwarnings("ignore", message=message, category=UserWarning)
+                return fn(*args)
+        fn.trust_input = self.trust_input
+        return fn(*args)
+
+
 def text_loss(logits, targets):
     """Mean cross-entropy of integer targets under logits, in nats (one fused, stable op).
 
@@ -137,7 +214,13 @@ def text_loss(logits, targets):
     >>> float(text_loss(pt.as_tensor(logits), pt.as_tensor(np.array([[1, 1]]))).eval())
     10000.3465...
     """
-    return pt.mean(softmax_crossentropy(logits, pt.cast(targets, "int64")))
+    return pt.mean(softmax_crossentropy(logits, targets))
+
+
+def _compiles_for_jax(mode):
+    """Whether ``mode`` (None: the one in force) compiles with PyTensor's JAX linker."""
+    linker = get_mode(mode).linker
+    return type(linker).__name__ == "JAXLinker"
 
 
 def _train_options(train_cfg):
@@ -244,8 +327,14 @@ def compile_network(net, kind, train_cfg, mode=None):
     random_state = [v for v in collect_shared_vars([loss] + states_out)
                     if isinstance(v.get_value(borrow=True), np.random.Generator)]
 
-    def function(inputs, outputs, **kwargs):
-        return pytensor.function(inputs, outputs, mode=mode, allow_input_downcast=True, **kwargs)
+    def compile(inputs, outputs, updates=None):
+        return pytensor.function(inputs, outputs, mode=mode, allow_input_downcast=True,
+                                 updates=updates)
+
+    def function(inputs, outputs, updates=None):
+        if _compiles_for_jax(mode):
+            return ShapeSpecialised(inputs, outputs, compile, updates)
+        return compile(inputs, outputs, updates)
 
     train = function([x, y, *states_in], [loss, grad_norm, *states_out], updates=updates)
     det_output, det_loss, det_states = _outputs(net, kind, y, deterministic=True)

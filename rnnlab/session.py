@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab import backend
-from rnnlab.errors import CheckpointError, DataError, RnnlabError
+from rnnlab.errors import CheckpointError, ConfigError, DataError, RnnlabError
 from rnnlab.session_state import (checkpoint_arrays, expected_arrays, random_state,
                                   restore_arrays, set_random_state)
 from rnnlab.tasks import make_task
@@ -67,8 +67,14 @@ class Session:
 
 def _configure(cfg):
     device = cfg["device"]
-    return backend.configure(device=device["device"], mode=device["mode"] or None,
-                             floatX=device["floatX"])
+    settings = backend.configure(device=device["device"], mode=device["mode"] or None,
+                                 floatX=device["floatX"])
+    if settings["mode"] == "JAX" and cfg["model"]["dropout"] > 0:
+        # PyTensor's JAX backend draws from its own copy of a shared generator: the state a
+        # checkpoint saved would not be the one the run used, and resuming would not be exact.
+        raise ConfigError(f"model.dropout = {cfg['model']['dropout']!r}: dropout does not run "
+                          "under the JAX backend (device gpu or mode JAX) yet; expected 0 there")
+    return settings
 
 
 def build_session(cfg, meta=None):

@@ -40,7 +40,8 @@ def test_every_command_has_a_console_script_running_its_cli(setup_kwargs):
 
 def test_requirements_are_pinned_and_the_extras_exist(setup_kwargs):
     extras = setup_kwargs["extras_require"]
-    assert set(extras) == {"gpu", "sweep", "dev", "bench", "mkl"}
+    assert set(extras) == {"gpu", "jax", "sweep", "dev", "bench", "mkl"}
+    assert set(extras["jax"]) == {"jax==0.10.2", "jaxlib==0.10.2"}
     assert extras["mkl"] == ["mkl==2026.2.0"]
     assert {r.split("==")[0] for r in extras["bench"]} == {"torch"}
     assert {"jax[cuda12]==0.10.2", "jaxlib==0.10.2"} == set(extras["gpu"])

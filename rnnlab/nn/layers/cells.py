@@ -7,10 +7,9 @@ A cell knows nothing about sequences.  It offers two methods that
 ``project(x)``
     The part of the pre-activations that depends on the input only, for a batch of inputs
     ``x`` of shape ``(n, features...)``.  Because it involves no state, the recurrence may compute
-    it for every time step at once (``precompute_input=True``), with ``n = time * batch``.
-    A cell whose projection is a plain ``dot(x, W_in) + b`` says so with ``input_weights()``
-    (then an embedding lookup and the projection become one op, see
-    :mod:`~rnnlab.nn.ops.embedding`).
+    it for every time step at once (``precompute_input=True``), with ``n = time * batch``
+    (when ``x`` is an embedding lookup, the compiler makes the lookup and a projection
+    ``dot(x, W)`` one op, see :mod:`~rnnlab.nn.ops.embedding`).
 ``step(x_proj, *states)``
     One time step: the projected input of shape ``(batch, ...)`` and the previous states, each
     ``(batch,) + state_shape``, in the order of ``state_names``; returns the new states in the
@@ -124,10 +123,6 @@ class ElmanCell:
     W_hid : tensor, shape ``(U, U)``, optional
         Declares that ``hidden_to_hidden(h)`` is ``dot(h, W_hid)``, which lets
         :func:`~rnnlab.nn.layers.recur` run the cell as one fused op (see :meth:`fused_spec`).
-    W_in : tensor, shape ``(features, U)``, optional
-        Declares that ``input_to_hidden(x)`` is ``dot(x, W_in) + b`` (see :meth:`input_weights`).
-    b : tensor, shape ``(U,)``, optional
-        The bias of that declaration (None: no bias).
 
     Attributes
     ----------
@@ -147,8 +142,8 @@ class ElmanCell:
     state_names = ("hid",)
 
     def __init__(self, input_to_hidden, hidden_to_hidden, nonlinearity=None, grad_clipping=0,
-                 W_hid=None, W_in=None, b=None):
-        self.W_hid, self.W_in, self.b = W_hid, W_in, b
+                 W_hid=None):
+        self.W_hid = W_hid
         self.input_to_hidden = input_to_hidden
         self.hidden_to_hidden = hidden_to_hidden
         self.nonlinearity = _or_identity(nonlinearity)
@@ -157,15 +152,6 @@ class ElmanCell:
     def project(self, x):
         """Input contribution ``in(x)``: ``(n, features...)`` -> ``(n,) + state_shape``."""
         return self.input_to_hidden(x)
-
-    def input_weights(self):
-        """``(W_in, b)`` if :meth:`project` is ``dot(x, W_in) + b`` (``b`` may be None), else None.
-
-        Returns
-        -------
-        tuple or None
-        """
-        return None if self.W_in is None else (self.W_in, self.b)
 
     def step(self, x_proj, hid):
         """One step: ``x_proj`` and ``hid`` are ``(batch,) + state_shape``; returns ``(hid,)``."""
@@ -258,10 +244,6 @@ class LSTMCell:
         """Input contribution ``x W_in + b``: ``(n, features...)`` -> ``(n, 4 U)``."""
         return pt.dot(pt.flatten(x, 2), self.W_in) + self.b
 
-    def input_weights(self):
-        """``(W_in, b)``: :meth:`project` is ``dot(x, W_in) + b`` for 2-d ``x``."""
-        return self.W_in, self.b
-
     def step(self, x_proj, cell, hid):
         """One step: ``x_proj`` ``(batch, 4 U)``, states ``(batch, U)``; returns ``(cell, hid)``."""
         gates = _clip(x_proj + pt.dot(hid, self.W_hid), self.grad_clipping)
@@ -349,10 +331,6 @@ class GRUCell:
     def project(self, x):
         """Input contribution ``x W_in + b``: ``(n, features...)`` -> ``(n, 3 U)``."""
         return pt.dot(pt.flatten(x, 2), self.W_in) + self.b
-
-    def input_weights(self):
-        """``(W_in, b)``: :meth:`project` is ``dot(x, W_in) + b`` for 2-d ``x``."""
-        return self.W_in, self.b
 
     def step(self, x_proj, hid):
         """One step: ``x_proj`` is ``(batch, 3 U)``, ``hid`` ``(batch, U)``; returns ``(hid,)``."""

@@ -18,7 +18,6 @@ import pytensor.tensor as pt
 from .. import init
 from .base import Layer, MergeLayer
 from .cells import _check_grad_clipping
-from ..ops.embedding import lookup_projection
 from ..ops.recurrence import fused_recur
 from ..ops.scan_mode import SCAN_NAME
 
@@ -55,13 +54,9 @@ def _sizes(x):
 def _precompute(cell, x):
     """Apply ``cell.project`` to all time steps at once: ``(time, batch, ...)`` in and out.
 
-    When ``x`` is an embedding lookup and the projection a plain ``x W_in + b``, the two are one
-    :class:`~rnnlab.nn.ops.embedding.EmbeddingProjection`.
+    When ``x`` is an embedding lookup, the compiler computes the lookup and the projection's
+    product as one op (:class:`~rnnlab.nn.ops.embedding.EmbeddingProjectionRewrite`).
     """
-    weights = cell.input_weights() if hasattr(cell, "input_weights") else None
-    proj = None if weights is None else lookup_projection(x, *weights)
-    if proj is not None:
-        return proj
     n_time, n_batch, *features = _sizes(x)
     proj = cell.project(x.reshape((n_time * n_batch, *features)))
     return proj.reshape((n_time, n_batch, *_sizes(proj)[1:]))

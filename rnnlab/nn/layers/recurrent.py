@@ -87,18 +87,6 @@ def _plain_matrix(layer):
     return None
 
 
-def _plain_input(layer):
-    """``(W, b)`` when ``layer.input_to_hidden`` computes ``dot(x, W) + b`` for 2-d ``x`` (a
-    linear :class:`DenseLayer` on a ``(batch, features)`` :class:`InputLayer`), else None: its
-    input projection can absorb an embedding lookup."""
-    graph = layer.input_to_hidden
-    if (type(graph) is DenseLayer and graph.nonlinearity in (None, nonlinearities.identity)
-            and type(graph.input_layer) is InputLayer and len(graph.input_shape) == 2
-            and graph.num_leading_axes == 1 and len(layer.state_shape) == 1):
-        return graph.W, graph.b
-    return None
-
-
 class CustomRecurrentLayer(BaseRecurrentLayer):
     """A recurrent layer whose connections are arbitrary layer graphs.
 
@@ -198,11 +186,9 @@ mask_input, only_return_final
             with warnings.catch_warnings():  # the outer get_output() already checked kwargs
                 warnings.filterwarnings("ignore", message=_UNUSED_KWARGS)
                 return get_output(graph, x, **kwargs)
-        W_in, b = _plain_input(self) or (None, None)
         return ElmanCell(lambda x: apply(self.input_to_hidden, x),
                          lambda h: apply(self.hidden_to_hidden, h),
-                         self.nonlinearity, self.grad_clipping, W_hid=_plain_matrix(self),
-                         W_in=W_in, b=b)
+                         self.nonlinearity, self.grad_clipping, W_hid=_plain_matrix(self))
 
 
 class RecurrentLayer(CustomRecurrentLayer):

@@ -17,9 +17,9 @@ gradient through ``pullback``, a NUMBA translation that calls the op's compiled 
 
 from . import jax_rewrites, scan_mode
 from .crossentropy import SoftmaxCrossEntropy, SoftmaxCrossEntropyGrad
-from .embedding import EmbeddingProjection, EmbeddingProjectionGrad, lookup_projection
+from .embedding import EmbeddingProjection, EmbeddingProjectionGrad, EmbeddingProjectionRewrite
 from .recurrence import FusedRecurrence, FusedRecurrenceGrad, fused_recur
 
 __all__ = ["FusedRecurrence", "FusedRecurrenceGrad", "fused_recur", "EmbeddingProjection",
-           "EmbeddingProjectionGrad", "lookup_projection", "SoftmaxCrossEntropy",
+           "EmbeddingProjectionGrad", "EmbeddingProjectionRewrite", "SoftmaxCrossEntropy",
            "SoftmaxCrossEntropyGrad"]

@@ -13,11 +13,9 @@ character per call; word vocabularies are large) it gathers the rows first inste
 made at run time from the sizes, forward and backward alike; both give the same values up to float
 rounding.
 
-:func:`lookup_projection` recognises the lookup in the input of a recurrence, and
-:func:`~rnnlab.nn.layers.recur` uses it whenever a cell's projection is a plain ``x @ W_in + b``,
-whatever the compile mode.  The bias stays outside the op.  A graph built with it no longer
-contains ``table[ids]``, so ``pytensor.grad`` with respect to the embedding layer's output
-variable finds it disconnected (to be replaced by a graph rewrite, which keeps it connected).
+:class:`EmbeddingProjectionRewrite` recognises ``table[ids] @ W`` when a function is compiled
+(the graph as built, and its gradient, keep PyTensor's ops: the gradient with respect to the
+lookup's output is connected like any other), in every mode.  The bias stays outside the op.
 
 Ids follow numpy (and ``table[ids]``): negative ids count from the end; ids outside
 ``[-V, V)`` raise ``IndexError`` in every mode.  Under the NUMBA backend both ops are compiled into
@@ -26,22 +24,27 @@ FAST_COMPILE) run numpy and scipy in ``perform``.
 """
 
 import numpy as np
-import pytensor.scalar
 import pytensor.tensor as pt
 import scipy.sparse
+from pytensor.compile import optdb
 from pytensor.gradient import disconnected_type
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
+from pytensor.graph.rewriting.basic import GraphRewriter
 from pytensor.link.numba.dispatch import basic as numba_basic
-from pytensor.tensor.elemwise import DimShuffle
-from pytensor.tensor.shape import SpecifyShape
-from pytensor.tensor.subtensor import AdvancedSubtensor
+from pytensor.scalar.basic import Second
+from pytensor.tensor.basic import MakeVector, get_underlying_scalar_constant_value
+from pytensor.tensor.elemwise import DimShuffle, Elemwise
+from pytensor.tensor.exceptions import NotScalarConstantError
+from pytensor.tensor.math import Dot
+from pytensor.tensor.shape import Reshape, Shape, SpecifyShape
+from pytensor.tensor.subtensor import AdvancedIncSubtensor, AdvancedSubtensor, Subtensor
 
 from .kernels import embedding as K
 from .kernels import ready
 from .kernels.extern import extern_call, input_types
 
-__all__ = ["EmbeddingProjection", "EmbeddingProjectionGrad", "lookup_projection"]
+__all__ = ["EmbeddingProjection", "EmbeddingProjectionGrad", "EmbeddingProjectionRewrite"]
 
 _FLOATS = ("float32", "float64")
 
@@ -209,52 +212,159 @@ def _lookup(x):
     return table, ids
 
 
-def lookup_projection(x, W_in, b=None):
-    """``dot(x, W_in) + b`` through :class:`EmbeddingProjection` when ``x`` is a lookup, else None.
+def _is_axis(size, var, axis):
+    """Whether the symbolic ``size`` is ``var.shape[axis]`` as PyTensor builds it."""
+    node = size.owner
+    if node is not None and isinstance(node.op, Subtensor) and len(node.inputs) == 2:
+        shape, index = node.inputs
+        return (shape.owner is not None and isinstance(shape.owner.op, Shape)
+                and shape.owner.inputs[0] is var and _constant(index) == axis)
+    return False
 
-    ``x`` is the time-major input of :func:`~rnnlab.nn.layers.recur`: ``input.dimshuffle(1, 0,
-    2)`` (possibly under a ``specify_shape``) of an ``input = table[ids]`` with ``ids``
-    ``(batch, time)``, as :class:`~rnnlab.nn.layers.EmbeddingLayer` builds it.
 
-    Parameters
-    ----------
-    x : tensor, shape ``(time, batch, E)``
-    W_in : tensor, shape ``(E, G)``
-    b : tensor, shape ``(G,)``, or None
+def _constant(var):
+    try:
+        return int(get_underlying_scalar_constant_value(var))
+    except NotScalarConstantError:
+        return None
 
-    Returns
-    -------
-    tensor, shape ``(time, batch, G)``, or None
-        None when ``x`` is anything else; the caller then computes the projection itself.
+
+def _time_major_rows(x2):
+    """``(table, ids, xt)`` when ``x2`` is ``xt.reshape((T * B, E))`` of ``xt = table[ids]
+    .dimshuffle(1, 0, 2)``, ``ids`` ``(B, T)``: the rows of the time-major lookup."""
+    node = x2.owner
+    if node is None or not isinstance(node.op, Reshape) or x2.ndim != 2:
+        return None
+    declared, shape = node.inputs
+    xt = _declared(declared)
+    if (xt.owner is None or not isinstance(xt.owner.op, DimShuffle)
+            or tuple(xt.owner.op.new_order) != (1, 0, 2)):
+        return None
+    found = _lookup(xt.owner.inputs[0])
+    if found is None or found[1].ndim != 2 or shape.owner is None \
+            or not isinstance(shape.owner.op, MakeVector) or len(shape.owner.inputs) != 2:
+        return None
+    width = shape.owner.inputs[1]                   # the rows keep the embedding's width
+    if not (_is_axis(width, declared, 2) or _is_axis(width, xt, 2) or _constant(width) in {found[0].type.shape[1],
+                                                          xt.type.shape[2]} - {None}):
+        return None
+    return found[0], found[1], declared
+
+
+def _declared(var):
+    """``var`` without the ``specify_shape`` around it (``unroll_scan`` declares the length)."""
+    while var.owner is not None and isinstance(var.owner.op, SpecifyShape):
+        var = var.owner.inputs[0]
+    return var
+
+
+def _transposed(var):
+    """``m`` when ``var`` is ``m.T`` of a matrix, else None."""
+    node = var.owner
+    if (node is not None and isinstance(node.op, DimShuffle) and var.ndim == 2
+            and tuple(node.op.new_order) == (1, 0)):
+        return node.inputs[0]
+    return None
+
+
+def _is_zeros_like(var, like):
+    node = var.owner
+    return (node is not None and isinstance(node.op, Elemwise)
+            and isinstance(node.op.scalar_op, Second) and node.inputs[0] is like
+            and _constant(node.inputs[1]) == 0)
+
+
+class EmbeddingProjectionRewrite(GraphRewriter):
+    """Recognise ``table[ids] @ W`` (and its gradient) in a graph; use the two ops instead.
+
+    The forward match is ``dot(xt.reshape((T * B, E)), W)`` with ``xt = table[ids]
+    .dimshuffle(1, 0, 2)``: the input projection :func:`~rnnlab.nn.layers.recur` computes for
+    the time-major input of a recurrent layer fed by an
+    :class:`~rnnlab.nn.layers.EmbeddingLayer`.  It becomes
+    ``EmbeddingProjection(table, W, ids.T).reshape((T * B, G))``; the lookup itself stays in the
+    graph wherever something else reads it.  The gradient ``pytensor.grad`` built for it, the
+    product ``x2.T @ gz`` for ``W`` and ``inc_subtensor(zeros_like(table)[ids], (gz @ W.T)
+    ...)`` for the table, becomes one :class:`EmbeddingProjectionGrad` when both are there and
+    read the same ``gz`` (otherwise the gradient keeps PyTensor's ops).
+
+    Registered in the optimisation database as ``rnnlab_embedding_projection`` (tags
+    ``fast_run``, ``fast_compile``), before any other rewrite, so it sees the graph as built;
+    ``mode.excluding("rnnlab_embedding_projection")`` turns it off.
 
     Examples
     --------
-    >>> import pytensor.tensor as pt
-    >>> table, W = pt.as_tensor(np.eye(3)), pt.as_tensor(np.full((3, 2), 2.0))
-    >>> ids = pt.as_tensor(np.array([[0, 1, 2]]))                   # (batch, time)
-    >>> x = table[ids].dimshuffle(1, 0, 2)
-    >>> lookup_projection(x, W, b=pt.ones(2)).eval()[:, 0].tolist()
-    [[3.0, 3.0], [3.0, 3.0], [3.0, 3.0]]
-    >>> lookup_projection(pt.tensor3("x"), W) is None
-    True
+    >>> import pytensor, pytensor.tensor as pt
+    >>> table, W, ids = pt.dmatrix("table"), pt.dmatrix("W"), pt.imatrix("ids")
+    >>> xt = table[ids].dimshuffle(1, 0, 2)
+    >>> x2 = xt.reshape((xt.shape[0] * xt.shape[1], xt.shape[2]))
+    >>> loss = (pt.dot(x2, W) ** 2).sum()
+    >>> f = pytensor.function([table, W, ids], [loss, *pytensor.grad(loss, [table, W])],
+    ...                       mode="FAST_COMPILE")
+    >>> sorted({type(n.op).__name__ for n in f.maker.fgraph.apply_nodes} & {
+    ...     "EmbeddingProjection", "EmbeddingProjectionGrad", "AdvancedIncSubtensor"})
+    ['EmbeddingProjection', 'EmbeddingProjectionGrad']
     """
-    check = None
-    if x.owner is not None and isinstance(x.owner.op, SpecifyShape):
-        check, x = x.owner.inputs[1:3], x.owner.inputs[0]
-    if (x.owner is None or not isinstance(x.owner.op, DimShuffle)
-            or tuple(x.owner.op.new_order) != (1, 0, 2)):
-        return None
-    found = _lookup(x.owner.inputs[0])
-    if found is None or W_in.ndim != 2:
-        return None
-    table, ids = found
-    if ids.ndim != 2:
-        return None
-    ids = ids.T
-    if check is not None:
-        ids = pt.specify_shape(ids, check)
-    dtype = pytensor.scalar.upcast(table.dtype, W_in.dtype)
-    if dtype not in _FLOATS:
-        return None
-    proj = EmbeddingProjection()(pt.cast(table, dtype), pt.cast(W_in, dtype), ids)
-    return proj if b is None else proj + b
+
+    def apply(self, fgraph):
+        for node in list(fgraph.toposort()):
+            if node not in fgraph.apply_nodes or not isinstance(node.op, Dot):
+                continue
+            x2, W = node.inputs
+            found = _time_major_rows(x2)
+            if found is None or W.ndim != 2 or W.dtype != found[0].dtype:
+                continue
+            table, ids, declared = found
+            ids_tm = ids.T
+            if declared.owner is not None and isinstance(declared.owner.op, SpecifyShape):
+                ids_tm = pt.specify_shape(ids_tm, declared.owner.inputs[1:3])  # still checked
+            proj = EmbeddingProjection()(table, W, ids_tm)
+            replacements = [(node.outputs[0],
+                             proj.reshape((x2.shape[0], W.shape[1])))]
+            replacements += self._gradient(fgraph, x2, W, table, ids, ids_tm)
+            fgraph.replace_all_validate(replacements, reason="rnnlab_embedding_projection")
+
+    @staticmethod
+    def _gradient(fgraph, x2, W, table, ids, ids_tm):
+        """The replacements of the gradient's two products, or none."""
+        dW = None
+        for client, _ in fgraph.clients[x2]:
+            inner = getattr(client, "outputs", [None])[0]
+            if _transposed(inner) is x2:
+                for user, i in fgraph.clients[inner]:
+                    if isinstance(getattr(user, "op", None), Dot) and i == 0:
+                        dW = user
+        if dW is None:
+            return []
+        gz = dW.inputs[1]
+        dtable = None
+        zeros = [c.outputs[0] for c, _ in fgraph.clients[table]
+                 if hasattr(c, "outputs") and _is_zeros_like(c.outputs[0], table)]
+        for client, _ in [pair for z in zeros for pair in fgraph.clients[z]]:
+            op = getattr(client, "op", None)
+            if (isinstance(op, AdvancedIncSubtensor) and not op.set_instead_of_inc
+                    and len(client.inputs) == 3 and client.inputs[2] is ids
+                    and _gradient_of_rows(client.inputs[1], gz, W)):
+                dtable = client
+        if dtable is None:
+            return []
+        g = gz.reshape((ids.shape[1], ids.shape[0], W.shape[1]))
+        d_table, d_W = EmbeddingProjectionGrad()(table, W, ids_tm, g)
+        return [(dtable.outputs[0], d_table), (dW.outputs[0], d_W)]
+
+
+def _gradient_of_rows(gx, gz, W):
+    """Whether ``gx`` is ``(gz @ W.T).reshape(xt.shape).dimshuffle(1, 0, 2)``."""
+    node = gx.owner
+    if (node is None or not isinstance(node.op, DimShuffle)
+            or tuple(node.op.new_order) != (1, 0, 2)):
+        return False
+    reshaped = _declared(node.inputs[0]).owner
+    if reshaped is None or not isinstance(reshaped.op, Reshape):
+        return False
+    product = reshaped.inputs[0].owner
+    return (product is not None and isinstance(product.op, Dot)
+            and product.inputs[0] is gz and _transposed(product.inputs[1]) is W)
+
+
+optdb.register("rnnlab_embedding_projection", EmbeddingProjectionRewrite(), "fast_run",
+               "fast_compile", position=0.005)

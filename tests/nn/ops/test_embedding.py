@@ -11,13 +11,13 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
+from pytensor.compile.mode import get_mode
 from pytensor.gradient import verify_grad
 from pytensor.graph.traversal import io_toposort
 
 import rnnlab.nn as lasagne
 from rnnlab.nn.ops.kernels import embedding as K
-from rnnlab.nn.ops.embedding import (EmbeddingProjection, EmbeddingProjectionGrad,
-                                            lookup_projection)
+from rnnlab.nn.ops.embedding import EmbeddingProjection, EmbeddingProjectionGrad
 
 L = lasagne.layers
 V, E, G = 7, 3, 5
@@ -153,8 +153,8 @@ def _build(kind, variant, rewrite):
     params = L.get_all_params(layer, trainable=True)
     grads = pytensor.grad((out ** 2).sum() + out.sum(), params)
     inputs = [l_in.input_var] + ([l_mask.input_var] if use_mask else [])
-    ops = {type(node.op) for node in io_toposort(inputs, [out, *grads])}
     fn = pytensor.function(inputs, [out, *grads])
+    ops = {type(node.op) for node in fn.maker.fgraph.apply_nodes}
     return fn, [p.name for p in params], ops, use_mask
 
 
@@ -167,7 +167,7 @@ def test_layers_give_the_same_outputs_and_gradients_with_the_rewrite_on_and_off(
     results, fns = {}, {}
     for rewrite in (True, False):
         fns[rewrite], names, ops, use_mask = _build(kind, variant, rewrite)
-        assert (EmbeddingProjection in ops) == rewrite
+        assert (EmbeddingProjection in ops) == (EmbeddingProjectionGrad in ops) == rewrite
         results[rewrite] = names, fns[rewrite](ids, mask) if use_mask else fns[rewrite](ids)
     assert results[True][0] == results[False][0]          # the same parameters, in order
     assert "embed.W" in results[True][0]
@@ -180,9 +180,15 @@ def test_layers_give_the_same_outputs_and_gradients_with_the_rewrite_on_and_off(
                 fn(ids[:, :4])
 
 
+def _compiled_ops(inputs, outputs, mode="FAST_COMPILE"):
+    fn = pytensor.function(inputs, outputs, mode=mode)
+    return {type(n.op) for n in fn.maker.fgraph.apply_nodes}
+
+
 def _rewritten(build):
     l_in, out = build()
-    return EmbeddingProjection in {type(n.op) for n in io_toposort([l_in.input_var], [out])}
+    assert EmbeddingProjection not in {type(n.op) for n in io_toposort([l_in.input_var], [out])}
+    return EmbeddingProjection in _compiled_ops([l_in.input_var], out)  # chosen when compiling
 
 
 def _output(kind="lstm", between=None, **options):
@@ -202,26 +208,54 @@ def _custom_elman(nonlinearity):
     return build
 
 
-def test_the_rewrite_applies_only_where_it_is_exact():
+def test_the_rewrite_applies_wherever_a_lookup_is_projected():
     assert _rewritten(_output())
     assert _rewritten(_custom_elman(None))
-    assert not _rewritten(_custom_elman(lasagne.nonlinearities.tanh))  # not a plain projection
+    assert _rewritten(_custom_elman(lasagne.nonlinearities.tanh))  # the product inside tanh(.)
     assert _rewritten(_output(precompute_input=False))      # a fused op precomputes anyway
     assert _rewritten(_output("elman_scan"))
     assert not _rewritten(_output("elman_scan", precompute_input=False))  # inside the loop
     assert not _rewritten(_output(between=lambda l: L.ExpressionLayer(l, lambda x: 2 * x)))
-    with pytensor.config.change_flags(mode="JAX"):       # the graph never depends on the mode
-        assert _rewritten(_output())
 
 
-def test_lookup_projection_recognises_only_a_time_major_lookup():
-    table, W = pt.dmatrix("table"), pt.dmatrix("W")
-    ids = pt.imatrix("ids")
-    assert lookup_projection(table[ids].dimshuffle(1, 0, 2), W) is not None
-    assert lookup_projection(table[ids], W) is None                   # not time-major
-    assert lookup_projection((2 * table)[ids].dimshuffle(1, 0, 2), W) is not None
-    assert lookup_projection(table[:, ids].dimshuffle(1, 0, 2), W) is None
-    assert lookup_projection(table[ids, 1:].dimshuffle(1, 0, 2), W) is None
+def _rows(table, ids, order=(1, 0, 2)):
+    xt = table[ids].dimshuffle(*order)
+    return xt.reshape((xt.shape[0] * xt.shape[1], xt.shape[2]))
+
+
+def test_the_rewrite_recognises_only_the_rows_of_a_time_major_lookup():
+    table, W, ids = pt.dmatrix("table"), pt.dmatrix("W"), pt.imatrix("ids")
+    inputs = [table, W, ids]
+    assert EmbeddingProjection in _compiled_ops(inputs, pt.dot(_rows(table, ids), W))
+    assert EmbeddingProjection in _compiled_ops(inputs, pt.dot(_rows(2 * table, ids), W))
+    batch_major = table[ids].reshape((ids.shape[0] * ids.shape[1], table.shape[1]))
+    assert EmbeddingProjection not in _compiled_ops(inputs, pt.dot(batch_major, W))
+    sliced = table[ids, 1:].dimshuffle(1, 0, 2)             # not a row lookup
+    rows = sliced.reshape((sliced.shape[0] * sliced.shape[1], sliced.shape[2]))
+    assert EmbeddingProjection not in _compiled_ops(inputs, pt.dot(rows, W[1:]))
+
+
+def test_the_gradient_with_respect_to_the_lookup_stays_connected_and_right(float64):
+    """The rewrite happens when compiling, so the graph keeps ``table[ids]``: its gradient is
+    there to ask for, and asking for it (another reader of the lookup) changes no value."""
+    rng = np.random.default_rng(9)
+    table, W, ids = pt.dmatrix("table"), pt.dmatrix("W"), pt.imatrix("ids")
+    x = table[ids]
+    xt = x.dimshuffle(1, 0, 2)
+    loss = (pt.dot(xt.reshape((xt.shape[0] * xt.shape[1], xt.shape[2])), W) ** 2).sum()
+    grads = pytensor.grad(loss, [table, W, x])
+    values = [rng.standard_normal((V, E)), rng.standard_normal((E, G)),
+              rng.integers(0, V, (4, 6)).astype("int32")]
+    fast = pytensor.function([table, W, ids], grads, mode="FAST_COMPILE")
+    plain = pytensor.function([table, W, ids], grads,
+                              mode=get_mode("FAST_COMPILE").excluding("rnnlab_embedding_projection"))
+    assert EmbeddingProjection in {type(n.op) for n in fast.maker.fgraph.apply_nodes}
+    assert EmbeddingProjection not in {type(n.op) for n in plain.maker.fgraph.apply_nodes}
+    for a, b in zip(fast(*values), plain(*values)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    t, w, i = values
+    expected_dx = 2 * np.einsum("btg,eg->bte", t[i] @ w, w)
+    np.testing.assert_allclose(fast(*values)[2], expected_dx, rtol=1e-10)
 
 
 @pytest.mark.slow

@@ -38,6 +38,7 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.compile.mode import get_mode
 from pytensor.graph.replace import clone_replace
+from pytensor.link.jax.linker import JAXLinker
 from pytensor.tensor.special import softmax
 
 from .errors import ConfigError
@@ -182,14 +183,16 @@ class ShapeSpecialised:
     def __call__(self, *args):
         shapes = tuple(np.shape(a) for a in args)
         fn = self.functions.get(shapes)
-        if fn is None:
+        first = fn is None
+        if first:
             fn = self.functions[shapes] = self._specialise(shapes)
-            with warnings.catch_warnings():     # JAX traces and compiles on this first call
-                for message in _JAX_NOISE:
-                    warnings.filterwarnings("ignore", message=message, category=UserWarning)
-                return fn(*args)
         fn.trust_input = self.trust_input
-        return fn(*args)
+        if not first:
+            return fn(*args)
+        with warnings.catch_warnings():         # JAX traces and compiles on this first call
+            for message in _JAX_NOISE:
+                warnings.filterwarnings("ignore", message=message, category=UserWarning)
+            return fn(*args)
 
 
 def text_loss(logits, targets):
@@ -219,8 +222,7 @@ def text_loss(logits, targets):
 
 def _compiles_for_jax(mode):
     """Whether ``mode`` (None: the one in force) compiles with PyTensor's JAX linker."""
-    linker = get_mode(mode).linker
-    return type(linker).__name__ == "JAXLinker"
+    return isinstance(get_mode(mode).linker, JAXLinker)
 
 
 def _train_options(train_cfg):

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from .errors import BackendError
 
-__all__ = ["configure", "settings", "DEVICES", "MODES", "DEFAULT_MODE"]
+__all__ = ["configure", "check_device", "settings", "DEVICES", "MODES", "DEFAULT_MODE"]
 
 DEVICES = ("cpu", "gpu")
 #: Compile modes rnnlab supports, by PyTensor's predefined mode names.
@@ -61,6 +61,28 @@ def _choose(name, value, env, allowed, default):
     if canonical not in allowed:
         raise BackendError(f"{name} {value!r} (from {source}) is not one of {', '.join(allowed)}")
     return canonical
+
+
+def check_device(device):
+    """Raise :class:`~rnnlab.errors.BackendError` (one line) unless ``device`` can compute here.
+
+    Parameters
+    ----------
+    device : {'cpu', 'gpu'}
+        ``gpu`` needs JAX with CUDA support and a GPU that JAX sees.
+
+    Examples
+    --------
+    >>> check_device("cpu")
+    >>> check_device("tpu")
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.BackendError: device 'tpu' is not one of cpu, gpu
+    """
+    if device not in DEVICES:
+        raise BackendError(f"device {device!r} is not one of {', '.join(DEVICES)}")
+    if device == "gpu":
+        _check_gpu()
 
 
 def _check_gpu():

@@ -90,7 +90,7 @@ def warm_kernels(dtypes=("float32", "float64")):
         k.elman_backward(np.eye(U, dtype=dt), mask, h0, H, H.copy(), False, -1, 0.0, True)
         xp, W = np.ones((T, B, 4 * U), dt), np.ones((U, 4 * U), dt)
         H, C, A, TC = k.lstm_forward(xp, W, mask, h0, h0, P, False, fast, True)
-        k.lstm_backward(W, mask, h0, h0, P, False, H, C, A, TC, H, C, -1, 0.0, True)
+        k.lstm_backward(W, mask, h0, h0, P, H, C, A, TC, H, C, False, -1, 0.0, True)
         xp, W = np.ones((T, B, 3 * U), dt), np.ones((U, 3 * U), dt)
         H, A, HC = k.gru_forward(xp, W, mask, h0, fast, True)
         k.gru_backward(W, mask, h0, H, A, HC, H, -1, 0.0, True)

@@ -204,10 +204,46 @@ def test_bad_arguments_fail_in_one_line_before_any_work(argv, message, capsys):
 def test_asking_for_torch_without_torch_is_an_error_and_the_default_leaves_it_out(monkeypatch):
     monkeypatch.setattr("rnnlab.bench.torch_runner.torch_available", lambda: False)
     with pytest.raises(ConfigError, match="--frameworks torch: PyTorch is not installed"):
-        cli._frameworks("rnnlab,torch", [])
+        cli._frameworks("rnnlab,torch", "cpu", [])
     notes = []
-    assert cli._frameworks(None, notes) == ["rnnlab", "numpy"]
+    assert cli._frameworks(None, "cpu", notes) == ["rnnlab", "numpy"]
     assert notes and "PyTorch is not installed" in notes[0]
+
+
+@pytest.mark.skipif(not torch_available(), reason="PyTorch is not installed")
+def test_on_the_gpu_torch_without_cuda_is_an_error_and_the_default_leaves_it_out(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ConfigError, match="--frameworks torch: PyTorch has no CUDA device"):
+        cli._frameworks("torch", "gpu", [])
+    notes = []
+    assert cli._frameworks(None, "gpu", notes) == ["rnnlab", "numpy"]
+    assert "PyTorch has no CUDA device here" in notes[0]
+    assert cli._frameworks(None, "cpu", []) == ["rnnlab", "torch", "numpy"]
+
+
+def test_device_gpu_fails_in_one_line_where_there_is_no_gpu(capsys):
+    from rnnlab import backend
+    from rnnlab.errors import BackendError
+
+    with pytest.raises(SystemExit) as exit:
+        run_command(main, ["--device", "gpu", "--mode", "numba"])
+    assert exit.value.code == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --device gpu --mode NUMBA: the GPU runs through PyTensor's JAX backend; drop "
+        "--mode or pass --mode JAX")
+    try:
+        backend.check_device("gpu")
+    except BackendError as err:
+        expected = f"error: {err}"
+    else:
+        pytest.skip("this machine has a GPU that JAX sees")
+    with pytest.raises(SystemExit) as exit:
+        run_command(main, ["--device", "gpu", "--tiny"])
+    assert exit.value.code == 2
+    assert capsys.readouterr().err.strip() == expected
+    assert expected.startswith("error: device 'gpu' ")
 
 
 def test_the_command_runs_as_a_module_with_help_and_examples():

@@ -109,6 +109,10 @@ def _parser():
     parser.add_argument("--mode", type=str.upper, choices=backend.MODES, default="",
                         help="rnnlab compile mode (default: RNNLAB_MODE, else "
                              f"{backend.DEFAULT_MODE})")
+    parser.add_argument("--device", type=str.lower, choices=backend.DEVICES, default="cpu",
+                        help="where rnnlab and PyTorch compute (default cpu; gpu: rnnlab "
+                             "through PyTensor's JAX backend, PyTorch on CUDA; the numpy "
+                             "reference stays on the CPU; no memory or start-up probes)")
     parser.add_argument("--steps", type=_positive("--steps"), default=None,
                         help="timed steps per round (default: about 1 s worth, 3 to 50)")
     parser.add_argument("--repeats", type=_positive("--repeats"), default=3,
@@ -134,19 +138,30 @@ def _parser():
     return add_common_arguments(parser)
 
 
-def _frameworks(text, notes):
+def _torch_missing(device):
+    """Why PyTorch cannot run on ``device`` here, or None."""
     from rnnlab.bench.torch_runner import torch_available
 
+    if not torch_available():
+        return "PyTorch is not installed (pip install -r requirements-bench.txt)"
+    if device == "gpu":
+        import torch
+
+        if not torch.cuda.is_available():
+            return "PyTorch has no CUDA device here (a CUDA build of torch is needed)"
+    return None
+
+
+def _frameworks(text, device, notes):
+    missing = _torch_missing(device)
     if text is not None:
         chosen = parse_list(text, specs.FRAMEWORKS, "--frameworks")
-        if "torch" in chosen and not torch_available():
-            raise ConfigError("--frameworks torch: PyTorch is not installed (pip install -r "
-                              "requirements-bench.txt)")
+        if "torch" in chosen and missing:
+            raise ConfigError(f"--frameworks torch: {missing}")
         return chosen
-    if torch_available():
+    if not missing:
         return list(specs.FRAMEWORKS)
-    notes.append("PyTorch is not installed: no PyTorch column (pip install -r "
-                 "requirements-bench.txt)")
+    notes.append(f"{missing}: no PyTorch column")
     return [f for f in specs.FRAMEWORKS if f != "torch"]
 
 
@@ -159,10 +174,24 @@ def _plan(args):
     if args.max_chars < 0:
         raise ConfigError(f"--max-chars {args.max_chars}: expected an integer >= 0")
     notes = []
+    mode = args.mode
+    if args.device == "gpu":
+        from rnnlab import backend
+
+        if mode not in ("", "JAX"):
+            raise ConfigError(f"--device gpu --mode {mode}: the GPU runs through PyTensor's JAX "
+                              "backend; drop --mode or pass --mode JAX")
+        backend.check_device("gpu")
+        mode = "JAX"
+        if not (args.skip_memory and args.skip_start):
+            notes.append("--device gpu: no memory or start-up probes (they measure CPU "
+                         "processes)")
+        args.skip_memory = args.skip_start = True
     plan = Plan(configs=[specs.find_config(c)
                          for c in parse_list(args.configs, tuple(specs.CONFIGS), "--configs")],
                 cells=parse_list(args.cells, specs.CELLS, "--cells"),
-                frameworks=_frameworks(args.frameworks, notes), text=str(text), mode=args.mode,
+                frameworks=_frameworks(args.frameworks, args.device, notes), text=str(text),
+                mode=mode, device=args.device,
                 steps=args.steps, repeats=args.repeats, max_chars=args.max_chars,
                 memory_config=None if args.skip_memory else specs.find_config(args.memory_config),
                 start_config=None if args.skip_start else specs.find_config(args.start_config),

@@ -144,7 +144,9 @@ def format_results(results):
     """
     settings, machine = results["settings"], results["machine"]
     frameworks = settings["frameworks"]
-    parts = [f"Training speed, characters/second (x PyTorch); rnnlab mode {settings['mode']}, "
+    where = " on the GPU" if settings.get("device") == "gpu" else ""
+    parts = [f"Training speed, characters/second (x PyTorch){where}; rnnlab mode "
+             f"{settings['mode']}, "
              f"{machine['cpu_count']} cores, median of {settings['repeats']} rounds",
              _speed_table(results["training"], frameworks, with_loss=True)]
     if results["sampling"]:

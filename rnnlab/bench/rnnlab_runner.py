@@ -29,6 +29,8 @@ class RnnlabRunner:
         rnnlab compile mode (``''``: the configured default, see :mod:`rnnlab.backend`).
     max_chars : int
         Read only this many characters of ``text`` (0: all).
+    device : {'cpu', 'gpu'}
+        rnnlab's ``device.device`` (``gpu``: PyTensor's JAX backend on the GPU).
 
     Attributes
     ----------
@@ -53,8 +55,9 @@ class RnnlabRunner:
 
     framework = "rnnlab"
 
-    def __init__(self, bench, cell, text, mode="", max_chars=0):
-        cfg = specs.rnnlab_config(bench, cell, text, mode=mode, max_chars=max_chars)
+    def __init__(self, bench, cell, text, mode="", max_chars=0, device="cpu"):
+        cfg = specs.rnnlab_config(bench, cell, text, mode=mode, max_chars=max_chars,
+                                  device=device)
         from rnnlab import backend
         from rnnlab.session import build_session
 

@@ -107,7 +107,7 @@ def default_text():
     return Path(__file__).resolve().parents[2] / "data" / "shakespeare.txt"
 
 
-def rnnlab_config(bench, cell, text, mode="", max_chars=0):
+def rnnlab_config(bench, cell, text, mode="", max_chars=0, device="cpu"):
     """The resolved rnnlab config that trains ``cell`` at ``bench`` the benchmark's way.
 
     Defaults (:data:`rnnlab.config.DEFAULTS`) overridden by ``section.key=value`` strings, as
@@ -124,6 +124,8 @@ def rnnlab_config(bench, cell, text, mode="", max_chars=0):
         ``device.mode`` (``''``: rnnlab's default compile mode).
     max_chars : int
         ``data.max_chars`` (0: the whole file).
+    device : {'cpu', 'gpu'}
+        ``device.device``.
 
     Returns
     -------
@@ -145,7 +147,8 @@ def rnnlab_config(bench, cell, text, mode="", max_chars=0):
                  f"model.cell={cell}", f"model.hidden={bench.hidden}", "model.layers=1",
                  "model.dropout=0", f"model.embedding={bench.embedding}", "train.optimizer=sgd",
                  f"train.lr={LR}", "train.max_grad_norm=0", f"train.batch_size={bench.batch}",
-                 f"train.seed={SEED}", f"device.mode={mode}", "run.progress=false"]
+                 f"train.seed={SEED}", f"device.mode={mode}", f"device.device={device}",
+                 "run.progress=false"]
     return config.load(None, overrides)
 
 

@@ -45,6 +45,8 @@ class Plan:
         The corpus.
     mode : str
         rnnlab's compile mode (``''``: its default).
+    device : {'cpu', 'gpu'}
+        Where rnnlab and PyTorch train and sample (the numpy reference runs on the CPU).
     steps : int or None
         Timed steps per round; None: enough for about a second (3 to 50).
     repeats, warmup, sample_length, max_chars : int
@@ -70,6 +72,7 @@ class Plan:
     frameworks: list
     text: str
     mode: str = ""
+    device: str = "cpu"
     steps: int = None
     repeats: int = 3
     warmup: int = 3
@@ -95,11 +98,12 @@ def _runner(framework, bench, cell, plan, task, params):
     if framework == "rnnlab":
         from rnnlab.bench.rnnlab_runner import RnnlabRunner
 
-        return RnnlabRunner(bench, cell, plan.text, plan.mode, plan.max_chars)
+        return RnnlabRunner(bench, cell, plan.text, plan.mode, plan.max_chars, plan.device)
     if framework == "torch":
         from rnnlab.bench.torch_runner import TorchRunner
 
-        return TorchRunner(bench, cell, task, params, threads=plan.torch_threads)
+        return TorchRunner(bench, cell, task, params, threads=plan.torch_threads,
+                           device=plan.device)
     from rnnlab.bench.numpy_runner import NumpyRunner
 
     return NumpyRunner(bench, cell, task, params)

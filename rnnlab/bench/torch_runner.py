@@ -171,6 +171,9 @@ class TorchRunner:
         own initialisation (seeded with :data:`~rnnlab.bench.specs.SEED`) when None.
     threads : int, optional
         ``torch.set_num_threads`` (process-wide); by default the cores this process may use.
+    device : {'cpu', 'gpu'}
+        ``gpu``: the model, batches and states on CUDA (``torch.device('cuda')``); each step
+        waits for its result (``loss.item()``), so the timings are of finished steps.
 
     Attributes
     ----------
@@ -191,10 +194,11 @@ class TorchRunner:
 
     framework = "torch"
 
-    def __init__(self, bench, cell, task, params=None, threads=None):
+    def __init__(self, bench, cell, task, params=None, threads=None, device="cpu"):
         import torch
 
         self._torch = torch
+        self._device = torch.device("cuda" if device == "gpu" else "cpu")
         self.cell, self.vocab = cell, task.vocab
         self.model = _build_model(cell, task.vocab.size, bench.embedding, bench.hidden,
                                   threads)
@@ -202,19 +206,20 @@ class TorchRunner:
             state = {name: torch.from_numpy(np.ascontiguousarray(value, dtype=np.float32))
                      for name, value in torch_weights(params, cell).items()}
             self.model.load_state_dict(state)
+        self.model.to(self._device)
         with torch.no_grad():  # rnnlab's model: one bias per gate (see the module docstring)
             self.model.rnn.bias_hh_l0.zero_()
         self.model.rnn.bias_hh_l0.requires_grad_(False)
         trained = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.SGD(trained, lr=specs.LR)
         count = min(16, task.batches_per_epoch())
-        self._batches = [tuple(torch.from_numpy(a.astype(np.int64)) for a in task.train_batch(0, i))
-                         for i in range(count)]
+        self._batches = [tuple(torch.from_numpy(a.astype(np.int64)).to(self._device)
+                               for a in task.train_batch(0, i)) for i in range(count)]
         self._index = 0
         self._state = self._zeros(bench.batch, bench.hidden)
 
     def _zeros(self, batch, hidden):
-        zeros = self._torch.zeros(1, batch, hidden)
+        zeros = self._torch.zeros(1, batch, hidden, device=self._device)
         return (zeros, zeros.clone()) if self.cell == "lstm" else zeros
 
     def step(self):
@@ -234,11 +239,12 @@ class TorchRunner:
     def sample(self, length, seed=specs.SEED):
         """``length`` characters, one at a time (``torch.no_grad``, the state carried)."""
         torch = self._torch
-        generator = torch.Generator().manual_seed(seed)
+        generator = torch.Generator(self._device).manual_seed(seed)
         hidden = self.model.rnn.hidden_size
         with torch.no_grad():
             state = self._zeros(1, hidden)
-            index = torch.randint(self.vocab.size, (1, 1), generator=generator)
+            index = torch.randint(self.vocab.size, (1, 1), generator=generator,
+                                  device=self._device)
             ids = [int(index)]
             while len(ids) < length:
                 logits, state = self.model(index, state)
@@ -249,6 +255,6 @@ class TorchRunner:
 
     def parameters(self):
         """The parameters by rnnlab's names and in its layout (:func:`rnnlab_weights`)."""
-        weights = {name: value.detach().numpy().copy()
+        weights = {name: value.detach().cpu().numpy().copy()
                    for name, value in self.model.state_dict().items()}
         return rnnlab_weights(weights, self.cell)

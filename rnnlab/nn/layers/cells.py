@@ -209,19 +209,19 @@ class LSTMCell:
     Attributes
     ----------
     state_names : tuple of str
-        ``('cell', 'hid')``.
+        ``('hid', 'cell')``.
 
     Examples
     --------
     >>> import pytensor.tensor as pt
     >>> from rnnlab.nn.layers import LSTMCell
     >>> cell = LSTMCell(2, pt.zeros((3, 8)), pt.zeros((2, 8)), pt.zeros(8))
-    >>> c, h = cell.step(cell.project(pt.ones((1, 3))), pt.ones((1, 2)), pt.zeros((1, 2)))
+    >>> h, c = cell.step(cell.project(pt.ones((1, 3))), pt.zeros((1, 2)), pt.ones((1, 2)))
     >>> c.eval().tolist()  # f = 0.5, i * g = 0
     [[0.5, 0.5]]
     """
 
-    state_names = ("cell", "hid")
+    state_names = ("hid", "cell")
 
     def __init__(self, num_units, W_in, W_hid, b, peepholes=None,
                  gate_nonlinearities=(nonlinearities.sigmoid, nonlinearities.sigmoid,
@@ -244,8 +244,8 @@ class LSTMCell:
         """Input contribution ``x W_in + b``: ``(n, features...)`` -> ``(n, 4 U)``."""
         return pt.dot(pt.flatten(x, 2), self.W_in) + self.b
 
-    def step(self, x_proj, cell, hid):
-        """One step: ``x_proj`` ``(batch, 4 U)``, states ``(batch, U)``; returns ``(cell, hid)``."""
+    def step(self, x_proj, hid, cell):
+        """One step: ``x_proj`` ``(batch, 4 U)``, states ``(batch, U)``; returns ``(hid, cell)``."""
         gates = _clip(x_proj + pt.dot(hid, self.W_hid), self.grad_clipping)
         ingate, forgetgate, candidate, outgate = _slices(gates, self.num_units, 4)
         if self.peepholes is not None:
@@ -257,7 +257,7 @@ class LSTMCell:
         if self.peepholes is not None:
             outgate = outgate + cell * w_co
         hid = f_out(outgate) * self.nonlinearity(cell)
-        return cell, hid
+        return hid, cell
 
     def fused_spec(self):
         """What :mod:`~rnnlab.nn.ops.recurrence` needs to run this cell as one op, or None.
@@ -267,12 +267,15 @@ class LSTMCell:
         Returns
         -------
         dict or None
-            ``{'kind': 'lstm', 'W_hid': W_hid, 'peepholes': peepholes}``.
+            ``{'kind': 'lstm', 'W_hid': W_hid, 'extra': [P], 'peepholes': bool}``, ``P`` the
+            ``(3, U)`` peephole weights (zeros without peepholes).
         """
         if (self.gate_nonlinearities != _LSTM_DEFAULTS
                 or self.nonlinearity is not nonlinearities.tanh):
             return None
-        return {"kind": "lstm", "W_hid": self.W_hid, "peepholes": self.peepholes}
+        has_peepholes = self.peepholes is not None
+        P = pt.stack(self.peepholes) if has_peepholes else pt.zeros((3, self.num_units))
+        return {"kind": "lstm", "W_hid": self.W_hid, "extra": [P], "peepholes": has_peepholes}
 
 
 class GRUCell:

@@ -336,7 +336,7 @@ class BaseRecurrentLayer(MergeLayer):
         Returns
         -------
         cell
-            Whose ``state_names`` are ``('hid',)`` or ``('cell', 'hid')``.
+            Whose ``state_names`` are ``('hid',)`` or ``('hid', 'cell')``.
         """
         raise NotImplementedError(f"{type(self).__name__} does not define make_cell")
 

@@ -9,7 +9,6 @@ for its gradient and an indexing op with its own gradient, each a pass over ``(N
 
 import numpy as np
 import pytensor.tensor as pt
-from numba import types
 from pytensor.gradient import DisconnectedType, disconnected_type
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
@@ -17,7 +16,7 @@ from pytensor.link.numba.dispatch import basic as numba_basic
 
 from .kernels import crossentropy as K
 from .kernels import ready
-from .kernels.extern import extern_call, input_types
+from .kernels.extern import node_caller
 
 __all__ = ["SoftmaxCrossEntropy", "SoftmaxCrossEntropyGrad"]
 
@@ -114,23 +113,9 @@ class SoftmaxCrossEntropyGrad(Op):
 @numba_basic.register_funcify_default_op_cache_key(SoftmaxCrossEntropy)
 def _numba_forward(op, node, **kwargs):
     # The loops are called by symbol (rnnlab.nn.ops.kernels.extern), not compiled into each graph.
-    call, version = extern_call(K.checked_forward,
-                                input_types(node) + [types.boolean])
-    c = np.ascontiguousarray
-
-    @numba_basic.numba_njit
-    def softmax_crossentropy(logits, targets):
-        return call((c(logits), c(targets), logits.itemsize == 4))
-    return softmax_crossentropy, version
+    return node_caller(K.checked_forward, node, (node.inputs[0].dtype == "float32",))
 
 
 @numba_basic.register_funcify_default_op_cache_key(SoftmaxCrossEntropyGrad)
 def _numba_backward(op, node, **kwargs):
-    call, version = extern_call(K.cast_backward,
-                                input_types(node) + [types.boolean])
-    c = np.ascontiguousarray
-
-    @numba_basic.numba_njit
-    def softmax_crossentropy_grad(logits, targets, lse, g):
-        return call((c(logits), c(targets), c(lse), c(g), logits.itemsize == 4))
-    return softmax_crossentropy_grad, version
+    return node_caller(K.cast_backward, node, (node.inputs[0].dtype == "float32",))

@@ -42,7 +42,7 @@ from pytensor.tensor.subtensor import AdvancedIncSubtensor, AdvancedSubtensor, S
 
 from .kernels import embedding as K
 from .kernels import ready
-from .kernels.extern import extern_call, input_types
+from .kernels.extern import node_caller
 
 __all__ = ["EmbeddingProjection", "EmbeddingProjectionGrad", "EmbeddingProjectionRewrite"]
 
@@ -180,24 +180,12 @@ class EmbeddingProjectionGrad(Op):
 @numba_basic.register_funcify_default_op_cache_key(EmbeddingProjection)
 def _numba_forward(op, node, **kwargs):
     # The kernel is called by symbol (rnnlab.nn.ops.kernels.extern), not compiled into each graph.
-    call, version = extern_call(K.project, input_types(node))
-    c = np.ascontiguousarray
-
-    @numba_basic.numba_njit
-    def embedding_projection(table, W, ids):
-        return call((c(table), c(W), c(ids)))
-    return embedding_projection, version
+    return node_caller(K.project, node)
 
 
 @numba_basic.register_funcify_default_op_cache_key(EmbeddingProjectionGrad)
 def _numba_backward(op, node, **kwargs):
-    call, version = extern_call(K.project_grad, input_types(node))
-    c = np.ascontiguousarray
-
-    @numba_basic.numba_njit
-    def embedding_projection_grad(table, W, ids, g):
-        return call((c(table), c(W), c(ids), c(g)))
-    return embedding_projection_grad, version
+    return node_caller(K.project_grad, node)
 
 
 def _lookup(x):

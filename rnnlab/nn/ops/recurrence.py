@@ -18,9 +18,11 @@ Under the NUMBA backend the compiled function calls the loops by symbol
 graph); the Python backends (C/CVM and FAST_COMPILE) call the same loops from ``perform``.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytensor.tensor as pt
-from numba import types
+from numba.core.registry import CPUDispatcher
 from pytensor.compile import optdb
 from pytensor.gradient import DisconnectedType, disconnected_type
 from pytensor.graph.basic import Apply
@@ -30,18 +32,93 @@ from pytensor.link.numba.dispatch import basic as numba_basic
 
 from .kernels import ready
 from .kernels import recurrent as K
-from .kernels.extern import extern_call, input_types
+from .kernels.extern import node_caller
 
-__all__ = ["FusedRecurrence", "FusedRecurrenceGrad", "fused_recur"]
+__all__ = ["Kind", "KINDS", "FusedRecurrence", "FusedRecurrenceGrad", "fused_recur"]
 
-#: Per kind: the state names (in the order of the cell's ``state_names``), the number of stacked
-#: gates ``G / U``, and the forward op's extra outputs kept for the backward pass.
-KINDS = {"elman": (("hid",), 1, 0), "lstm": (("cell", "hid"), 4, 2), "gru": (("hid",), 3, 2)}
-#: In place (see :func:`_local_inplace`): which output overwrites which input, per kind, for the
-#: forward op (the step pre-activations into ``xp``) and the gradient op (``dxp`` into ``A``;
-#: Elman: into ``dH``).
-_DESTROYS = {"elman": ({0: [0]}, {0: [4]}), "lstm": ({2: [0]}, {0: [7]}),
-             "gru": ({1: [0]}, {0: [4]})}
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of recurrence as the ops and the kernels lay it out (see :data:`KINDS`).
+
+    The forward op's inputs are ``xp, W, mask``, the initial states, then the extra weights; its
+    outputs are the state sequences, then the arrays saved for the backward pass.  The gradient
+    op's inputs are the forward inputs but ``xp``, the forward outputs and the gradients of the
+    state sequences; its outputs the gradients of ``xp``, ``W``, the initial states and the extra
+    weights.  The kernels take the same arrays in the same order, then the option.
+
+    Attributes
+    ----------
+    states : tuple of str
+        The state names in the one order used everywhere: the cell's ``state_names``, the ops'
+        inputs and outputs, the kernels' arguments.
+    gates : int
+        ``G / U``, the number of ``U``-wide blocks of the pre-activations.
+    extra : int
+        Extra weight inputs after the initial states (LSTM: the peepholes ``P`` ``(3, U)``);
+        they are used, and their gradients connected, only when the option is on.
+    saved : int
+        Outputs after the state sequences, shaped ``(T, B, G)`` and ``(T, B, U)``: the
+        pre-activations ``A`` and one more array the backward pass reuses.
+    option : str or None
+        The op property passed to the kernels after the arrays (``'relu'``, ``'peepholes'``).
+    forward, backward : numba dispatcher
+        The kernels (:mod:`~rnnlab.nn.ops.kernels.recurrent`).
+
+    Examples
+    --------
+    >>> lstm = KINDS["lstm"]
+    >>> lstm.states, lstm.n_inputs, lstm.n_outputs
+    (('hid', 'cell'), 6, 4)
+    """
+
+    states: tuple
+    gates: int
+    extra: int
+    saved: int
+    option: str | None
+    forward: CPUDispatcher
+    backward: CPUDispatcher
+
+    @property
+    def n_inputs(self):
+        """The forward op's inputs: ``xp, W, mask``, the initial states, the extra weights."""
+        return 3 + len(self.states) + self.extra
+
+    @property
+    def n_outputs(self):
+        """The forward op's outputs: the state sequences and the saved arrays."""
+        return len(self.states) + self.saved
+
+    @property
+    def grads_of(self):
+        """The gradient op's inputs (``xp`` left out) whose gradients it returns after ``dxp``:
+        ``W``, the initial states and the extra weights (``mask`` has none)."""
+        return [0] + list(range(2, self.n_inputs - 1))
+
+    @property
+    def like_xp(self):
+        """The gradient op's input that ``dxp`` is shaped like and, in place, overwrites: the
+        first after the state sequences (the saved ``A``; Elman: the gradient ``dH``)."""
+        return self.n_inputs - 1 + len(self.states)
+
+    @property
+    def destroys(self):
+        """In place: ``(forward, gradient)`` destroy maps.  The forward op writes its first
+        ``(T, B, G)`` output (``A``; Elman: ``H``) over ``xp``, the gradient op ``dxp`` over
+        :attr:`like_xp`."""
+        first = len(self.states) if self.saved else 0
+        return {first: [0]}, {0: [self.like_xp]}
+
+
+#: The fused kinds.
+KINDS = {
+    "elman": Kind(("hid",), 1, 0, 0, "relu", K.elman_forward, K.elman_backward),
+    "lstm": Kind(("hid", "cell"), 4, 1, 2, "peepholes", K.lstm_forward, K.lstm_backward),
+    "gru": Kind(("hid",), 3, 0, 2, None, K.gru_forward, K.gru_backward),
+}
+_OPTIONS = ("relu", "peepholes")
+
 
 class _FusedBase(Op):
     __props__ = ("kind", "gradient_steps", "grad_clipping", "peepholes", "relu", "inplace")
@@ -56,14 +133,41 @@ class _FusedBase(Op):
         self.peepholes = bool(peepholes)
         self.relu = bool(relu)
         self.inplace = bool(inplace)
+        for name in _OPTIONS:
+            if getattr(self, name) and self.spec.option != name:
+                raise ValueError(f"{name}=True: not an option of kind={kind!r}")
         if self.inplace:
-            self.destroy_map = _DESTROYS[kind][isinstance(self, FusedRecurrenceGrad)]
+            self.destroy_map = self.spec.destroys[isinstance(self, FusedRecurrenceGrad)]
 
-    def _n_inputs(self):
-        return 6 if self.kind == "lstm" else 4
+    @property
+    def spec(self):
+        """This op's :class:`Kind`."""
+        return KINDS[self.kind]
+
+    def _option(self):
+        return (getattr(self, self.spec.option),) if self.spec.option else ()
+
+    def _extra_used(self):
+        return self.spec.extra == 0 or bool(self._option() and self._option()[0])
 
     def _params(self):
         return (self.kind, self.gradient_steps, self.grad_clipping, self.peepholes, self.relu)
+
+    def _kernel_flags(self, dtype):
+        """What the kernels take after the arrays."""
+        raise NotImplementedError
+
+    def _kernel(self):
+        raise NotImplementedError
+
+    def perform(self, node, inputs, output_storage):
+        ready()
+        arrays = [np.ascontiguousarray(x) for x in inputs]
+        outputs = self._kernel()(*arrays, *self._kernel_flags(node.inputs[0].dtype))
+        if not isinstance(outputs, tuple):
+            outputs = (outputs,)
+        for storage, value in zip(output_storage, outputs):
+            storage[0] = value
 
 
 def _tensor(dtype, shape):
@@ -77,6 +181,7 @@ class FusedRecurrence(_FusedBase):
     ``mask`` ``(T, B)`` (same dtype; nonzero = real step), ``h0`` ``(B, U)``, and for ``lstm``
     also ``c0`` ``(B, U)`` and the peephole weights ``P`` ``(3, U)`` (ignored unless
     ``peepholes``).  ``G`` is ``U``, ``4 U`` (gates i, f, g, o) or ``3 U`` (r, u, c).
+    :data:`KINDS` describes each kind's layout.
 
     Outputs: ``H`` ``(T, B, U)`` (``lstm``: ``H, C``), then arrays the backward pass reuses
     (not for use in graphs; their gradients are not defined).
@@ -107,52 +212,45 @@ class FusedRecurrence(_FusedBase):
     """
 
     def make_node(self, *inputs):
+        spec = self.spec
         inputs = [pt.as_tensor_variable(x) for x in inputs]
-        if len(inputs) != self._n_inputs():
-            raise TypeError(f"{self.kind}: expected {self._n_inputs()} inputs, got {len(inputs)}")
+        if len(inputs) != spec.n_inputs:
+            raise TypeError(f"{self.kind}: expected {spec.n_inputs} inputs, got {len(inputs)}")
         xp, W = inputs[:2]
         dtype = xp.dtype
         if any(x.dtype != dtype for x in inputs):
             raise TypeError(f"all inputs must have dtype {dtype}, got "
                             f"{[x.dtype for x in inputs]}")
-        T, B = xp.type.shape[:2]
-        U = W.type.shape[0]
-        states = [_tensor(dtype, (T, B, U)) for _ in KINDS[self.kind][0]]
-        G = xp.type.shape[2]
-        extras = {"elman": [], "lstm": [_tensor(dtype, (T, B, G)), _tensor(dtype, (T, B, U))],
-                  "gru": [_tensor(dtype, (T, B, G)), _tensor(dtype, (T, B, U))]}[self.kind]
-        return Apply(self, inputs, states + extras)
+        outputs = [_tensor(dtype, shape) for shape in self._shapes(xp.type.shape, W.type.shape)]
+        return Apply(self, inputs, outputs)
 
-    def perform(self, node, inputs, output_storage):
-        ready()
-        arrays = [np.ascontiguousarray(x) for x in inputs]
-        fast = arrays[0].dtype == np.float32
-        if self.kind == "elman":
-            outputs = (K.elman_forward(*arrays, self.relu, fast, self.inplace),)
-        elif self.kind == "lstm":
-            outputs = K.lstm_forward(*arrays, self.peepholes, fast, self.inplace)
-        else:
-            outputs = K.gru_forward(*arrays, fast, self.inplace)
-        for storage, value in zip(output_storage, outputs):
-            storage[0] = value
+    def _shapes(self, xp_shape, W_shape):
+        """The outputs' shapes from those of ``xp`` and ``W`` (static or symbolic)."""
+        T, B, G = xp_shape
+        U = W_shape[0]
+        saved = [(T, B, G), (T, B, U)][:self.spec.saved]
+        return [(T, B, U)] * len(self.spec.states) + saved
+
+    def _kernel(self):
+        return self.spec.forward
+
+    def _kernel_flags(self, dtype):
+        return (*self._option(), dtype == "float32", self.inplace)
 
     def infer_shape(self, fgraph, node, shapes):
-        T, B, G = shapes[0]
-        U = shapes[1][0]
-        n_states = len(KINDS[self.kind][0])
-        extras = [] if self.kind == "elman" else [(T, B, G), (T, B, U)]
-        return [(T, B, U)] * n_states + extras
+        return self._shapes(shapes[0], shapes[1])
 
     def connection_pattern(self, node):
         n_out = len(node.outputs)
         pattern = [[True] * n_out for _ in node.inputs]
         pattern[2] = [False] * n_out                      # the mask
-        if self.kind == "lstm" and not self.peepholes:
-            pattern[5] = [False] * n_out
+        if not self._extra_used():
+            for i in range(self.spec.n_inputs - self.spec.extra, self.spec.n_inputs):
+                pattern[i] = [False] * n_out
         return pattern
 
     def pullback(self, inputs, outputs, output_grads):
-        n_states = len(KINDS[self.kind][0])
+        n_states = len(self.spec.states)
         for g in output_grads[n_states:]:
             if not isinstance(g.type, DisconnectedType):
                 raise NotImplementedError(f"FusedRecurrence({self.kind}): the outputs after the "
@@ -164,8 +262,9 @@ class FusedRecurrence(_FusedBase):
         if result[0].type != xp.type:                     # Elman: dxp has H's static shape
             result[0] = pt.specify_shape(result[0], xp.type.shape)
         result.insert(2, disconnected_type())             # the mask
-        if self.kind == "lstm" and not self.peepholes:
-            result[5] = disconnected_type()
+        if not self._extra_used():
+            for i in range(self.spec.n_inputs - self.spec.extra, self.spec.n_inputs):
+                result[i] = disconnected_type()
         return result
 
 
@@ -190,94 +289,29 @@ class FusedRecurrenceGrad(_FusedBase):
     """
 
     def make_node(self, *inputs):
+        spec = self.spec
         inputs = [pt.as_tensor_variable(x) for x in inputs]
-        n_in = self._n_inputs() - 1
-        like_xp = inputs[n_in + (2 if self.kind == "lstm" else 1 if self.kind == "gru" else 0)]
-        outputs = [like_xp.type()] + [inputs[i].type() for i in self._wanted()]
+        expected = spec.n_inputs - 1 + spec.n_outputs + len(spec.states)
+        if len(inputs) != expected:
+            raise TypeError(f"{self.kind}: expected {expected} inputs, got {len(inputs)}")
+        outputs = [inputs[spec.like_xp].type()] + [inputs[i].type() for i in spec.grads_of]
         return Apply(self, inputs, outputs)
 
-    def _wanted(self):
-        """The inputs (without ``xp``) whose gradients are outputs 1...: W, h0 (c0, P)."""
-        return [0, 2] + ([3, 4] if self.kind == "lstm" else [])
+    def _kernel(self):
+        return self.spec.backward
 
-    def perform(self, node, inputs, output_storage):
-        ready()
-        arrays = [np.ascontiguousarray(x) for x in inputs]
-        k, clip = self.gradient_steps, self.grad_clipping
-        if self.kind == "elman":
-            outputs = K.elman_backward(*arrays, self.relu, k, clip, self.inplace)
-        elif self.kind == "lstm":
-            W, mask, h0, c0, P, *rest = arrays
-            outputs = K.lstm_backward(W, mask, h0, c0, P, self.peepholes, *rest, k, clip,
-                                      self.inplace)
-        else:
-            outputs = K.gru_backward(*arrays, k, clip, self.inplace)
-        for storage, value in zip(output_storage, outputs):
-            storage[0] = value
+    def _kernel_flags(self, dtype):
+        return (*self._option(), self.gradient_steps, self.grad_clipping, self.inplace)
 
     def infer_shape(self, fgraph, node, shapes):
-        n_in = self._n_inputs() - 1
-        like_xp = n_in + (2 if self.kind == "lstm" else 1 if self.kind == "gru" else 0)
-        return [shapes[like_xp]] + [shapes[i] for i in self._wanted()]
-
-
-_B, _I, _F = types.boolean, types.int64, types.float64
+        return [shapes[self.spec.like_xp]] + [shapes[i] for i in self.spec.grads_of]
 
 
 @numba_basic.register_funcify_default_op_cache_key(FusedRecurrence)
-def _numba_forward(op, node, **kwargs):
-    # The kernels are called by symbol (rnnlab.nn.ops.kernels.extern), not compiled into each graph.
-    relu, peep, inplace, a = op.relu, op.peepholes, op.inplace, input_types(node)
-    c = np.ascontiguousarray
-    if op.kind == "elman":
-        call, version = extern_call(K.elman_forward, a + [_B, _B, _B])
-
-        @numba_basic.numba_njit
-        def elman(xp, W, mask, h0):
-            return call((c(xp), c(W), c(mask), c(h0), relu, xp.itemsize == 4, inplace))
-        return elman, version
-    if op.kind == "lstm":
-        call, version = extern_call(K.lstm_forward, a + [_B, _B, _B])
-
-        @numba_basic.numba_njit
-        def lstm(xp, W, mask, h0, c0, P):
-            return call((c(xp), c(W), c(mask), c(h0), c(c0), c(P), peep, xp.itemsize == 4,
-                         inplace))
-        return lstm, version
-    call, version = extern_call(K.gru_forward, a + [_B, _B])
-
-    @numba_basic.numba_njit
-    def gru(xp, W, mask, h0):
-        return call((c(xp), c(W), c(mask), c(h0), xp.itemsize == 4, inplace))
-    return gru, version
-
-
 @numba_basic.register_funcify_default_op_cache_key(FusedRecurrenceGrad)
-def _numba_backward(op, node, **kwargs):
-    relu, peep, clip, k, inplace = (op.relu, op.peepholes, op.grad_clipping, op.gradient_steps,
-                                    op.inplace)
-    a, c = input_types(node), np.ascontiguousarray
-    if op.kind == "elman":
-        call, version = extern_call(K.elman_backward, a + [_B, _I, _F, _B])
-
-        @numba_basic.numba_njit
-        def elman_grad(W, mask, h0, H, dH):
-            return call((c(W), c(mask), c(h0), c(H), c(dH), relu, k, clip, inplace))
-        return elman_grad, version
-    if op.kind == "lstm":
-        call, version = extern_call(K.lstm_backward, a[:5] + [_B] + a[5:] + [_I, _F, _B])
-
-        @numba_basic.numba_njit
-        def lstm_grad(W, mask, h0, c0, P, H, C, A, TC, dH, dC):
-            return call((c(W), c(mask), c(h0), c(c0), c(P), peep, c(H), c(C), c(A), c(TC),
-                         c(dH), c(dC), k, clip, inplace))
-        return lstm_grad, version
-    call, version = extern_call(K.gru_backward, a + [_I, _F, _B])
-
-    @numba_basic.numba_njit
-    def gru_grad(W, mask, h0, H, A, HC, dH):
-        return call((c(W), c(mask), c(h0), c(H), c(A), c(HC), c(dH), k, clip, inplace))
-    return gru_grad, version
+def _numba_fused(op, node, **kwargs):
+    # The kernels are called by symbol (rnnlab.nn.ops.kernels.extern), not compiled into each graph.
+    return node_caller(op._kernel(), node, op._kernel_flags(node.inputs[0].dtype))
 
 
 @node_rewriter([FusedRecurrence, FusedRecurrenceGrad], inplace=True)
@@ -301,8 +335,9 @@ def fused_recur(spec, x_proj, mask, init_states, gradient_steps=-1, grad_clippin
     Parameters
     ----------
     spec : dict
-        From a cell's ``fused_spec()``: ``kind``, ``W_hid`` ``(U, G)``, and optionally
-        ``peepholes`` (three ``(U,)`` vectors) and ``relu``.
+        From a cell's ``fused_spec()``: ``kind`` (a key of :data:`KINDS`), ``W_hid`` ``(U, G)``,
+        optionally ``extra`` (the kind's extra weights) and the kind's option (``relu``,
+        ``peepholes``: bool).
     x_proj : tensor, shape ``(T, B, G)``
         The projected inputs, time-major.
     mask : tensor, shape ``(T, B)``, or None
@@ -325,23 +360,12 @@ def fused_recur(spec, x_proj, mask, init_states, gradient_steps=-1, grad_clippin
     >>> hid.eval()[-1].tolist()
     [[3.0, 3.0]]
     """
-    kind = spec["kind"]
+    kind = KINDS[spec["kind"]]
     dtype = x_proj.dtype
     W = pt.cast(spec["W_hid"], dtype)
     if mask is None:
         mask = pt.ones(x_proj.shape[:2], dtype=dtype)
-    inputs = [x_proj, W, pt.cast(mask, dtype)]
-    peep = spec.get("peepholes")
-    if kind == "lstm":
-        cell0, hid0 = init_states
-        P = pt.stack(peep) if peep is not None else pt.zeros((3, W.shape[0]), dtype=dtype)
-        inputs += [pt.cast(hid0, dtype), pt.cast(cell0, dtype), pt.cast(P, dtype)]
-    else:
-        inputs.append(pt.cast(init_states[0], dtype))
-    op = FusedRecurrence(kind, gradient_steps, grad_clipping or 0.0, peep is not None,
-                         bool(spec.get("relu", False)))
-    outputs = op(*inputs, return_list=True)
-    if kind == "lstm":
-        H, C = outputs[:2]
-        return [C, H]
-    return [outputs[0]]
+    inputs = [x_proj, W, mask, *init_states, *spec.get("extra", ())]
+    options = {name: bool(spec.get(name, False)) for name in _OPTIONS}
+    op = FusedRecurrence(spec["kind"], gradient_steps, grad_clipping or 0.0, **options)
+    return op(*[pt.cast(x, dtype) for x in inputs], return_list=True)[:len(kind.states)]

@@ -256,3 +256,38 @@ def test_a_cached_numba_graph_runs_in_a_fresh_process():
                            text=True, timeout=600) for _ in range(2)]
     assert [r.returncode for r in runs] == [0, 0], runs[-1].stderr[-2000:]
     assert runs[0].stdout == runs[1].stdout and runs[0].stdout.startswith("[")
+
+
+@pytest.mark.parametrize("kind", ["elman", "lstm", "gru"])
+def test_one_layout_per_kind_for_cells_ops_and_kernels(kind):
+    """KINDS describes each kind once: the cell's state order, the ops' arity and the kernels'
+    parameters all follow from it (a kernel whose signature drifted fails here, not at run time)."""
+    import inspect
+
+    from rnnlab.nn.ops.recurrence import KINDS
+
+    spec = KINDS[kind]
+    cell = LAYERS[kind](L.InputLayer((2, 3, 3))).make_cell()
+    assert cell.state_names == spec.states
+    options = 1 if spec.option else 0
+    forward = list(inspect.signature(spec.forward.py_func).parameters)
+    backward = list(inspect.signature(spec.backward.py_func).parameters)
+    assert len(forward) == spec.n_inputs + options + 2 and forward[-2:] == ["fast", "inplace"]
+    n_grad_inputs = spec.n_inputs - 1 + spec.n_outputs + len(spec.states)
+    assert len(backward) == n_grad_inputs + options + 3
+    assert backward[-3:] == ["steps", "clip", "inplace"]
+    x = pt.tensor3("x", dtype="float64")
+    out = FusedRecurrence(kind)(*[x] + [pt.as_tensor(np.zeros((1,) * n)) for n in
+                                        [2, 2] + [2] * len(spec.states) + [2] * spec.extra],
+                                return_list=True)
+    assert len(out) == spec.n_outputs
+    grad_node = pytensor.grad(out[0].sum(), x).owner
+    while not isinstance(grad_node.op, FusedRecurrenceGrad):
+        grad_node = grad_node.inputs[0].owner
+    assert len(grad_node.inputs) == n_grad_inputs
+    assert len(grad_node.outputs) == 2 + len(spec.states) + spec.extra
+
+
+def test_an_option_of_another_kind_is_rejected():
+    with pytest.raises(ValueError, match="peepholes=True: not an option of kind='gru'"):
+        FusedRecurrence("gru", peepholes=True)

@@ -19,14 +19,17 @@ import hashlib
 
 import llvmlite.binding as llvm
 import numba
+import numpy as np
 from numba import types
 from numba.core import cgutils
 from numba.core.errors import TypingError
 from numba.extending import intrinsic
+from pytensor.link.numba.cache import compile_numba_function_src
+from pytensor.link.numba.dispatch.basic import numba_njit
 
 from .threads import ready
 
-__all__ = ["extern_call", "array_type", "input_types"]
+__all__ = ["extern_call", "node_caller", "array_type", "input_types"]
 
 #: symbol -> signature of every kernel bound in this process
 _BOUND = {}
@@ -150,3 +153,52 @@ def extern_call(kernel, argtypes):
 
     version = int(hashlib.sha1(f"{symbol}{signature}".encode()).hexdigest()[:12], 16)
     return call, version
+
+
+def node_caller(kernel, node, constants=()):
+    """The Numba implementation of an apply node whose op is one kernel call.
+
+    The function made takes the node's inputs, passes each through ``np.ascontiguousarray`` and
+    calls ``kernel`` by symbol (:func:`extern_call`) with them, followed by ``constants``: the
+    op's options, fixed when the graph is compiled.  This is what a ``numba_funcify`` of
+    rnnlab's ops returns.
+
+    Parameters
+    ----------
+    kernel : numba.core.registry.CPUDispatcher
+        An ``@njit(cache=True)`` function taking the node's inputs as C-contiguous arrays, then
+        the constants.
+    node : pytensor.graph.basic.Apply
+    constants : sequence of bool, int or float
+        Typed by ``numba.typeof`` (bool, int64, float64).
+
+    Returns
+    -------
+    function : numba function
+        Of as many arguments as the node has inputs; returns what the kernel returns.
+    version : int
+        As for :func:`extern_call`.
+
+    Examples
+    --------
+    >>> import pytensor.tensor as pt
+    >>> @numba.njit(cache=False)
+    ... def scaled(x, factor):
+    ...     return x * factor
+    >>> x = pt.vector("x", dtype="float64")
+    >>> call, _ = node_caller(scaled, pt.exp(x).owner, (3.0,))
+    >>> @numba.njit
+    ... def graph(x):                       # PyTensor's graph function calls it like this
+    ...     return call(x)
+    >>> graph(np.arange(3.0)).tolist()
+    [0.0, 3.0, 6.0]
+    """
+    argtypes = input_types(node) + [numba.typeof(value) for value in constants]
+    call, version = extern_call(kernel, argtypes)
+    name = kernel.py_func.__name__
+    names = [f"x{i}" for i in range(len(node.inputs))]
+    passed = [f"c({x})" for x in names] + [repr(value) for value in constants]
+    src = f"def {name}({', '.join(names)}):\n    return call(({', '.join(passed)},))\n"
+    function = compile_numba_function_src(
+        src, name, {"call": call, "c": np.ascontiguousarray, "inf": float("inf")})
+    return numba_njit(function), version

@@ -21,8 +21,18 @@ backward pass (``scan(truncate_gradient=k)`` semantics: the first visited step i
 ``clip > 0`` clips the pre-activation gradients as :func:`pytensor.gradient.grad_clip` does in
 the cells.  ``inplace``: the forward pass writes its step pre-activations into ``xp`` (LSTM, GRU:
 the gates ``A``; Elman: the states ``H``) and the backward pass writes the gradient of ``xp``
-into ``A`` (Elman: into ``dH``); every element is read before it is overwritten.  ``fast`` (float32) evaluates the nonlinearities with :mod:`rnnlab.nn.ops.kernels.fastmath`'s
+into ``A`` (Elman: into ``dH``); every element is read before it is overwritten.  ``fast``
+(float32) evaluates the nonlinearities with :mod:`rnnlab.nn.ops.kernels.fastmath`'s
 vectorisable exponential; float64 uses the C library's.
+
+Every kind's kernels share one calling convention (:data:`rnnlab.nn.ops.recurrence.KINDS`
+describes it): the forward pass takes ``xp, W, mask``, the initial states (``h0``; LSTM:
+``h0, c0``), the extra weights (LSTM: the peepholes ``P`` ``(3, U)``), the kind's option (Elman:
+``relu``; LSTM: ``peep``), ``fast`` and ``inplace``, and returns the state sequences then the
+arrays it saves for the backward pass; the backward pass takes the same inputs but ``xp``, the
+forward pass's outputs, the gradients of the state sequences, the option, ``steps``, ``clip``
+and ``inplace``, and returns the gradients of ``xp``, ``W``, the initial states and the extra
+weights.
 """
 
 import numba
@@ -309,7 +319,7 @@ def _lstm_backward_rows(W, mask, c0, P, peep, C, A, TC, dH, dC, first, clip, lo,
 
 
 @pjit
-def lstm_backward(W, mask, h0, c0, P, peep, H, C, A, TC, dH, dC, steps, clip, inplace):
+def lstm_backward(W, mask, h0, c0, P, H, C, A, TC, dH, dC, peep, steps, clip, inplace):
     T, B, G = A.shape
     U = G // 4
     first = _first_step(T, steps)

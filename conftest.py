@@ -51,3 +51,18 @@ def float64():
 
     with pytensor.config.change_flags(floatX="float64"):
         yield
+
+
+@pytest.fixture
+def command(capsys):
+    """Run a command's ``main`` as ``python -m`` would; return (exit code, stdout, stderr)."""
+    from rnnlab.cli import run_command
+
+    def run(main, argv):
+        try:
+            code = run_command(main, [str(a) for a in argv])
+        except SystemExit as exit:
+            code = exit.code
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run

@@ -147,7 +147,7 @@ def save_checkpoint(path_stem, arrays, meta):
     --------
     >>> import tempfile, pathlib
     >>> tmp = tempfile.TemporaryDirectory()
-    >>> stem = pathlib.Path(tmp.name) / "checkpoints" / "latest"
+    >>> stem = pathlib.Path(tmp.name) / "saved" / "latest"
     >>> rng = np.random.default_rng(0)
     >>> arrays = {"param/dense.W": rng.standard_normal((3, 2)).astype("float32"),
     ...           "opt/adam.t": np.array(7.0)}

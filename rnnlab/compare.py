@@ -39,6 +39,7 @@ from pathlib import Path
 from rnnlab import backend, config
 from rnnlab.cli import add_common_arguments, console_script
 from rnnlab.errors import ConfigError
+from rnnlab.run import RunDir
 from rnnlab.runs import create_run_dir
 from rnnlab.sweep import connect, execute
 
@@ -226,7 +227,7 @@ def _grid(args, plan, client, out):
     where = f"on {args.dask_scheduler}" if args.dask_scheduler else f"{args.jobs} at a time"
     out(f"training {len(jobs)} runs ({where}) into {runs_root}")
     results = execute(jobs, args.jobs, client, out=out)
-    finished = [r for r in results if (Path(r["run_dir"]) / "summary.json").is_file()]
+    finished = [r for r in results if RunDir(r["run_dir"]).finished()]
     failed = [r for r in results if r not in finished or r["returncode"] not in (0, 1)]
     return [r["run_dir"] for r in finished], failed, out_dir
 
@@ -270,7 +271,7 @@ def main(argv=None):
     else:
         load_runs(args.items)
         for item in args.items if args.gradients else ():     # their data files must exist
-            config.load(Path(item) / "config.json")
+            RunDir(item).load_config(check_files=True)
     client = connect(args.dask_scheduler) if args.dask_scheduler else None
     try:
         return _compare(args, vary, plan, client, command)

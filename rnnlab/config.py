@@ -246,7 +246,7 @@ def save_resolved(cfg, path):
     --------
     >>> import tempfile, pathlib
     >>> tmp = tempfile.TemporaryDirectory()
-    >>> path = pathlib.Path(tmp.name) / "config.json"
+    >>> path = pathlib.Path(tmp.name) / "resolved.json"
     >>> save_resolved(defaults(), path)
     >>> load(path, check_files=False) == defaults()
     True

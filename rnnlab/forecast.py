@@ -38,6 +38,7 @@ from rnnlab import baselines, metrics
 from rnnlab.cli import add_common_arguments, console_script
 from rnnlab.datasets.timeseries import Windows, recursive_forecast
 from rnnlab.errors import DataError, RnnlabError
+from rnnlab.run import CHECKPOINTS, RunDir
 from rnnlab.runs import atomic_write_json, atomic_write_text
 
 __all__ = ["MODELS", "METRICS", "score", "backtest", "format_report", "forecast_run", "main"]
@@ -261,7 +262,7 @@ def forecast_run(session, out_dir=None):
         if getattr(session, "run_dir", None) is None:
             raise ValueError("out_dir: expected a folder for a session without a run directory, "
                              "got None")
-        out_dir = Path(session.run_dir) / "forecast"
+        out_dir = RunDir(session.run_dir).forecast_dir
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise RnnlabError(f"{out_dir}: exists and is not a folder; expected an output folder")
@@ -415,16 +416,17 @@ def main(argv=None):
         description="Forecast a series run's test split beside the naive and seasonal-naive "
                     "baselines, with a rolling-origin backtest.", epilog=EXAMPLES)
     parser.add_argument("run", type=Path, help="the run directory (runs/<name>)")
-    parser.add_argument("--checkpoint", choices=("best", "latest"), default="best",
+    parser.add_argument("--checkpoint", choices=CHECKPOINTS, default="best",
                         help="which checkpoint to load (default best)")
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default RUN/forecast)")
     add_common_arguments(parser)
     args = parser.parse_args(argv)
-    from rnnlab.sample import _preflight
     from rnnlab.session import load_run
 
-    _preflight(args.run, "series", args.checkpoint)
+    run = RunDir(args.run).check()   # before compiling anything: fails in milliseconds
+    run.check_kind("series")
+    run.check_checkpoint(args.checkpoint)
     session = load_run(args.run, which=args.checkpoint)
     result = forecast_run(session, args.out)  # None: <run>/forecast
     print(format_report(result))

@@ -377,31 +377,28 @@ def run_gradient_norms(run_dir, which="best", layer=-1):
     >>> run_gradient_norms("no/such/run")
     Traceback (most recent call last):
     ...
-    rnnlab.errors.ConfigError: no/such/run/config.json: file not found; expected a JSON file
+    rnnlab.errors.RnnlabError: no/such/run: no such run directory
     """
-    from pathlib import Path
-
-    from rnnlab import config
     from rnnlab.checkpoint import load_checkpoint
     from rnnlab.errors import CheckpointError
     from rnnlab.nn.layers import get_all_params
-    from rnnlab.runs import read_json
+    from rnnlab.run import RunDir
     from rnnlab.tasks import make_task
 
-    if which not in ("best", "latest"):
-        raise ValueError(f"which={which!r}: expected 'best' or 'latest'")
-    run_dir = Path(run_dir)
-    cfg = config.load(run_dir / "config.json", check_files=False)
-    task = make_task(cfg, read_json(run_dir / "meta.json", expect=dict))
+    run = RunDir(run_dir)
+    stem = run.checkpoint(which)
+    run.check()
+    cfg = run.load_config()
+    task = make_task(cfg, run.read_meta(), str(run.meta_file))
     network = task.network(cfg["model"])
     params = get_all_params(network.output)
-    arrays, _ = load_checkpoint(run_dir / "checkpoints" / which)
+    arrays, _ = load_checkpoint(stem)
     for param in params:
         key, shape = f"param/{param.name}", param.get_value(borrow=True).shape
         if key not in arrays or arrays[key].shape != shape:
             found = arrays[key].shape if key in arrays else "nothing"
-            raise CheckpointError(f"{run_dir}/checkpoints/{which}: {key!r} holds {found}; the "
-                                  f"model expects shape {shape}")
+            raise CheckpointError(f"{stem}: {key!r} holds {found}; the model expects shape "
+                                  f"{shape}")
         param.set_value(np.asarray(arrays[key], dtype=param.dtype))
     x, y = task.train_batch(0, 0)
     return network_gradient_norms(network, task.kind, x, y, task.initial_states(len(x)),

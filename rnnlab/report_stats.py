@@ -16,6 +16,7 @@ import numpy as np
 
 from rnnlab import config
 from rnnlab.errors import RnnlabError
+from rnnlab.run import RunDir
 from rnnlab.runs import read_json, read_metrics
 
 __all__ = ["RunRecord", "load_runs", "group_runs", "mean_std", "metric_specs", "summarize"]
@@ -103,21 +104,16 @@ def load_runs(run_dirs, forecasts=None):
     >>> load_runs(["no/such/run"])
     Traceback (most recent call last):
     ...
-    rnnlab.errors.RnnlabError: no/such/run: not a run directory (no config.json)
+    rnnlab.errors.RnnlabError: no/such/run: no such run directory
     """
     records = []
     for run_dir in run_dirs:
-        path = Path(run_dir)
-        for name in ("config.json", "summary.json"):
-            if not (path / name).is_file():
-                what = "not a run directory" if name == "config.json" else "not a finished run"
-                raise RnnlabError(f"{path}: {what} (no {name})")
-        forecast_path = Path((forecasts or {}).get(str(run_dir), path / "forecast" /
-                                                   "forecast.json"))
+        run = RunDir(run_dir).check(finished=True)
+        forecast_path = Path((forecasts or {}).get(str(run_dir),
+                                                   run.forecast_dir / "forecast.json"))
         forecast = read_json(forecast_path, expect=dict) if forecast_path.is_file() else None
-        records.append(RunRecord(path, config.load(path / "config.json", check_files=False),
-                                 read_json(path / "summary.json", expect=dict),
-                                 read_metrics(path / "metrics.csv"), forecast))
+        records.append(RunRecord(run.path, run.load_config(), run.read_summary(),
+                                 read_metrics(run.metrics_file), forecast))
     kinds = sorted({record.kind for record in records})
     if len(kinds) > 1:
         raise RnnlabError(f"the runs mix data kinds ({', '.join(kinds)}); compare text runs and "

@@ -7,12 +7,8 @@ fsync'ed), so a crash leaves either the old file or the new one, never half of o
 :class:`MetricsLog` (in :mod:`rnnlab.metrics_log`, re-exported here) appends one fsync'ed row
 per evaluation to ``metrics.csv``.
 
-Layout of a run (see the design of issue 4)::
-
-    runs/<name>/
-      config.json  meta.json  metrics.csv  summary.json
-      checkpoints/latest.npz + latest.json, best.npz + best.json
-      plots/*.png  samples/step_000100.txt
+The layout of a run directory, and the only code that knows it, is
+:class:`rnnlab.run.RunDir`.
 """
 
 import contextlib
@@ -326,7 +322,7 @@ def atomic_write_json(path, obj):
     --------
     >>> import tempfile, pathlib
     >>> tmp = tempfile.TemporaryDirectory()
-    >>> path = pathlib.Path(tmp.name) / "summary.json"
+    >>> path = pathlib.Path(tmp.name) / "result.json"
     >>> atomic_write_json(path, {"best_step": np.int64(300), "val_loss": 1.5})
     >>> read_json(path)
     {'best_step': 300, 'val_loss': 1.5}
@@ -375,17 +371,17 @@ def read_json(path, error=RnnlabError, expect=None):
     --------
     >>> import tempfile, pathlib
     >>> tmp = tempfile.TemporaryDirectory()
-    >>> path = pathlib.Path(tmp.name) / "meta.json"
+    >>> path = pathlib.Path(tmp.name) / "vocab.json"
     >>> _ = path.write_text('{"vocab": ["a", "b"],}')
     >>> read_json(path)
     Traceback (most recent call last):
     ...
-    rnnlab.errors.RnnlabError: .../meta.json: invalid JSON at line 1, column 22 ...
+    rnnlab.errors.RnnlabError: .../vocab.json: invalid JSON at line 1, column 22 ...
     >>> _ = path.write_text('["a", "b"]')
     >>> read_json(path, expect=dict)
     Traceback (most recent call last):
     ...
-    rnnlab.errors.RnnlabError: .../meta.json: holds a JSON array; expected a JSON object
+    rnnlab.errors.RnnlabError: .../vocab.json: holds a JSON array; expected a JSON object
     >>> tmp.cleanup()
     """
     try:

@@ -31,7 +31,8 @@ import numpy as np
 
 from rnnlab.cli import add_common_arguments, console_script
 from rnnlab.datasets.text import Vocabulary
-from rnnlab.errors import ConfigError, DataError, RnnlabError
+from rnnlab.errors import ConfigError, DataError
+from rnnlab.run import CHECKPOINTS, RunDir
 
 __all__ = ["rescale", "generate", "main"]
 
@@ -224,44 +225,17 @@ def _parser():
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--argmax", action="store_true",
                         help="always take the most probable character")
-    parser.add_argument("--checkpoint", choices=("best", "latest"), default="best",
+    parser.add_argument("--checkpoint", choices=CHECKPOINTS, default="best",
                         help="which checkpoint to load (default best)")
     return add_common_arguments(parser)
 
 
-def _preflight(run_dir, expected, which):
-    """Check a run directory before compiling anything (shared with :mod:`rnnlab.forecast`).
-
-    A missing directory or checkpoint, or a run of the other data kind, fails here in
-    milliseconds instead of after the network is built and compiled.  Returns the config.
-    """
-    from rnnlab.checkpoint import checkpoint_paths
-    from rnnlab.runs import read_json
-
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise RnnlabError(f"{run_dir}: no such run directory")
-    cfg = read_json(run_dir / "config.json", expect=dict)
-    kind = cfg.get("data", {}).get("kind") if isinstance(cfg, dict) else None
-    if kind != expected:
-        command, other = ("sample", "forecast") if expected == "text" else ("forecast", "sample")
-        raise DataError(f"{run_dir}: {command} needs a {expected} run; this run has "
-                        f"data.kind={kind!r} (use python -m rnnlab.{other})")
-    # The json commits a checkpoint; load_checkpoint finds (and checks) its arrays.
-    if not checkpoint_paths(run_dir / "checkpoints" / which)[1].is_file():
-        raise RnnlabError(f"{run_dir}: no {which!r} checkpoint in {run_dir / 'checkpoints'}; "
-                          f"expected {which}.npz and {which}.json (has the run evaluated yet?)")
-    return cfg
-
-
 def _check_prime(run_dir, prime):
     """Reject a prime character outside the run's vocabulary (from meta.json) before compiling."""
-    from rnnlab.runs import read_json
-
-    path = Path(run_dir) / "meta.json"
-    saved = read_json(path, expect=dict).get("vocabulary")
+    run = RunDir(run_dir)
+    saved = run.read_meta().get("vocabulary")
     if saved is not None:
-        vocab = Vocabulary.from_dict(saved, source=f"{path}: 'vocabulary'")
+        vocab = Vocabulary.from_dict(saved, source=f"{run.meta_file}: 'vocabulary'")
         try:
             vocab.encode(prime)
         except DataError as err:
@@ -304,7 +278,9 @@ def main(argv=None):
         raise ConfigError(f"--temperature: expected a number > 0, got {args.temperature}")
     if args.seed < 0:
         raise ConfigError(f"--seed: expected an int >= 0, got {args.seed}")
-    settings = _preflight(args.run, "text", args.checkpoint).get("run", {})
+    run = RunDir(args.run).check()   # before compiling anything: fails in milliseconds
+    settings = run.check_kind("text").get("run", {})
+    run.check_checkpoint(args.checkpoint)
     length = settings.get("sample_length", 200) if args.length is None else args.length
     temperature = settings.get("temperature", 1.0) if args.temperature is None \
         else args.temperature

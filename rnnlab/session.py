@@ -19,17 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab import backend
-from rnnlab.errors import CheckpointError, ConfigError, DataError, RnnlabError
+from rnnlab.errors import ConfigError
+from rnnlab.run import RunDir
 from rnnlab.session_state import (checkpoint_arrays, expected_arrays, random_state,
                                   restore_arrays, set_random_state)
 from rnnlab.tasks import make_task
 
 __all__ = ["Session", "build_session", "build_run_session", "load_run", "checkpoint_arrays",
-           "restore_arrays", "expected_arrays", "random_state", "set_random_state", "CHECKPOINTS"]
-
-#: The checkpoints a run keeps, by name (``<run>/checkpoints/<name>.npz`` and ``.json``).
-CHECKPOINTS = ("best", "latest")
-
+           "restore_arrays", "expected_arrays", "random_state", "set_random_state"]
 
 @dataclass
 class Session:
@@ -77,7 +74,7 @@ def _configure(cfg):
     return settings
 
 
-def build_session(cfg, meta=None):
+def build_session(cfg, meta=None, meta_source="meta"):
     """Configure the backend, then build the task, the network and its compiled functions.
 
     Parameters
@@ -86,6 +83,8 @@ def build_session(cfg, meta=None):
         A resolved config (:func:`rnnlab.config.load`).
     meta : dict, optional
         A run's ``meta.json`` (see :func:`rnnlab.tasks.make_task`).
+    meta_source : str
+        What ``meta`` was read from, for error messages.
 
     Returns
     -------
@@ -120,7 +119,7 @@ def build_session(cfg, meta=None):
     from rnnlab.compile import compile_network
     from rnnlab.nn import random as nn_random
 
-    task = make_task(cfg, meta)
+    task = make_task(cfg, meta, meta_source)
     previous = nn_random.get_rng()
     nn_random.set_rng(np.random.RandomState(cfg["train"]["seed"]))
     try:
@@ -156,13 +155,7 @@ def build_run_session(cfg, meta, run_dir):
     ...
     rnnlab.errors.DataError: runs/x/meta.json describes a 'series' run; the config has ...
     """
-    try:
-        return build_session(cfg, meta=meta)
-    except DataError as err:
-        if str(err).startswith("meta.json"):  # the tasks know the file only by its name
-            raise DataError(f"{Path(run_dir) / 'meta.json'}{str(err)[len('meta.json'):]}"
-                            ) from None
-        raise
+    return build_session(cfg, meta, str(RunDir(run_dir).meta_file))
 
 
 def load_run(run_dir, which="best"):
@@ -212,21 +205,13 @@ def load_run(run_dir, which="best"):
     ((1, 3, 3), (1, 4))
     >>> tmp.cleanup()
     """
-    from rnnlab import config
     from rnnlab.checkpoint import check_expected, load_checkpoint
-    from rnnlab.runs import read_json
 
-    if which not in CHECKPOINTS:
-        raise ValueError(f"which={which!r}: expected one of {', '.join(CHECKPOINTS)}")
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise RnnlabError(f"{run_dir}: no such run directory")
-    stem = run_dir / "checkpoints" / which
-    if not stem.with_suffix(".json").is_file():
-        raise CheckpointError(f"{stem}.json: no {which!r} checkpoint in this run (it is written "
-                              f"at the first evaluation)")
-    cfg = config.load(run_dir / "config.json", check_files=False)
-    meta = read_json(run_dir / "meta.json", expect=dict)
+    run = RunDir(run_dir).check()
+    stem = run.check_checkpoint(which)
+    cfg = run.load_config()
+    meta = run.read_meta()
+    run_dir = run.path
     arrays, checkpoint = load_checkpoint(stem)  # the file is checked before compiling
     session = build_run_session(cfg, meta, run_dir)
     check_expected(arrays, _loose(expected_arrays(session)), stem)

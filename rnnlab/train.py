@@ -35,11 +35,11 @@ from rnnlab import config
 from rnnlab.checkpoint import load_checkpoint
 from rnnlab.cli import add_common_arguments, console_script
 from rnnlab.errors import ConfigError, RnnlabError
-from rnnlab.runs import (METRIC_COLUMNS, MetricsLog, create_run_dir, read_json,
-                         remove_stale_temporaries, write_json)
+from rnnlab.run import RunDir
+from rnnlab.runs import METRIC_COLUMNS, MetricsLog, remove_stale_temporaries
 # rnnlab.session imports no PyTensor at module level: build_session configures the backend first.
 from rnnlab.session import build_run_session, build_session
-from rnnlab.trainer import LATEST, _Loop, _restore, _Trainer, lr_at
+from rnnlab.trainer import _Loop, _Trainer, lr_at, _restore
 
 __all__ = ["main", "train", "RESUME_KEYS", "lr_at"]
 
@@ -97,15 +97,13 @@ def _resolve(args):
         raise ConfigError("give --config or --resume, not both (a resumed run keeps its config)")
     if args.dry_run:
         raise ConfigError("--dry-run cannot be combined with --resume")
-    run_dir = args.resume
-    if not (run_dir / "config.json").is_file():
-        raise RnnlabError(f"{run_dir}: not a run directory (no config.json)")
+    run = RunDir(args.resume).check()
     for text in overrides:
         section, key, _ = config.parse_override(text)
         if f"{section}.{key}" not in RESUME_KEYS:
             raise ConfigError(f"{text}: {section}.{key} cannot change when resuming; expected "
                               f"one of {', '.join(RESUME_KEYS)}")
-    return config.load(run_dir / "config.json", overrides), run_dir
+    return run.load_config(overrides, check_files=True), run.path
 
 
 def _dry_run_config(cfg):
@@ -167,23 +165,24 @@ def train(cfg, run_dir=None, config_path=None, dry_run=False, out=print):
     if run_dir is None:
         session = build_session(cfg)
         loop = _Loop(session.task.initial_states(cfg["train"]["batch_size"]))
-        run_dir = create_run_dir(cfg["run"]["dir"], config.default_run_name(cfg, config_path))
-        config.save_resolved(cfg, run_dir / "config.json")
-        write_json(run_dir / "meta.json", dict(session.task.meta(),
+        run = RunDir.create(cfg["run"]["dir"], config.default_run_name(cfg, config_path))
+        run.save_config(cfg)
+        run.write_meta(dict(session.task.meta(),
                                                n_params=session.functions.n_params))
     else:
         # Check every file before compiling, and everything before writing.
-        meta = read_json(run_dir / "meta.json", expect=dict)
-        arrays, saved = load_checkpoint(run_dir / LATEST)
-        log = MetricsLog(run_dir / "metrics.csv", METRIC_COLUMNS)
+        run = RunDir(run_dir)
+        meta = run.read_meta()
+        arrays, saved = load_checkpoint(run.checkpoint("latest"))
+        log = MetricsLog(run.metrics_file, METRIC_COLUMNS)
         log.read()
-        session = build_run_session(cfg, meta, run_dir)
-        loop = _restore(session, run_dir / LATEST, arrays, saved)
+        session = build_run_session(cfg, meta, run.path)
+        loop = _restore(session, run.checkpoint("latest"), arrays, saved)
         session.task.batches_per_epoch()  # reads and checks the data
         log.truncate_after(loop.step)     # rows of evaluations after the checkpoint: redone
-        remove_stale_temporaries(run_dir)
-        config.save_resolved(cfg, run_dir / "config.json")
-    session.run_dir = run_dir
+        remove_stale_temporaries(run.path)
+        run.save_config(cfg)
+    run_dir = session.run_dir = run.path
     out(f"run directory: {run_dir} ({session.functions.n_params} parameters)")
     trainer = _Trainer(session, run_dir, loop, out=out)
     with _progress_bar(cfg, loop.step) as progress:
@@ -194,11 +193,10 @@ def train(cfg, run_dir=None, config_path=None, dry_run=False, out=print):
         except KeyboardInterrupt:
             # Keep the checkpoints of the last evaluation; record why the run ended, then let
             # the command report the interruption.
-            write_json(run_dir / "summary.json", _summary(session, trainer, "interrupted", None,
-                                                          test=False))
+            run.write_summary(_summary(session, trainer, "interrupted", None, test=False))
             raise
     summary = _summary(session, trainer, "dry_run" if dry_run else stop, diverged)
-    write_json(run_dir / "summary.json", summary)
+    run.write_summary(summary)
     return dict(summary, run_dir=str(run_dir))
 
 

@@ -28,14 +28,13 @@ import numpy as np
 from rnnlab import backend, plots
 from rnnlab.checkpoint import check_expected, checkpoint_paths, load_checkpoint, save_checkpoint
 from rnnlab.errors import CheckpointError, WriteError
+from rnnlab.run import RunDir
 from rnnlab.runs import METRIC_COLUMNS, MetricsLog
 from rnnlab.session import (checkpoint_arrays, expected_arrays, random_state, restore_arrays,
                             set_random_state)
 
 __all__ = ["lr_at"]
 
-#: Where the last good state is kept, relative to the run directory.
-LATEST = "checkpoints/latest"
 
 
 def lr_at(train_cfg, step, scale=1.0):
@@ -135,11 +134,12 @@ def _divergence(loss, gnorm, first_loss, factor, which="training loss"):
 
 class _Trainer:
     def __init__(self, session, run_dir, loop, out=print):
-        self.session, self.run_dir, self.loop, self.out = session, run_dir, loop, out
+        self.rundir = RunDir(run_dir)
+        self.session, self.run_dir, self.loop, self.out = session, self.rundir.path, loop, out
         self.task, self.fns = session.task, session.functions
         self.cfg = session.cfg
         self.tcfg = self.cfg["train"]
-        self.log = MetricsLog(run_dir / "metrics.csv", METRIC_COLUMNS)
+        self.log = MetricsLog(self.rundir.metrics_file, METRIC_COLUMNS)
         self.n_batches = self.task.batches_per_epoch()
         self.last_gnorm = math.nan
 
@@ -152,25 +152,27 @@ class _Trainer:
         meta = {"step": loop.step, "epoch": loop.epoch, "data_position": [loop.epoch, loop.index],
                 "lr": self.lr(loop.step), "best_val_loss": loop.best_val,
                 "random_state": random_state(self.session), "loop": loop.to_dict()}
-        save_checkpoint(self.run_dir / "checkpoints" / which,
+        save_checkpoint(self.rundir.checkpoint(which),
                         checkpoint_arrays(self.session, loop.states), meta)
 
     def diverged(self, step, reason, loss):
         """The record of a divergence at ``step`` (also ``summary.json``'s ``diverged``)."""
         loop = self.loop
         return {"step": step, "reason": reason, "loss": loss, "grad_norm": self.last_gnorm,
-                "lr": self.lr(step - 1), "last_good_checkpoint": LATEST,
+                "lr": self.lr(step - 1),
+                "last_good_checkpoint": RunDir.checkpoint_name("latest"),
                 "last_good_step": loop.last_eval_step or 0, "retries": loop.retries}
 
     def retry(self, diverged):
         """Reload the last good checkpoint with half the learning rate (on_divergence=halve)."""
         old = self.loop
-        self.loop = _restore(self.session, self.run_dir / LATEST)
+        self.loop = _restore(self.session, self.rundir.checkpoint("latest"))
         self.loop.lr_scale, self.loop.retries = old.lr_scale / 2, old.retries + 1
         self.out(f"step {diverged['step']}: {diverged['reason']} (gradient norm "
                  f"{diverged['grad_norm']:.4g}); retry {self.loop.retries} of "
                  f"{self.tcfg['max_retries']}: learning rate halved to "
-                 f"{self.lr(self.loop.step):.4g}, from {LATEST} (step {self.loop.step})")
+                 f"{self.lr(self.loop.step):.4g}, from {RunDir.checkpoint_name('latest')} "
+                 f"(step {self.loop.step})")
 
     # -- evaluation ------------------------------------------------------------------------------
     def evaluate(self, scheduled):
@@ -207,8 +209,8 @@ class _Trainer:
         if improved:
             self.save("best")
         self.save("latest")
-        self.task.on_evaluation(self.session, loop.step, self.run_dir)
-        plots.plot_learning_curves(self.log.read(), self.run_dir / "plots",
+        self.task.on_evaluation(self.session, loop.step, self.rundir)
+        plots.plot_learning_curves(self.log.read(), self.rundir.plots_dir,
                                    title=self.run_dir.name)
         shown = " ".join(f"{k} {row[k]:.4g}" for k in ("train_loss", "val_loss", "bpc", "rmse",
                                                         "mase", "grad_norm", "lr")
@@ -312,7 +314,7 @@ class _Trainer:
 
     def test_metrics(self):
         """Metrics of the test split under the best checkpoint (None without either)."""
-        stem = self.run_dir / "checkpoints" / "best"
+        stem = self.rundir.checkpoint("best")
         if not self.task.has_split("test") or not stem.with_suffix(".json").is_file():
             return None
         arrays, _ = load_checkpoint(stem, expected_arrays(self.session))

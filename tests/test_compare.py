@@ -98,7 +98,7 @@ def test_series_report_puts_the_baselines_beside(tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     ([], "nothing to compare"),
-    (["no/such/run"], "no/such/run: not a run directory"),
+    (["no/such/run"], "no/such/run: no such run directory"),
     (["model.cell=lstm"], "looks like an override"),
     (["--vary", "model.cell=elman,lstm"], "need --config"),
     (["--config", "missing.toml"], "missing.toml"),

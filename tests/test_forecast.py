@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from rnnlab import baselines, metrics
-from rnnlab.cli import run_command
 from rnnlab.datasets.timeseries import Series, prepare
 from rnnlab.errors import DataError, RnnlabError
 from rnnlab.forecast import (METRICS, MODELS, _backtest_origins, _tile_origins, backtest,
@@ -228,20 +227,10 @@ def series_run(tmp_path_factory):
     return Path(train(cfg, out=lambda line: None)["run_dir"])
 
 
-def _command(argv, capsys):
-    """Run the command as ``python -m`` would: (exit code, stdout, stderr)."""
-    try:
-        code = run_command(main, [str(a) for a in argv])
-    except SystemExit as exit:
-        code = exit.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_forecast_command_on_a_trained_run(series_run, tmp_path, capsys):
+def test_forecast_command_on_a_trained_run(series_run, tmp_path, command):
     before = sorted(series_run.rglob("*"))
     out_dir = tmp_path / "report"
-    code, out, err = _command([series_run, "--out", out_dir], capsys)
+    code, out, err = command(main, [series_run, "--out", out_dir])
     assert code == 0 and err == ""
     assert "test forecast" in out and "rolling-origin backtest" in out and "seasonal_naive" in out
     assert sorted(series_run.rglob("*")) == before  # nothing written into the run itself
@@ -262,7 +251,7 @@ def test_forecast_command_on_a_trained_run(series_run, tmp_path, capsys):
     (["{missing}"], "no such run directory"),
     (["{run}", "--checkpoint", "first"], "invalid choice"),
 ])
-def test_forecast_command_bad_input_exits_2_with_one_line(series_run, tmp_path, capsys, argv,
+def test_forecast_command_bad_input_exits_2_with_one_line(series_run, tmp_path, command, argv,
                                                           message):
     text, empty = tmp_path / "text", tmp_path / "empty"
     text.mkdir()
@@ -270,7 +259,7 @@ def test_forecast_command_bad_input_exits_2_with_one_line(series_run, tmp_path, 
     empty.mkdir()
     (empty / "config.json").write_text((series_run / "config.json").read_text())
     paths = {"run": series_run, "text": text, "empty": empty, "missing": tmp_path / "none"}
-    code, out, err = _command([a.format(**paths) for a in argv], capsys)
+    code, out, err = command(main, [a.format(**paths) for a in argv])
     assert code == 2 and out == ""
     line, = err.splitlines()
     assert message in line and line.startswith("error: ")

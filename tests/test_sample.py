@@ -14,7 +14,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from rnnlab.cli import run_command
 from rnnlab.datasets.text import Vocabulary
 from rnnlab.errors import DataError
 from rnnlab.sample import _next_id, generate, main, rescale
@@ -144,32 +143,22 @@ def text_run(tmp_path_factory):
     return Path(train(cfg, out=lambda line: None)["run_dir"])
 
 
-def _command(argv, capsys):
-    """Run the command as ``python -m`` would: (exit code, stdout, stderr)."""
-    try:
-        code = run_command(main, [str(a) for a in argv])
-    except SystemExit as exit:
-        code = exit.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_sample_command_prints_the_text_of_a_trained_run(text_run, capsys):
-    code, out, err = _command([text_run, "--length", 25, "--prime", "First", "--seed", 3,
-                               "--temperature", 0.5, "--checkpoint", "latest"], capsys)
+def test_sample_command_prints_the_text_of_a_trained_run(text_run, command):
+    code, out, err = command(main, [text_run, "--length", 25, "--prime", "First", "--seed", 3,
+                                    "--temperature", 0.5, "--checkpoint", "latest"])
     assert code == 0 and err == ""
     assert out.startswith("First") and len(out) == len("First") + 25 + 1 and out.endswith("\n")
 
 
 def test_a_checkpoint_killed_between_commit_and_rename_still_samples(text_run, tmp_path,
-                                                                     capsys):
+                                                                     command):
     run = tmp_path / "run"
     shutil.copytree(text_run, run)
-    code, before, _ = _command([run, "--length", 20], capsys)
+    code, before, _ = command(main, [run, "--length", 20])
     assert code == 0
     # A kill after best.json was replaced, before best.next.npz was renamed to best.npz.
     (run / "checkpoints" / "best.npz").rename(run / "checkpoints" / "best.next.npz")
-    code, after, err = _command([run, "--length", 20], capsys)
+    code, after, err = command(main, [run, "--length", 20])
     assert code == 0 and err == "" and after == before
 
 
@@ -179,7 +168,7 @@ def test_a_checkpoint_killed_between_commit_and_rename_still_samples(text_run, t
     (["{series}"], "sample needs a text run"),
     (["{missing}"], "no such run directory"),
 ])
-def test_sample_command_bad_runs_exit_2_with_one_line(text_run, tmp_path, capsys, argv, message):
+def test_sample_command_bad_runs_exit_2_with_one_line(text_run, tmp_path, command, argv, message):
     empty, series = tmp_path / "empty", tmp_path / "series"
     empty.mkdir()
     for name in ("config.json", "meta.json"):  # a run that never saved a checkpoint
@@ -187,18 +176,18 @@ def test_sample_command_bad_runs_exit_2_with_one_line(text_run, tmp_path, capsys
     series.mkdir()
     (series / "config.json").write_text(json.dumps({"data": {"kind": "series"}}))
     paths = {"run": text_run, "empty": empty, "series": series, "missing": tmp_path / "none"}
-    code, out, err = _command([a.format(**paths) for a in argv], capsys)
+    code, out, err = command(main, [a.format(**paths) for a in argv])
     assert code == 2 and out == ""
     assert err.startswith("error: ") and err.count("\n") == 1 and message in err
 
 
-def test_sample_command_bad_options_exit_2(capsys):
+def test_sample_command_bad_options_exit_2(command):
     for argv in (["run", "--temperature", "0"], ["run", "--length", "-3"],
                  ["run", "--seed", "-1"]):
-        code, out, err = _command(argv, capsys)
+        code, out, err = command(main, argv)
         assert code == 2 and out == "" and err.startswith(f"error: {argv[1]}: expected")
         assert err.count("\n") == 1
-    code, _, err = _command(["run", "--checkpoint", "first"], capsys)  # argparse's own check
+    code, _, err = command(main, ["run", "--checkpoint", "first"])  # argparse's own check
     assert code == 2 and "invalid choice: 'first'" in err
 
 

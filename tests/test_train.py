@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from rnnlab.checkpoint import load_checkpoint
-from rnnlab.cli import run_command
 from rnnlab.runs import read_metrics
 from rnnlab.train import lr_at, main
 
@@ -24,16 +23,6 @@ CONFIGS = sorted((ROOT / "experiments").glob("*.toml"))
 @pytest.fixture(autouse=True)
 def _in_project_root(monkeypatch):
     monkeypatch.chdir(ROOT)  # configs name data/... relative to the project root
-
-
-def _command(argv, capsys):
-    """(exit code, stdout, stderr) of the command run as ``python -m rnnlab.train`` would."""
-    try:
-        code = run_command(main, [str(a) for a in argv])
-    except SystemExit as exit:
-        code = exit.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_experiment_configs_come_in_pairs_differing_only_in_the_cell():
@@ -50,14 +39,14 @@ def test_experiment_configs_come_in_pairs_differing_only_in_the_cell():
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
-def test_every_config_dry_runs_into_a_new_run_directory(path, tmp_path, capsys):
+def test_every_config_dry_runs_into_a_new_run_directory(path, tmp_path, command):
     import tomllib
 
     cell = tomllib.loads(path.read_text())["model"]["cell"]
     taken = tmp_path / f"{path.stem}-{cell}-s0"  # the default name is taken: never overwritten
     taken.mkdir()
     (taken / "mine.txt").write_text("keep")
-    code, out, err = _command(["--config", path, "--dry-run", f"run.dir={tmp_path}"], capsys)
+    code, out, err = command(main, ["--config", path, "--dry-run", f"run.dir={tmp_path}"])
     assert code == 0, err
     assert (taken / "mine.txt").read_text() == "keep" and len(list(taken.iterdir())) == 1
     run = tmp_path / f"{taken.name}-2"
@@ -87,7 +76,7 @@ def _params(run, which="latest"):
     return arrays, meta
 
 
-def test_resume_continues_bitwise_exactly(tmp_path, capsys, monkeypatch):
+def test_resume_continues_bitwise_exactly(tmp_path, command, monkeypatch):
     import rnnlab.trainer
 
     # Dropout (generator state), an lr decay (schedule), 12 batches per epoch (epoch boundary
@@ -102,13 +91,13 @@ def test_resume_continues_bitwise_exactly(tmp_path, capsys, monkeypatch):
         patch.setattr(rnnlab.trainer, "_compiles_lazily", lambda: True)
         patch.setattr(rnnlab.trainer._Trainer, "warm_up",
                       lambda self: (warm_ups.append(1), warm_up(self)))
-        code, _, err = _command(common + ["train.max_steps=16", "run.name=straight"], capsys)
+        code, _, err = command(main, common + ["train.max_steps=16", "run.name=straight"])
     assert code == 0 and warm_ups == [1], err
-    code, _, err = _command(common + ["train.max_steps=7", "run.name=stopped"], capsys)
+    code, _, err = command(main, common + ["train.max_steps=7", "run.name=stopped"])
     assert code == 0, err
     stopped = tmp_path / "stopped"
     assert _params(stopped)[1]["step"] == 7
-    code, out, err = _command(["--resume", stopped, "train.max_steps=16"], capsys)
+    code, out, err = command(main, ["--resume", stopped, "train.max_steps=16"])
     assert code == 0, err
     straight_arrays, straight_meta = _params(tmp_path / "straight")
     resumed_arrays, resumed_meta = _params(stopped)
@@ -138,10 +127,10 @@ def test_resume_continues_bitwise_exactly(tmp_path, capsys, monkeypatch):
                                       ["train.optimizer=sgd", "train.lr=1e12",
                                        "train.max_grad_norm=0"]], ids=["adam-1e6", "sgd-1e12"])
 def test_an_absurd_learning_rate_stops_the_run_keeping_the_last_good_checkpoint(settings,
-                                                                               tmp_path, capsys):
-    code, out, err = _command(["--config", ROOT / "experiments" / "smoke_series.toml",
-                               *settings, "train.eval_every=2", f"run.dir={tmp_path}",
-                               "run.name=boom"], capsys)
+                                                                               tmp_path, command):
+    code, out, err = command(main, ["--config", ROOT / "experiments" / "smoke_series.toml",
+                                    *settings, "train.eval_every=2", f"run.dir={tmp_path}",
+                                    "run.name=boom"])
     run = tmp_path / "boom"
     summary = json.loads((run / "summary.json").read_text())
     diverged = summary["diverged"]
@@ -165,31 +154,31 @@ def test_an_absurd_learning_rate_stops_the_run_keeping_the_last_good_checkpoint(
     (["data.seq_len=5000"], "too few"),
     (["model.layers=4"], "model.layers = 4: expected an integer from 1 to 3"),
     (["--device", "gpu"], "device 'gpu'"),
-    (["--resume", "{runs}/nothing"], "not a run directory"),
+    (["--resume", "{runs}/nothing"], "nothing: no such run directory"),
 ])
-def test_bad_configs_fail_with_one_line_and_write_nothing(argv, message, tmp_path, capsys):
+def test_bad_configs_fail_with_one_line_and_write_nothing(argv, message, tmp_path, command):
     runs = tmp_path / "runs"
     argv = [a.format(runs=runs) for a in argv]
     if argv[0] != "--resume":
         argv = ["--config", ROOT / "experiments" / "smoke_text.toml", f"run.dir={runs}"] + argv
-    code, out, err = _command(argv, capsys)
+    code, out, err = command(main, argv)
     assert code == 2 and out == ""
     line, = err.splitlines()
     assert line.startswith("error: ") and message in line
     assert not runs.exists()
 
 
-def test_resume_refuses_to_change_what_a_step_computes(tmp_path, capsys):
+def test_resume_refuses_to_change_what_a_step_computes(tmp_path, command):
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.json").write_text("{}")
-    code, _, err = _command(["--resume", run, "model.hidden=32"], capsys)
+    code, _, err = command(main, ["--resume", run, "model.hidden=32"])
     assert code == 2 and "model.hidden cannot change when resuming" in err
     assert sorted(p.name for p in run.iterdir()) == ["config.json"]
 
 
-def test_help_shows_examples_and_every_config_key(capsys):
-    code, out, _ = _command(["--help"], capsys)
+def test_help_shows_examples_and_every_config_key(command):
+    code, out, _ = command(main, ["--help"])
     assert code == 0
     assert "examples:" in out and "--resume RUN_DIR" in out and "--dry-run" in out
     for line in ("[model]", 'cell = "lstm"', "time_budget = 0.0", "[device]",

@@ -18,7 +18,6 @@ import pytest
 import rnnlab.runs
 import rnnlab.trainer
 from rnnlab.checkpoint import load_checkpoint
-from rnnlab.cli import run_command
 from rnnlab.runs import read_metrics
 from rnnlab.train import main
 
@@ -31,15 +30,6 @@ SERIES = ["--config", ROOT / "experiments" / "smoke_series.toml", "model.cell=el
 UNSTABLE = ["train.optimizer=sgd", "train.lr=10", "train.max_grad_norm=0"]
 
 
-def _command(argv, capsys):
-    try:
-        code = run_command(main, [str(a) for a in argv])
-    except SystemExit as exit:
-        code = exit.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def _latest(run):
     return load_checkpoint(run / "checkpoints" / "latest")
 
@@ -48,9 +38,9 @@ def _same(a, b):
     return sorted(a) == sorted(b) and all(a[k].tobytes() == b[k].tobytes() for k in a)
 
 
-def test_halve_retries_from_the_last_good_checkpoint_and_resumes_exactly(tmp_path, capsys):
+def test_halve_retries_from_the_last_good_checkpoint_and_resumes_exactly(tmp_path, command):
     argv = SERIES + UNSTABLE + ["train.on_divergence=halve", f"run.dir={tmp_path}"]
-    code, out, err = _command(argv + ["run.name=straight"], capsys)
+    code, out, err = command(main, argv + ["run.name=straight"])
     assert code == 0, err
     retries = [line for line in out.splitlines() if "retry" in line]
     # The figures depend on float32 rounding (fused kernels, BLAS), so they are matched loosely;
@@ -72,17 +62,17 @@ def test_halve_retries_from_the_last_good_checkpoint_and_resumes_exactly(tmp_pat
     assert [row["step"] for row in rows] == [2, 4, 6, 8, 10]  # no row of a bad evaluation
     assert {row["lr"] for row in rows} == {2.5}
     # The halvings are loop state: stopped at step 4 and resumed, the run ends bitwise equal.
-    code, _, err = _command(argv + ["run.name=stopped", "train.max_steps=4"], capsys)
+    code, _, err = command(main, argv + ["run.name=stopped", "train.max_steps=4"])
     assert code == 0, err
-    code, _, err = _command(["--resume", tmp_path / "stopped", "train.max_steps=10"], capsys)
+    code, _, err = command(main, ["--resume", tmp_path / "stopped", "train.max_steps=10"])
     assert code == 0, err
     assert _same(_latest(tmp_path / "stopped")[0], arrays)
 
 
-def test_halving_gives_up_after_max_retries_naming_the_last_good_checkpoint(tmp_path, capsys):
-    code, out, err = _command(SERIES + ["train.optimizer=sgd", "train.lr=1e6",
-                                        "train.on_divergence=halve", "train.max_retries=2",
-                                        f"run.dir={tmp_path}", "run.name=boom"], capsys)
+def test_halving_gives_up_after_max_retries_naming_the_last_good_checkpoint(tmp_path, command):
+    code, out, err = command(main, SERIES + ["train.optimizer=sgd", "train.lr=1e6",
+                                             "train.on_divergence=halve", "train.max_retries=2",
+                                             f"run.dir={tmp_path}", "run.name=boom"])
     run = tmp_path / "boom"
     assert code == 1 and out.count("learning rate halved") == 2
     diverged = json.loads((run / "summary.json").read_text())["diverged"]
@@ -120,9 +110,9 @@ def _fail_inside(folder, monkeypatch, function, code):
 
 @pytest.mark.parametrize("fault", ["disk-full", "permission-denied"])
 def test_a_failed_write_stops_with_one_line_keeping_a_checkpoint_to_resume(fault, tmp_path,
-                                                                          capsys, monkeypatch):
+                                                                          command, monkeypatch):
     argv = SERIES + [f"run.dir={tmp_path}"]
-    code, _, err = _command(argv + ["run.name=straight"], capsys)
+    code, _, err = command(main, argv + ["run.name=straight"])
     assert code == 0, err
     run = tmp_path / "broken"
     read_only = fault == "permission-denied" and os.geteuid() != 0
@@ -135,7 +125,7 @@ def test_a_failed_write_stops_with_one_line_keeping_a_checkpoint_to_resume(fault
             action = lambda: _fail_inside(run, patch, "open", errno.EACCES)  # noqa: E731
         _before_step(patch, 5, action)  # after the evaluation of step 4
         try:
-            code, out, err = _command(argv + ["run.name=broken"], capsys)
+            code, out, err = command(main, argv + ["run.name=broken"])
         finally:
             if read_only:
                 os.chmod(run / "checkpoints", 0o700)
@@ -146,16 +136,16 @@ def test_a_failed_write_stops_with_one_line_keeping_a_checkpoint_to_resume(fault
     assert "Traceback" not in err
     assert _latest(run)[1]["step"] == 4  # the previous checkpoint loads
     assert max(row["step"] for row in read_metrics(run / "metrics.csv")) == 6
-    code, _, err = _command(["--resume", run], capsys)
+    code, _, err = command(main, ["--resume", run])
     assert code == 0, err
     assert [row["step"] for row in read_metrics(run / "metrics.csv")] == [2, 4, 6, 8, 10]
     assert _same(_latest(run)[0], _latest(tmp_path / "straight")[0])
 
 
-def test_a_removed_run_directory_stops_the_run_with_one_line(tmp_path, capsys, monkeypatch):
+def test_a_removed_run_directory_stops_the_run_with_one_line(tmp_path, command, monkeypatch):
     run = tmp_path / "gone"
     _before_step(monkeypatch, 5, lambda: shutil.rmtree(run))
-    code, _, err = _command(SERIES + [f"run.dir={tmp_path}", "run.name=gone"], capsys)
+    code, _, err = command(main, SERIES + [f"run.dir={tmp_path}", "run.name=gone"])
     assert code == 2
     assert err == (f"error: {run}: the run directory was removed during training; expected it "
                    f"to stay until the run ends (nothing more is written)\n")

@@ -10,7 +10,7 @@ evaluated.  The loop (:mod:`rnnlab.train`) only calls::
     task.initial_states(batch_size)    -> [zeros (batch, hidden), ...]  ([] for series)
     task.evaluate(functions, "val")    -> {"loss": ..., "bpc"/"perplexity" | "rmse"/"mae"/"mase"}
     task.meta()                        -> JSON-ready dict saved as the run's meta.json
-    task.on_evaluation(session, step, run_dir) -> files written (text samples; nothing for series)
+    task.on_evaluation(session, step, rundir) -> files written (text samples; nothing for series)
 
 :class:`TextTask` cuts the training characters into ``train.batch_size`` parallel streams read
 ``data.seq_len`` characters at a time (:class:`~rnnlab.datasets.batching.StreamBatcher`), so the
@@ -32,7 +32,7 @@ from rnnlab.tasks.text import TextTask
 __all__ = ["make_task", "TextTask", "SeriesTask", "TRANSFORMS"]
 
 
-def make_task(cfg, meta=None):
+def make_task(cfg, meta=None, meta_source="meta"):
     """Build the task for a resolved config.
 
     Parameters
@@ -44,6 +44,8 @@ def make_task(cfg, meta=None):
         task then uses the saved vocabulary or checks the data against the saved preprocessing,
         and reads the data file only when it is needed.  Without it the data is read and
         checked at once, so impossible sizes fail before any work.
+    meta_source : str
+        What ``meta`` was read from (a run's ``meta.json`` path), for error messages.
 
     Returns
     -------
@@ -77,7 +79,7 @@ def make_task(cfg, meta=None):
     if kind not in kinds:
         raise ValueError(f"cfg['data']['kind']={kind!r}: expected one of {', '.join(kinds)}")
     if meta is not None and meta.get("kind", kind) != kind:
-        raise DataError(f"meta.json describes a {meta.get('kind')!r} run; the config has "
+        raise DataError(f"{meta_source} describes a {meta.get('kind')!r} run; the config has "
                         f"data.kind={kind!r}")
-    return kinds[kind](cfg, meta)
+    return kinds[kind](cfg, meta, meta_source)
 

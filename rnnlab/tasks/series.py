@@ -28,6 +28,8 @@ class SeriesTask:
     meta : dict, optional
         A run's ``meta.json``: the network is sized from it and the data, read lazily, must give
         the same split and preprocessing.
+    meta_source : str
+        What ``meta`` was read from, for error messages.
 
     Attributes
     ----------
@@ -55,8 +57,9 @@ class SeriesTask:
 
     kind = "series"
 
-    def __init__(self, cfg, meta=None):
+    def __init__(self, cfg, meta=None, meta_source="meta"):
         self.cfg = cfg
+        self._meta_source = meta_source
         self._data = cfg["data"]
         self._train = cfg["train"]
         self._meta = meta
@@ -73,7 +76,7 @@ class SeriesTask:
                 self.n_features = len(saved["columns"])
                 self.n_targets = int(saved["n_targets"])
             except (KeyError, TypeError, ValueError):
-                raise DataError("meta.json: 'data' lacks columns/n_targets; expected the "
+                raise DataError(f"{meta_source}: 'data' lacks columns/n_targets; expected the "
                                 "metadata of a series run") from None
 
     @property
@@ -107,7 +110,8 @@ class SeriesTask:
             saved = json.loads(json.dumps(self._meta.get("data")))
             if json.loads(json.dumps(prepared.to_dict())) != saved:
                 raise DataError(f"{data['path']}: its split or fitted preprocessing differs from "
-                                f"the run's meta.json; the data file changed since training")
+                                f"the run's metadata ({self._meta_source}); the data file "
+                                "changed since training")
         self._prepared, self._fit = prepared, fit
 
     def _ready(self):
@@ -214,7 +218,7 @@ class SeriesTask:
         return {"loss": loss, "rmse": metrics.rmse(actual, raw), "mae": metrics.mae(actual, raw),
                 "mase": metrics.mase(actual, raw, train, m=self._data["season"])}
 
-    def on_evaluation(self, session, step, run_dir):
+    def on_evaluation(self, session, step, rundir):
         """Nothing to write at an evaluation (forecast plots come from ``rnnlab.forecast``)."""
         return []
 

@@ -27,6 +27,8 @@ class TextTask:
         A resolved config with ``data.kind = "text"``.
     meta : dict, optional
         A run's ``meta.json``: the vocabulary is taken from it and the file read lazily.
+    meta_source : str
+        What ``meta`` was read from, for error messages.
 
     Attributes
     ----------
@@ -46,7 +48,7 @@ class TextTask:
 
     kind = "text"
 
-    def __init__(self, cfg, meta=None):
+    def __init__(self, cfg, meta=None, meta_source="meta"):
         self.cfg = cfg
         self._data = cfg["data"]
         self._train = cfg["train"]
@@ -57,7 +59,7 @@ class TextTask:
             self.vocab = None
             self._load()
         else:
-            self.vocab = Vocabulary.from_dict(meta.get("vocabulary"), source="meta.json")
+            self.vocab = Vocabulary.from_dict(meta.get("vocabulary"), source=meta_source)
 
     def _load(self):
         """Read, encode and split the file; build the training and evaluation batchers."""
@@ -185,8 +187,10 @@ class TextTask:
         return {"loss": loss, "bpc": loss / math.log(2),
                 "perplexity": math.exp(loss) if loss < 700 else math.inf}
 
-    def on_evaluation(self, session, step, run_dir):
-        """Write a text sample to ``run_dir/samples/step_XXXXXX.txt``; return its path in a list.
+    def on_evaluation(self, session, step, rundir):
+        """Write a text sample to ``RUN/samples/step_XXXXXX.txt``; return its path in a list.
+
+        ``rundir`` is the :class:`~rnnlab.run.RunDir`.
 
         The sample (``run.sample_length`` characters at ``run.temperature`` after ``run.prime``)
         is drawn with seed ``step``, so a resumed run writes the same samples.
@@ -197,7 +201,7 @@ class TextTask:
         run = self.cfg["run"]
         text = generate(session, length=run["sample_length"], temperature=run["temperature"],
                         prime=run["prime"], seed=int(step))
-        path = run_dir / "samples" / f"step_{int(step):06d}.txt"
+        path = rundir.samples_dir / f"step_{int(step):06d}.txt"
         atomic_write_text(path, text + "\n")
         return [path]
 

@@ -1,0 +1,180 @@
+"""The run directory's layout and its files, in one place.
+
+::
+
+    RUN/
+      config.json             the resolved config (written at the start, again on --resume)
+      meta.json               what rebuilding the model needs: vocabulary or scaler, n_params
+      metrics.csv             one row per evaluation (rnnlab.metrics_log)
+      summary.json            how the run ended (written at the end, or when interrupted)
+      checkpoints/            best.npz + best.json, latest.npz + latest.json (rnnlab.checkpoint)
+      plots/                  learning curves, redrawn at each evaluation
+      samples/                text runs: step_000100.txt, ... (a sample at each evaluation)
+      forecast/               python -m rnnlab.forecast's output
+"""
+
+from pathlib import Path
+
+from rnnlab import config
+from rnnlab.checkpoint import checkpoint_paths
+from rnnlab.errors import CheckpointError, DataError, RnnlabError
+from rnnlab.runs import create_run_dir, read_json, write_json
+
+__all__ = ["RunDir", "CHECKPOINTS"]
+
+#: The checkpoints a run keeps: the best validation loss so far, and the last evaluation.
+CHECKPOINTS = ("best", "latest")
+_CONFIG, _META, _SUMMARY, _METRICS = "config.json", "meta.json", "summary.json", "metrics.csv"
+_CHECKPOINTS, _PLOTS, _SAMPLES, _FORECAST = "checkpoints", "plots", "samples", "forecast"
+
+
+class RunDir:
+    """One run directory: the paths of its files, their readers and writers, and its checks.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The directory (it need not exist; :meth:`check` says whether it is a run).
+
+    Attributes
+    ----------
+    path : pathlib.Path
+    config_file, meta_file, summary_file, metrics_file : pathlib.Path
+        ``config.json``, ``meta.json``, ``summary.json``, ``metrics.csv``.
+    plots_dir, samples_dir, forecast_dir : pathlib.Path
+
+    Examples
+    --------
+    >>> run = RunDir("runs/lstm-s0")
+    >>> run.meta_file.as_posix(), run.checkpoint("best").as_posix()
+    ('runs/lstm-s0/meta.json', 'runs/lstm-s0/checkpoints/best')
+    >>> run.check()
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.RnnlabError: runs/lstm-s0: no such run directory
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.config_file = self.path / _CONFIG
+        self.meta_file = self.path / _META
+        self.summary_file = self.path / _SUMMARY
+        self.metrics_file = self.path / _METRICS
+        self.plots_dir = self.path / _PLOTS
+        self.samples_dir = self.path / _SAMPLES
+        self.forecast_dir = self.path / _FORECAST
+
+    @classmethod
+    def create(cls, root, name):
+        """A new, empty run directory ``root/name`` (``name-2``, ... if taken; see
+        :func:`rnnlab.runs.create_run_dir`)."""
+        return cls(create_run_dir(root, name))
+
+    def __fspath__(self):
+        return str(self.path)
+
+    def __str__(self):
+        return str(self.path)
+
+    def __repr__(self):
+        return f"RunDir({str(self.path)!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, RunDir) and other.path == self.path
+
+    def __hash__(self):
+        return hash(self.path)
+
+    @staticmethod
+    def checkpoint_name(which):
+        """``which``'s checkpoint relative to the run: ``'checkpoints/best'`` (no suffix).
+
+        Raises
+        ------
+        ValueError
+            For a ``which`` not in :data:`CHECKPOINTS`.
+        """
+        if which not in CHECKPOINTS:
+            raise ValueError(f"which={which!r}: expected one of {', '.join(CHECKPOINTS)}")
+        return f"{_CHECKPOINTS}/{which}"
+
+    def checkpoint(self, which):
+        """The path stem of checkpoint ``which`` (``'best'`` or ``'latest'``), without suffix."""
+        return self.path / self.checkpoint_name(which)
+
+    def check(self, finished=False):
+        """Raise a one-line :class:`~rnnlab.errors.RnnlabError` unless this is a run directory.
+
+        Parameters
+        ----------
+        finished : bool
+            Also require ``summary.json`` (the run ended).
+
+        Returns
+        -------
+        RunDir
+            ``self``.
+        """
+        if not self.path.is_dir():
+            raise RnnlabError(f"{self.path}: no such run directory")
+        if not self.config_file.is_file():
+            raise RnnlabError(f"{self.path}: not a run directory (no {_CONFIG})")
+        if finished and not self.summary_file.is_file():
+            raise RnnlabError(f"{self.path}: not a finished run (no {_SUMMARY})")
+        return self
+
+    def check_checkpoint(self, which):
+        """Raise :class:`~rnnlab.errors.CheckpointError` unless checkpoint ``which`` was committed
+        (its JSON file is written last, see :mod:`rnnlab.checkpoint`); return its path stem."""
+        stem = self.checkpoint(which)
+        if not checkpoint_paths(stem)[1].is_file():
+            raise CheckpointError(f"{self.path}: no {which!r} checkpoint in "
+                                  f"{self.path / _CHECKPOINTS}; expected {which}.npz and "
+                                  f"{which}.json (it is written at the first evaluation)")
+        return stem
+
+    def check_kind(self, expected):
+        """Raise :class:`~rnnlab.errors.DataError` unless the run's ``data.kind`` is ``expected``
+        (``'text'`` runs are sampled, ``'series'`` runs forecast); return ``config.json`` as
+        saved (a dict, its values unchecked)."""
+        saved = self.read_config()
+        data = saved.get("data")
+        kind = data.get("kind") if isinstance(data, dict) else None
+        if kind != expected:
+            command, other = ("sample", "forecast") if expected == "text" else ("forecast",
+                                                                                 "sample")
+            raise DataError(f"{self.path}: {command} needs a {expected} run; this run has "
+                            f"data.kind={kind!r} (use python -m rnnlab.{other})")
+        return saved
+
+    def finished(self):
+        """Whether the run has ended (it has a ``summary.json``)."""
+        return self.summary_file.is_file()
+
+    def read_config(self):
+        """``config.json`` as saved, a dict, without checking its values."""
+        return read_json(self.config_file, expect=dict)
+
+    def load_config(self, overrides=(), check_files=False):
+        """``config.json`` checked and resolved (:func:`rnnlab.config.load`), with overrides."""
+        return config.load(self.config_file, list(overrides), check_files=check_files)
+
+    def save_config(self, cfg):
+        """Write ``config.json`` (:func:`rnnlab.config.save_resolved`, atomically)."""
+        config.save_resolved(cfg, self.config_file)
+
+    def read_meta(self):
+        """``meta.json``, a dict."""
+        return read_json(self.meta_file, expect=dict)
+
+    def write_meta(self, meta):
+        """Write ``meta.json`` atomically."""
+        write_json(self.meta_file, meta)
+
+    def read_summary(self):
+        """``summary.json``, a dict."""
+        return read_json(self.summary_file, expect=dict)
+
+    def write_summary(self, summary):
+        """Write ``summary.json`` atomically."""
+        write_json(self.summary_file, summary)

@@ -106,6 +106,8 @@ EXERCISES = [
               "--print-every", "1", "--sample-len", "10"]),
     Exercise(r"python scripts/measure_modes\.py( --\S+( \S+)*)*",
              ["--modes", "FAST_COMPILE", "--cells", "elman", "--steps", "1", "--rounds", "1"]),
+    Exercise(r"python -m rnnlab\.bench --device gpu( --\S+( [^-]\S*)?)*",
+             ["--tiny", "--repeats", "1"], alone=True, returncodes=(0, 2), check=_gpu),
     Exercise(r"python -m rnnlab\.bench( --\S+( [^-]\S*)?)*",
              ["--tiny", "--skip-start", "--skip-memory", "--repeats", "1"], alone=True),
     Exercise(r"dask scheduler --port 8786", ["--host", "127.0.0.1", "--no-dashboard"],

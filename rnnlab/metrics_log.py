@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.errors import RnnlabError, WriteError
+from rnnlab.runs import atomic_write_text
 
 __all__ = ["METRIC_COLUMNS", "MetricsLog", "read_metrics"]
 
@@ -237,8 +238,6 @@ class MetricsLog:
         [100.0, 200.0]
         >>> tmp.cleanup()
         """
-        from rnnlab.runs import atomic_write_text
-
         if not self.path.exists():
             return 0
         self._check_header()

@@ -17,7 +17,8 @@ import numpy as np
 from rnnlab import config
 from rnnlab.errors import RnnlabError
 from rnnlab.run import RunDir
-from rnnlab.runs import read_json, read_metrics
+from rnnlab.metrics_log import read_metrics
+from rnnlab.runs import read_json
 
 __all__ = ["RunRecord", "load_runs", "group_runs", "mean_std", "metric_specs", "summarize"]
 

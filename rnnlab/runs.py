@@ -1,11 +1,10 @@
-"""Run directories and crash-safe files: unique run folders, atomic writes, JSON and metrics.csv.
+"""Run directories and crash-safe files: unique run folders, atomic writes, JSON.
 
 A run directory is never reused: :func:`create_run_dir` appends ``-2``, ``-3``, ... to a name
 that exists.  Every file a run writes goes through :func:`atomic_writer` (a temporary file in the
 same directory, flushed, fsync'ed, then ``os.replace``'d over the target and the directory
 fsync'ed), so a crash leaves either the old file or the new one, never half of one.
-:class:`MetricsLog` (in :mod:`rnnlab.metrics_log`, re-exported here) appends one fsync'ed row
-per evaluation to ``metrics.csv``.
+:class:`rnnlab.metrics_log.MetricsLog` writes the metrics log with these functions.
 
 The layout of a run directory, and the only code that knows it, is
 :class:`rnnlab.run.RunDir`.
@@ -20,11 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.errors import RnnlabError, WriteError
-from rnnlab.metrics_log import METRIC_COLUMNS, MetricsLog, read_metrics
 
-__all__ = ["METRIC_COLUMNS", "create_run_dir", "atomic_writer", "atomic_write_bytes",
-           "atomic_write_text", "atomic_write_json", "write_json", "read_json", "replace_file",
-           "remove_stale_temporaries", "MetricsLog", "read_metrics"]
+__all__ = ["create_run_dir", "atomic_writer", "atomic_write_bytes", "atomic_write_text",
+           "atomic_write_json", "write_json", "read_json", "replace_file",
+           "remove_stale_temporaries"]
 
 _MAX_SUFFIX = 10_000
 

@@ -36,7 +36,8 @@ from rnnlab.checkpoint import load_checkpoint
 from rnnlab.cli import add_common_arguments, console_script
 from rnnlab.errors import ConfigError, RnnlabError
 from rnnlab.run import RunDir
-from rnnlab.runs import METRIC_COLUMNS, MetricsLog, remove_stale_temporaries
+from rnnlab.metrics_log import METRIC_COLUMNS, MetricsLog
+from rnnlab.runs import remove_stale_temporaries
 # rnnlab.session imports no PyTensor at module level: build_session configures the backend first.
 from rnnlab.session import build_run_session, build_session
 from rnnlab.trainer import _Loop, _Trainer, lr_at, _restore

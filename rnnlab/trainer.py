@@ -29,7 +29,7 @@ from rnnlab import backend, plots
 from rnnlab.checkpoint import check_expected, checkpoint_paths, load_checkpoint, save_checkpoint
 from rnnlab.errors import CheckpointError, WriteError
 from rnnlab.run import RunDir
-from rnnlab.runs import METRIC_COLUMNS, MetricsLog
+from rnnlab.metrics_log import METRIC_COLUMNS, MetricsLog
 from rnnlab.session import (checkpoint_arrays, expected_arrays, random_state, restore_arrays,
                             set_random_state)
 

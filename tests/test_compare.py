@@ -11,7 +11,8 @@ import pytest
 from rnnlab import config
 from rnnlab.cli import run_command
 from rnnlab.compare import main
-from rnnlab.runs import METRIC_COLUMNS, MetricsLog, write_json
+from rnnlab.metrics_log import METRIC_COLUMNS, MetricsLog
+from rnnlab.runs import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE_TEXT = str(ROOT / "experiments" / "smoke_text.toml")

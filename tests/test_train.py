@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from rnnlab.checkpoint import load_checkpoint
-from rnnlab.runs import read_metrics
+from rnnlab.metrics_log import read_metrics
 from rnnlab.train import lr_at, main
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,7 @@ import pytest
 import rnnlab.runs
 import rnnlab.trainer
 from rnnlab.checkpoint import load_checkpoint
-from rnnlab.runs import read_metrics
+from rnnlab.metrics_log import read_metrics
 from rnnlab.train import main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -230,9 +230,8 @@ def _parser():
     return add_common_arguments(parser)
 
 
-def _check_prime(run_dir, prime):
+def _check_prime(run, prime):
     """Reject a prime character outside the run's vocabulary (from meta.json) before compiling."""
-    run = RunDir(run_dir)
     saved = run.read_meta().get("vocabulary")
     if saved is not None:
         vocab = Vocabulary.from_dict(saved, source=f"{run.meta_file}: 'vocabulary'")
@@ -285,7 +284,7 @@ def main(argv=None):
     temperature = settings.get("temperature", 1.0) if args.temperature is None \
         else args.temperature
     prime = settings.get("prime", "") if args.prime is None else args.prime
-    _check_prime(args.run, prime)
+    _check_prime(run, prime)
     from rnnlab.session import load_run
 
     session = load_run(args.run, which=args.checkpoint)

@@ -206,7 +206,7 @@ def _summary(session, trainer, stop, diverged, test=True):
     rows = [dict(row, step=int(row["step"]), epoch=int(row["epoch"]))
             for row in trainer.log.read()]
     best = next((row for row in rows if row["step"] == loop.best_step), None)
-    return {"run": trainer.run_dir.name, "kind": session.task.kind,
+    return {"run": trainer.rundir.path.name, "kind": session.task.kind,
             "cell": cfg["model"]["cell"], "seed": cfg["train"]["seed"], "stop_reason": stop,
             "steps": loop.step, "epochs": loop.epoch + loop.index / trainer.n_batches,
             "wall_time": loop.wall_time, "n_params": session.functions.n_params,

@@ -135,7 +135,7 @@ def _divergence(loss, gnorm, first_loss, factor, which="training loss"):
 class _Trainer:
     def __init__(self, session, run_dir, loop, out=print):
         self.rundir = RunDir(run_dir)
-        self.session, self.run_dir, self.loop, self.out = session, self.rundir.path, loop, out
+        self.session, self.loop, self.out = session, loop, out
         self.task, self.fns = session.task, session.functions
         self.cfg = session.cfg
         self.tcfg = self.cfg["train"]
@@ -178,8 +178,8 @@ class _Trainer:
     def evaluate(self, scheduled):
         """Evaluate, log and save; return (stop early?, divergence record or None)."""
         loop = self.loop
-        if not self.run_dir.is_dir():
-            raise WriteError(f"{self.run_dir}: the run directory was removed during training; "
+        if not self.rundir.path.is_dir():
+            raise WriteError(f"{self.rundir}: the run directory was removed during training; "
                              f"expected it to stay until the run ends (nothing more is written)")
         found = self.task.evaluate(self.fns, "val")
         ahead = self.loss_ahead()
@@ -211,7 +211,7 @@ class _Trainer:
         self.save("latest")
         self.task.on_evaluation(self.session, loop.step, self.rundir)
         plots.plot_learning_curves(self.log.read(), self.rundir.plots_dir,
-                                   title=self.run_dir.name)
+                                   title=self.rundir.path.name)
         shown = " ".join(f"{k} {row[k]:.4g}" for k in ("train_loss", "val_loss", "bpc", "rmse",
                                                         "mase", "grad_norm", "lr")
                          if row.get(k) is not None)

@@ -79,12 +79,6 @@ class RunDir:
     def __repr__(self):
         return f"RunDir({str(self.path)!r})"
 
-    def __eq__(self, other):
-        return isinstance(other, RunDir) and other.path == self.path
-
-    def __hash__(self):
-        return hash(self.path)
-
     @staticmethod
     def checkpoint_name(which):
         """``which``'s checkpoint relative to the run: ``'checkpoints/best'`` (no suffix).

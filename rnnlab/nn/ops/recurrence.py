@@ -52,8 +52,6 @@ class Kind:
     states : tuple of str
         The state names in the one order used everywhere: the cell's ``state_names``, the ops'
         inputs and outputs, the kernels' arguments.
-    gates : int
-        ``G / U``, the number of ``U``-wide blocks of the pre-activations.
     extra : int
         Extra weight inputs after the initial states (LSTM: the peepholes ``P`` ``(3, U)``);
         they are used, and their gradients connected, only when the option is on.
@@ -73,7 +71,6 @@ class Kind:
     """
 
     states: tuple
-    gates: int
     extra: int
     saved: int
     option: str | None
@@ -89,6 +86,11 @@ class Kind:
     def n_outputs(self):
         """The forward op's outputs: the state sequences and the saved arrays."""
         return len(self.states) + self.saved
+
+    @property
+    def extra_inputs(self):
+        """The forward op's input positions of the extra weights."""
+        return range(self.n_inputs - self.extra, self.n_inputs)
 
     @property
     def grads_of(self):
@@ -113,9 +115,9 @@ class Kind:
 
 #: The fused kinds.
 KINDS = {
-    "elman": Kind(("hid",), 1, 0, 0, "relu", K.elman_forward, K.elman_backward),
-    "lstm": Kind(("hid", "cell"), 4, 1, 2, "peepholes", K.lstm_forward, K.lstm_backward),
-    "gru": Kind(("hid",), 3, 0, 2, None, K.gru_forward, K.gru_backward),
+    "elman": Kind(("hid",), 0, 0, "relu", K.elman_forward, K.elman_backward),
+    "lstm": Kind(("hid", "cell"), 1, 2, "peepholes", K.lstm_forward, K.lstm_backward),
+    "gru": Kind(("hid",), 0, 2, None, K.gru_forward, K.gru_backward),
 }
 _OPTIONS = ("relu", "peepholes")
 
@@ -147,8 +149,9 @@ class _FusedBase(Op):
     def _option(self):
         return (getattr(self, self.spec.option),) if self.spec.option else ()
 
-    def _extra_used(self):
-        return self.spec.extra == 0 or bool(self._option() and self._option()[0])
+    def _unused_extra(self):
+        """The extra weights' input positions when the option is off (they are then unused)."""
+        return () if any(self._option()) else self.spec.extra_inputs
 
     def _params(self):
         return (self.kind, self.gradient_steps, self.grad_clipping, self.peepholes, self.relu)
@@ -244,9 +247,8 @@ class FusedRecurrence(_FusedBase):
         n_out = len(node.outputs)
         pattern = [[True] * n_out for _ in node.inputs]
         pattern[2] = [False] * n_out                      # the mask
-        if not self._extra_used():
-            for i in range(self.spec.n_inputs - self.spec.extra, self.spec.n_inputs):
-                pattern[i] = [False] * n_out
+        for i in self._unused_extra():
+            pattern[i] = [False] * n_out
         return pattern
 
     def pullback(self, inputs, outputs, output_grads):
@@ -262,9 +264,8 @@ class FusedRecurrence(_FusedBase):
         if result[0].type != xp.type:                     # Elman: dxp has H's static shape
             result[0] = pt.specify_shape(result[0], xp.type.shape)
         result.insert(2, disconnected_type())             # the mask
-        if not self._extra_used():
-            for i in range(self.spec.n_inputs - self.spec.extra, self.spec.n_inputs):
-                result[i] = disconnected_type()
+        for i in self._unused_extra():
+            result[i] = disconnected_type()
         return result
 
 

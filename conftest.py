@@ -56,7 +56,7 @@ def float64():
 @pytest.fixture
 def command(capsys):
     """Run a command's ``main`` as ``python -m`` would; return (exit code, stdout, stderr)."""
-    from rnnlab.cli import run_command
+    from rnnlab.commands.cli import run_command
 
     def run(main, argv):
         try:

@@ -13,10 +13,11 @@ from setuptools import find_packages, setup
 
 HERE = Path(__file__).parent
 
-#: console script -> module whose ``cli`` it runs (see rnnlab/cli.py, console_script).
-COMMANDS = {"rnnlab-train": "rnnlab.train", "rnnlab-sample": "rnnlab.sample",
-            "rnnlab-forecast": "rnnlab.forecast", "rnnlab-compare": "rnnlab.compare",
-            "rnnlab-bench": "rnnlab.bench.cli", "rnnlab-warmup": "rnnlab.warmup"}
+#: console script -> module whose ``cli`` it runs (see rnnlab/commands/cli.py, console_script).
+COMMANDS = {"rnnlab-train": "rnnlab.commands.train", "rnnlab-sample": "rnnlab.commands.sample",
+            "rnnlab-forecast": "rnnlab.commands.forecast",
+            "rnnlab-compare": "rnnlab.commands.compare",
+            "rnnlab-bench": "rnnlab.bench.cli", "rnnlab-warmup": "rnnlab.commands.warmup"}
 
 
 def _requirements(name):

@@ -32,7 +32,8 @@ from pathlib import Path
 
 from .errors import BackendError
 
-__all__ = ["configure", "check_device", "settings", "DEVICES", "MODES", "DEFAULT_MODE"]
+__all__ = ["configure", "prepare_process", "check_device", "settings", "DEVICES", "MODES",
+           "DEFAULT_MODE"]
 
 DEVICES = ("cpu", "gpu")
 #: Compile modes rnnlab supports, by PyTensor's predefined mode names.
@@ -42,6 +43,7 @@ DEFAULT_MODE = "NUMBA"
 FLOATX = ("float32", "float64")
 
 _settings = {}
+_user_flags = {}  # PYTENSOR_FLAGS as the user set them, before rnnlab added its own
 
 
 def _default_cache_dir():
@@ -105,7 +107,8 @@ def configure(device=None, mode=None, floatX=None, cache_dir=None):
 
     Arguments left as ``None`` keep the settings in force when rnnlab was configured before;
     otherwise they come from the ``RNNLAB_*`` environment variables, then from the defaults.
-    Calling again with the same settings (or with none) is a no-op, so every module may call it; asking for different settings after PyTensor was imported is an error for the cache
+    Calling again with the same settings (or with none) is a no-op, so every module may call it;
+    asking for different settings after PyTensor was imported is an error for the cache
     directory, and is applied at run time for the mode and floatX.
 
     Parameters
@@ -135,6 +138,23 @@ def configure(device=None, mode=None, floatX=None, cache_dir=None):
     >>> pytensor.config.floatX == s['floatX']
     True
     """
+    new = _resolve(device, mode, floatX, cache_dir)
+    if new["device"] == "gpu":
+        _check_gpu()
+    if new == _settings:
+        return dict(_settings)
+    if "pytensor" in sys.modules:
+        _apply_at_runtime(new)
+    else:
+        _apply_before_import(new)
+    _prepare_fast_path()
+    _settings.clear()
+    _settings.update(new)
+    return dict(_settings)
+
+
+def _resolve(device, mode, floatX, cache_dir):
+    """The settings asked for: arguments, else those in force, else ``RNNLAB_*``, else defaults."""
     if _settings:  # already configured: arguments left as None keep their current values
         device = device if device is not None else _settings["device"]
         mode = mode if mode is not None else _settings["mode"]
@@ -148,19 +168,37 @@ def configure(device=None, mode=None, floatX=None, cache_dir=None):
                            "cannot use it (leave mode unset or use JAX)")
     floatX = _choose("floatX", floatX, "RNNLAB_FLOATX", FLOATX, "float32")
     cache_dir = str(Path(cache_dir or os.environ.get("RNNLAB_CACHE_DIR") or _default_cache_dir()))
-    if device == "gpu":
-        _check_gpu()
-    new = {"device": device, "mode": mode, "floatX": floatX, "cache_dir": cache_dir}
-    if new == _settings:
-        return dict(_settings)
-    if "pytensor" in sys.modules:
-        _apply_at_runtime(new)
-    else:
-        _apply_before_import(new)
-    _prepare_fast_path()
-    _settings.clear()
-    _settings.update(new)
-    return dict(_settings)
+    return {"device": device, "mode": mode, "floatX": floatX, "cache_dir": cache_dir}
+
+
+def prepare_process():
+    """Write the ``RNNLAB_*`` settings into ``PYTENSOR_FLAGS`` and ``NUMBA_CACHE_DIR``; no imports.
+
+    What a command process does first (importing :mod:`rnnlab.commands` calls it), so that its
+    modules may import PyTensor at module level and still get rnnlab's compile cache: PyTensor
+    reads ``base_compiledir`` and Numba its cache folder once, when they are imported.  The
+    config's own ``device`` section is applied later, by :func:`configure`.  Nothing happens once
+    PyTensor is imported or :func:`configure` ran, nor for unusable ``RNNLAB_*`` values (the
+    command's :func:`configure` reports them as one line).
+
+    Returns
+    -------
+    bool
+        Whether the environment was written.
+
+    Examples
+    --------
+    >>> import pytensor
+    >>> prepare_process()   # too late in this process: PyTensor is imported
+    False
+    """
+    if _settings or "pytensor" in sys.modules:
+        return False
+    try:
+        _apply_before_import(_resolve(None, None, None, None))
+    except BackendError:
+        return False
+    return True
 
 
 def _prepare_fast_path():
@@ -187,8 +225,9 @@ def _apply_before_import(new):
         # rnnlab's own compiled kernels (rnnlab.nn.ops.kernels) cache beside PyTensor's,
         # so an empty cache directory means a really cold start and clean-cache clears both.
         os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(new["cache_dir"]) / "rnnlab-kernels"))
-    user = os.environ.get("PYTENSOR_FLAGS", "")
-    # The user's own PYTENSOR_FLAGS come last so they win where they overlap.
+    # The user's own PYTENSOR_FLAGS (as they were before rnnlab wrote any) come last so they win
+    # where they overlap.
+    user = _user_flags.setdefault("PYTENSOR_FLAGS", os.environ.get("PYTENSOR_FLAGS", ""))
     os.environ["PYTENSOR_FLAGS"] = ",".join(flags + ([user] if user else []))
 
 
@@ -198,7 +237,9 @@ def _apply_at_runtime(new):
     if Path(pytensor.config.base_compiledir).resolve() != Path(new["cache_dir"]).resolve():
         if _settings or os.environ.get("RNNLAB_CACHE_DIR"):
             raise BackendError(f"compile cache {new['cache_dir']!r} must be chosen before PyTensor "
-                               f"is imported (it already uses {pytensor.config.base_compiledir!r})")
+                               f"is imported (it already uses {pytensor.config.base_compiledir!r}): "
+                               "call rnnlab.backend.configure() before importing rnnlab's "
+                               "modules or PyTensor")
         new["cache_dir"] = str(pytensor.config.base_compiledir)
     pytensor.config.floatX = new["floatX"]
     pytensor.config.mode = new["mode"]

@@ -70,7 +70,7 @@ class CheckpointError(RnnlabError, ValueError):
 
     Examples
     --------
-    >>> from rnnlab.checkpoint import load_checkpoint
+    >>> from rnnlab.run.checkpoint import load_checkpoint
     >>> load_checkpoint("no/such/checkpoint")
     Traceback (most recent call last):
     ...
@@ -82,13 +82,13 @@ class WriteError(RnnlabError, OSError):
     """A file could not be written (disk full, permission denied, folder removed, ...).
 
     Also an ``OSError`` carrying the original ``errno``; the message names the path and the
-    operating system's reason.  The file written through :func:`rnnlab.runs.atomic_writer` keeps
+    operating system's reason.  The file written through :func:`rnnlab.files.atomic_writer` keeps
     its previous content.
 
     Examples
     --------
     >>> import errno
-    >>> from rnnlab.runs import atomic_write_text
+    >>> from rnnlab.files import atomic_write_text
     >>> try:
     ...     atomic_write_text("/dev/null/notes.txt", "x")  # /dev/null is not a folder
     ... except WriteError as err:

@@ -46,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's rnnlab, in this process and (below) its children
 
-from rnnlab.checkpoint import load_checkpoint  # noqa: E402
+from rnnlab.run.checkpoint import load_checkpoint  # noqa: E402
 
 #: The run every process trains: small, several epochs, every source of state exercised.
 SETTINGS = ["--config", str(ROOT / "experiments" / "smoke_text.toml"),

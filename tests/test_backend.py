@@ -69,8 +69,9 @@ def test_gpu_without_a_usable_gpu_is_an_error_not_a_silent_cpu_run():
     assert "gpu" in message and "\n" not in message
 
 
-@pytest.mark.parametrize("module", ["rnnlab.nn", "rnnlab.models", "rnnlab.compile",
-                                    "rnnlab.gradients", "rnnlab.session", "rnnlab.train"])
+@pytest.mark.parametrize("module", ["rnnlab.nn", "rnnlab.model.networks", "rnnlab.model.compile",
+                                    "rnnlab.reports.gradients", "rnnlab.training.session",
+                                    "rnnlab.tasks", "rnnlab.run"])
 def test_importing_a_module_configures_nothing(tmp_path, module):
     """Only the explicit call configures: imported alone, PyTensor keeps its own settings."""
     code = (f"import json, {module}, pytensor; "

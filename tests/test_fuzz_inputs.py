@@ -7,7 +7,7 @@ stdout; no traceback; and not one file created, removed or changed under the cas
 which holds a copy of a finished run (so "no file changed in any existing run directory"
 covers the run a bad ``--resume``, ``sample`` or ``forecast`` reads).
 
-The cases run in-process through :func:`rnnlab.cli.run_command`, exactly as ``python -m``
+The cases run in-process through :func:`rnnlab.commands.cli.run_command`, exactly as ``python -m``
 does; a few run as real subprocesses too, to show the exit code and the absence of a traceback
 end to end.
 """
@@ -25,9 +25,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnlab import compare, config, forecast, sample, train
-from rnnlab.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint
-from rnnlab.cli import run_command
+from rnnlab import config, training
+from rnnlab.commands import compare, forecast, sample, train
+from rnnlab.commands.cli import run_command
+from rnnlab.run.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT_CFG = ROOT / "experiments" / "smoke_text.toml"
@@ -51,7 +52,7 @@ def trained(tmp_path_factory):
     for name, (path, data, extra) in specs.items():
         cfg = config.load(path, [f"data.path={data}", f"run.dir={root}", f"run.name={name}",
                                  *TINY, *extra])
-        runs[name] = Path(train.train(cfg, out=lambda line: None)["run_dir"])
+        runs[name] = Path(training.train(cfg, out=lambda line: None)["run_dir"])
     return runs
 
 

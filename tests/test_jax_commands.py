@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rnnlab.checkpoint import load_checkpoint
+from rnnlab.run.checkpoint import load_checkpoint
 
 pytest.importorskip("jax", reason="JAX is not installed (pip install -r requirements-jax.txt)")
 

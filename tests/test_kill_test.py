@@ -34,7 +34,7 @@ def test_ten_sigkills_lose_no_checkpoint_and_resuming_is_bitwise_exact(tmp_path)
 def test_a_checkpoint_that_steps_back_or_does_not_load_fails_the_check(tmp_path):
     import shutil
 
-    from rnnlab.checkpoint import save_checkpoint
+    from rnnlab.run.checkpoint import save_checkpoint
     from rnnlab.errors import CheckpointError
 
     run = tmp_path / "run"

@@ -11,7 +11,7 @@ import setuptools
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ("train", "sample", "forecast", "compare", "bench", "warmup")
-#: Commands whose cli lives in another module than rnnlab.<name>.
+#: The module whose cli each console script runs: rnnlab.commands.<name>, except the benchmark.
 MODULES = {"bench": "rnnlab.bench.cli"}
 
 
@@ -31,10 +31,10 @@ def setup_kwargs():
 def test_every_command_has_a_console_script_running_its_cli(setup_kwargs):
     scripts = dict(line.replace(" ", "").split("=")
                    for line in setup_kwargs["entry_points"]["console_scripts"])
-    assert scripts == {f"rnnlab-{name}": f"{MODULES.get(name, 'rnnlab.' + name)}:cli"
+    assert scripts == {f"rnnlab-{name}": f"{MODULES.get(name, 'rnnlab.commands.' + name)}:cli"
                        for name in COMMANDS}
     for name in COMMANDS:
-        module = importlib.import_module(MODULES.get(name, f"rnnlab.{name}"))
+        module = importlib.import_module(MODULES.get(name, f"rnnlab.commands.{name}"))
         assert callable(module.cli) and "sys.exit(cli())" in Path(module.__file__).read_text()
 
 
@@ -75,7 +75,7 @@ def test_help_is_complete_with_examples(name):
     assert "--debug" in text and "exit code" in text.lower()
 
 
-@pytest.mark.parametrize("name", ["report", "sweep"])
+@pytest.mark.parametrize("name", ["reports.comparison", "training.sweep"])
 def test_library_modules_run_as_commands_point_to_compare(name):
     result = subprocess.run([sys.executable, "-m", f"rnnlab.{name}", "--help"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120,

@@ -194,7 +194,7 @@ def test_commands_quoted_in_the_prose_are_exercised_too():
 
 def test_a_command_the_table_does_not_know_fails_the_check():
     assert exercise_of(["python", "-m", "rnnlab.train", "--config", "x.toml"]) is not None
-    for unknown in (["pip", "install", "jupyterlab"], ["python", "-m", "rnnlab.report"],
+    for unknown in (["pip", "install", "jupyterlab"], ["python", "-m", "rnnlab.reports.comparison"],
                     ["python", "-m", "rnnlab.train", "--config", "x.toml", "--fast"]):
         assert exercise_of(unknown) is None
 

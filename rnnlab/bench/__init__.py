@@ -10,7 +10,7 @@ module                 what it does
 =====================  =============================================================
 ``specs``              the configurations (a), (b), (c), the shared settings, the
                        rnnlab config that builds the model as ``rnnlab.train`` does
-``rnnlab_runner``      rnnlab's session, compiled ``train`` and ``sample.generate``
+``rnnlab_runner``      rnnlab's session, compiled ``train`` and ``sampling.generate``
 ``torch_runner``       the PyTorch model and the parameter layout conversion
 ``numpy_runner``       the numpy reference (:mod:`rnnlab.reference`) with SGD
 ``measure``            timing, interleaving, resident-set and machine facts
@@ -24,4 +24,13 @@ Every runner offers the same three methods: ``step()`` (one training step on the
 the state carried; returns the loss), ``sample(length)`` (characters one call at a time) and
 ``parameters()`` (by rnnlab's names).  PyTorch is optional (``pip install -r
 requirements-bench.txt`` or ``pip install rnnlab[bench]``), never a runtime dependency.
+
+A command package like :mod:`rnnlab.commands`: importing it prepares the process
+(:func:`rnnlab.backend.prepare_process`), so its modules may import PyTensor at module level.
+Only :mod:`~rnnlab.bench.probe` imports inside functions: what a fresh process imports is what it
+measures.
 """
+
+from rnnlab import backend
+
+backend.prepare_process()

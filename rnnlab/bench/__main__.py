@@ -3,6 +3,6 @@
 import sys
 
 from rnnlab.bench.cli import main
-from rnnlab.cli import run_command
+from rnnlab.commands.cli import run_command
 
 sys.exit(run_command(main))

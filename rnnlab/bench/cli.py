@@ -10,9 +10,13 @@ import shlex
 import sys
 from pathlib import Path
 
-from rnnlab.bench import specs
-from rnnlab.cli import add_common_arguments, console_script, run_command
+from rnnlab import backend
+from rnnlab.bench import specs, torch_runner
+from rnnlab.bench.report import format_results
+from rnnlab.bench.suite import Plan, run_benchmark
+from rnnlab.commands.cli import add_common_arguments, console_script, run_command
 from rnnlab.errors import ConfigError
+from rnnlab.files import atomic_write_json
 
 __all__ = ["main", "parse_list"]
 
@@ -91,8 +95,6 @@ def _positive(option):
 
 
 def _parser():
-    from rnnlab import backend
-
     parser = argparse.ArgumentParser(
         prog="python -m rnnlab.bench", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Benchmark rnnlab's training and sampling against PyTorch (when installed) "
@@ -140,9 +142,7 @@ def _parser():
 
 def _torch_missing(device):
     """Why PyTorch cannot run on ``device`` here, or None."""
-    from rnnlab.bench.torch_runner import torch_available
-
-    if not torch_available():
+    if not torch_runner.torch_available():
         return "PyTorch is not installed (pip install -r requirements-bench.txt)"
     if device == "gpu":
         import torch
@@ -166,8 +166,6 @@ def _frameworks(text, device, notes):
 
 
 def _plan(args):
-    from rnnlab.bench.suite import Plan
-
     text = args.text if args.text is not None else specs.default_text()
     if not Path(text).is_file():
         raise ConfigError(f"--text {text}: no such file; expected a UTF-8 text file")
@@ -176,8 +174,6 @@ def _plan(args):
     notes = []
     mode = args.mode
     if args.device == "gpu":
-        from rnnlab import backend
-
         if mode not in ("", "JAX"):
             raise ConfigError(f"--device gpu --mode {mode}: the GPU runs through PyTensor's JAX "
                               "backend; drop --mode or pass --mode JAX")
@@ -219,9 +215,6 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     plan = _plan(args)
-    from rnnlab.bench.report import format_results
-    from rnnlab.bench.suite import run_benchmark
-    from rnnlab.runs import atomic_write_json
 
     results = run_benchmark(plan, log=lambda line: print(line, file=sys.stderr, flush=True))
     results["command"] = shlex.join(["python", "-m", "rnnlab.bench"] + argv)

@@ -4,7 +4,7 @@
 
 1. imports what the framework needs (rnnlab: the backend, PyTensor and rnnlab's compile path;
    PyTorch: ``torch``; numpy: the reference) and notes its resident set (``rss_after_imports``);
-2. builds the model (rnnlab: :func:`~rnnlab.session.build_session`, compiling) and runs the first
+2. builds the model (rnnlab: :func:`~rnnlab.training.session.build_session`, compiling) and runs the first
    training step: the time from the parent's launch of the process to the end of that step is the
    *start* time;
 3. runs more steps (``--steps`` in all), resetting the peak resident set after the second, and
@@ -181,8 +181,8 @@ def _import(framework, mode, torch_threads):
         backend.configure(mode=mode or None)
         import pytensor  # noqa: F401  (imported before the baseline, as any rnnlab program does)
 
-        import rnnlab.compile  # noqa: F401
-        import rnnlab.session  # noqa: F401
+        import rnnlab.model.compile  # noqa: F401
+        import rnnlab.training.session  # noqa: F401
         from rnnlab.bench.rnnlab_runner import RnnlabRunner
 
         return lambda bench, cell, text, max_chars: RnnlabRunner(bench, cell, text, mode,
@@ -258,6 +258,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from rnnlab.cli import run_command
+    from rnnlab.commands.cli import run_command
 
     sys.exit(run_command(main))

@@ -1,14 +1,17 @@
 """rnnlab's side of the benchmark: the product's own session, training function and sampler.
 
 Nothing here re-implements rnnlab: the model, its initialisation and its compiled ``train`` and
-``predict`` functions come from :func:`rnnlab.session.build_session` (the path of
-``python -m rnnlab.train``), and sampling is :func:`rnnlab.sample.generate` (the path of
+``predict`` functions come from :func:`rnnlab.training.session.build_session` (the path of
+``python -m rnnlab.train``), and sampling is :func:`rnnlab.tasks.sampling.generate` (the path of
 ``python -m rnnlab.sample``).  Whatever makes those faster shows up here unchanged.
 """
 
 import time
 
+from rnnlab import backend
 from rnnlab.bench import specs
+from rnnlab.tasks.sampling import generate
+from rnnlab.training.session import build_session
 
 __all__ = ["RnnlabRunner"]
 
@@ -36,12 +39,12 @@ class RnnlabRunner:
     ----------
     framework : str
         ``'rnnlab'``.
-    session : rnnlab.session.Session
+    session : rnnlab.training.session.Session
         The product's session: config, task (data and vocabulary), network, compiled functions.
     mode : str
         The compile mode the functions were built with.
     build_seconds : float
-        Time spent in :func:`~rnnlab.session.build_session` (building and compiling).
+        Time spent in :func:`~rnnlab.training.session.build_session` (building and compiling).
 
     Examples
     --------
@@ -58,8 +61,6 @@ class RnnlabRunner:
     def __init__(self, bench, cell, text, mode="", max_chars=0, device="cpu"):
         cfg = specs.rnnlab_config(bench, cell, text, mode=mode, max_chars=max_chars,
                                   device=device)
-        from rnnlab import backend
-        from rnnlab.session import build_session
 
         started = time.perf_counter()
         self.session = build_session(cfg)
@@ -69,12 +70,12 @@ class RnnlabRunner:
         count = min(BATCHES, task.batches_per_epoch())
         self._batches = [task.train_batch(0, index) for index in range(count)]
         self._index = 0
-        self._states = task.initial_states(bench.batch)
+        self._states = self.session.functions.initial_states(bench.batch)
 
     def step(self):
         """One training step on the next batch, carrying the states; return the loss (float).
 
-        This is the compiled ``train(x, y, *states)`` of :mod:`rnnlab.compile`, as
+        This is the compiled ``train(x, y, *states)`` of :mod:`rnnlab.model.compile`, as
         ``python -m rnnlab.train`` calls it.
         """
         x, y = self._batches[self._index % len(self._batches)]
@@ -84,9 +85,7 @@ class RnnlabRunner:
         return float(outputs[0])
 
     def sample(self, length, seed=specs.SEED):
-        """``length`` characters, one ``predict`` call each (:func:`rnnlab.sample.generate`)."""
-        from rnnlab.sample import generate
-
+        """``length`` characters, one ``predict`` call each (:func:`rnnlab.tasks.sampling.generate`)."""
         return generate(self.session, length=length, temperature=1.0, seed=seed)
 
     def parameters(self):

@@ -8,7 +8,7 @@ Every framework trains the same character language model on the same batches::
 in float32 (the numpy reference computes in float64: :mod:`rnnlab.reference` is written that way).
 The recurrent state is *carried*: every step continues the text streams of the previous batch
 from the state it ended in (truncated BPTT, as ``python -m rnnlab.train`` trains), starting from
-zeros.  rnnlab's model is built by :func:`rnnlab.session.build_session` from the config that
+zeros.  rnnlab's model is built by :func:`rnnlab.training.session.build_session` from the config that
 :func:`rnnlab_config` resolves through :func:`rnnlab.config.load`, exactly as
 ``python -m rnnlab.train`` builds it; the other frameworks copy its initial parameters.
 """
@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rnnlab import config
 from rnnlab.errors import ConfigError
+from rnnlab.tasks import TextTask
 
 __all__ = ["BenchConfig", "CONFIGS", "TINY", "CELLS", "FRAMEWORKS", "EMBEDDING", "LR", "SEED",
            "find_config", "rnnlab_config", "text_task", "default_text"]
@@ -174,6 +175,4 @@ def text_task(bench, text, max_chars=0):
     >>> x.shape, bool((x[:, 1:] == y[:, :-1]).all())
     ((3, 7), True)
     """
-    from rnnlab.tasks import TextTask
-
     return TextTask(rnnlab_config(bench, "elman", text, max_chars=max_chars), None)

@@ -25,8 +25,12 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 
+from rnnlab import backend
 from rnnlab.bench import measure, specs
+from rnnlab.bench.numpy_runner import REFERENCE, NumpyRunner
 from rnnlab.bench.probe import run_probe, run_setup
+from rnnlab.bench.rnnlab_runner import RnnlabRunner
+from rnnlab.bench.torch_runner import TorchRunner
 
 __all__ = ["Plan", "run_benchmark"]
 
@@ -88,23 +92,16 @@ class Plan:
 
 def _applies(framework, cell):
     if framework == "numpy":
-        from rnnlab.bench.numpy_runner import REFERENCE
-
         return cell in REFERENCE
     return True
 
 
 def _runner(framework, bench, cell, plan, task, params):
     if framework == "rnnlab":
-        from rnnlab.bench.rnnlab_runner import RnnlabRunner
-
         return RnnlabRunner(bench, cell, plan.text, plan.mode, plan.max_chars, plan.device)
     if framework == "torch":
-        from rnnlab.bench.torch_runner import TorchRunner
-
         return TorchRunner(bench, cell, task, params, threads=plan.torch_threads,
                            device=plan.device)
-    from rnnlab.bench.numpy_runner import NumpyRunner
 
     return NumpyRunner(bench, cell, task, params)
 
@@ -262,8 +259,6 @@ def run_benchmark(plan, log=lambda line: None):
     >>> row["framework"], row["chars_per_second"] > 0, row["ratio_to_torch"]
     ('numpy', True, None)
     """
-    from rnnlab import backend
-
     plan.mode = plan.mode or backend.settings()["mode"]
     results = {"machine": measure.machine_info(),
                "settings": dict(asdict(plan), configs=[asdict(c) for c in plan.configs],

@@ -182,7 +182,7 @@ class TorchRunner:
 
     Examples
     --------
-    PyTorch is optional, so the example only runs where it is installed (tests/test_bench.py
+    PyTorch is optional, so the example only runs where it is installed (tests/bench/test_bench.py
     exercises the runner whenever it is):
 
     >>> task = specs.text_task(specs.TINY, specs.default_text(), max_chars=2000)

@@ -10,8 +10,8 @@ Importing this package configures nothing: PyTensor, Numba, OpenMP and BLAS keep
 they had (``PYTENSOR_FLAGS``, PyTensor's defaults), as with Lasagne on Theano.  The graphs it
 builds do not depend on the compile mode; the compiler picks each op's implementation.  For
 rnnlab's fast settings (NUMBA mode, float32, rnnlab's compile cache) call
-``rnnlab.backend.configure()`` before importing this package.  ``rnnlab.nn`` imports nothing
-from ``rnnlab`` outside ``rnnlab/nn/``.
+``rnnlab.backend.configure()`` before importing this package.  ``rnnlab.nn`` may import PyTensor,
+Numba, NumPy and SciPy, and nothing from ``rnnlab`` outside ``rnnlab/nn/``: it stands alone.
 """
 
 from . import utils

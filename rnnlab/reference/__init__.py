@@ -5,7 +5,8 @@ time, each with a forward pass and a backward pass derived by hand (no autodiff,
 They follow the semantics of :mod:`rnnlab.nn`'s ``RecurrentLayer`` and ``LSTMLayer`` -- batch-first
 shapes ``(B, T, D)``, masks that copy the previous state forward, and ``gradient_steps`` truncation
 identical to ``scan(truncate_gradient=k)`` -- so the symbolic layers' values and gradients can be
-tested against them.
+tested against them.  May import NumPy only: an independent check must not share code with what
+it checks.
 
 Examples
 --------

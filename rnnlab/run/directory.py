@@ -5,9 +5,9 @@
     RUN/
       config.json             the resolved config (written at the start, again on --resume)
       meta.json               what rebuilding the model needs: vocabulary or scaler, n_params
-      metrics.csv             one row per evaluation (rnnlab.metrics_log)
+      metrics.csv             one row per evaluation (rnnlab.run.metrics_log)
       summary.json            how the run ended (written at the end, or when interrupted)
-      checkpoints/            best.npz + best.json, latest.npz + latest.json (rnnlab.checkpoint)
+      checkpoints/            best.npz + best.json, latest.npz + latest.json (rnnlab.run.checkpoint)
       plots/                  learning curves, redrawn at each evaluation
       samples/                text runs: step_000100.txt, ... (a sample at each evaluation)
       forecast/               python -m rnnlab.forecast's output
@@ -16,9 +16,9 @@
 from pathlib import Path
 
 from rnnlab import config
-from rnnlab.checkpoint import checkpoint_paths
 from rnnlab.errors import CheckpointError, DataError, RnnlabError
-from rnnlab.runs import create_run_dir, read_json, write_json
+from rnnlab.files import create_run_dir, read_json, write_json
+from rnnlab.run.checkpoint import checkpoint_paths
 
 __all__ = ["RunDir", "CHECKPOINTS"]
 
@@ -67,7 +67,7 @@ class RunDir:
     @classmethod
     def create(cls, root, name):
         """A new, empty run directory ``root/name`` (``name-2``, ... if taken; see
-        :func:`rnnlab.runs.create_run_dir`)."""
+        :func:`rnnlab.files.create_run_dir`)."""
         return cls(create_run_dir(root, name))
 
     def __fspath__(self):
@@ -119,7 +119,7 @@ class RunDir:
 
     def check_checkpoint(self, which):
         """Raise :class:`~rnnlab.errors.CheckpointError` unless checkpoint ``which`` was committed
-        (its JSON file is written last, see :mod:`rnnlab.checkpoint`); return its path stem."""
+        (its JSON file is written last, see :mod:`rnnlab.run.checkpoint`); return its path stem."""
         stem = self.checkpoint(which)
         if not checkpoint_paths(stem)[1].is_file():
             raise CheckpointError(f"{self.path}: no {which!r} checkpoint in "

@@ -1,13 +1,13 @@
 """The two data kinds behind one interface, so the training loop never branches on the kind.
 
-A task owns the data of a run and everything that depends on its kind: how the network is built,
-how an epoch is cut into batches, which states are carried between batches and how a split is
-evaluated.  The loop (:mod:`rnnlab.train`) only calls::
+A task owns the data of a run and everything that depends on its kind: the sizes of its network,
+how an epoch is cut into batches and how a split is evaluated.  The session
+(:mod:`rnnlab.training.session`) and the loop (:mod:`rnnlab.training.loop`) only call::
 
-    task.network(model_cfg)            -> rnnlab.models.Network
+    task.kind                          -> "text" or "series"
+    task.network_shape()               -> sizes for rnnlab.model.networks.build_network
     task.batches_per_epoch()           -> int
     task.train_batch(epoch, index)     -> (x, y)          deterministic: resumable anywhere
-    task.initial_states(batch_size)    -> [zeros (batch, hidden), ...]  ([] for series)
     task.evaluate(functions, "val")    -> {"loss": ..., "bpc"/"perplexity" | "rmse"/"mae"/"mase"}
     task.meta()                        -> JSON-ready dict saved as the run's meta.json
     task.on_evaluation(session, step, rundir) -> files written (text samples; nothing for series)
@@ -16,13 +16,15 @@ evaluated.  The loop (:mod:`rnnlab.train`) only calls::
 ``data.seq_len`` characters at a time (:class:`~rnnlab.datasets.batching.StreamBatcher`), so the
 hidden state is carried from one batch to the next; :class:`SeriesTask` shuffles the training
 windows of :func:`~rnnlab.datasets.timeseries.prepare` with ``default_rng([seed, epoch])``, so any
-batch of any epoch can be rebuilt from ``(epoch, index)`` alone.  Given the ``meta`` saved with a
-run, a task rebuilds its network without reading the data file (the vocabulary or the data shape
-come from ``meta``); the data is read only when batches or metrics are asked for.
+batch of any epoch can be rebuilt from ``(epoch, index)`` alone. Given the ``meta`` saved with a
+run, a task gives its network's sizes without reading the data file (the vocabulary or the data
+shape come from ``meta``); the data is read only when batches or metrics are asked for.
 
 :func:`make_task` picks the task by ``data.kind``; :class:`TextTask` lives in
 :mod:`rnnlab.tasks.text` and :class:`SeriesTask` in :mod:`rnnlab.tasks.series`, both re-exported
-here.  This package imports no PyTensor: :mod:`rnnlab.session` configures the backend first.
+here.  Tasks come before the model in the data flow: the package may import datasets,
+evaluation (metrics) and the foundations, never :mod:`rnnlab.model` or PyTensor (the benchmark's
+PyTorch and numpy probes use the text task's batches without loading PyTensor).
 """
 
 from rnnlab.errors import DataError

@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 
-from rnnlab import metrics
-from rnnlab.datasets.timeseries import load_csv, prepare
+from rnnlab.datasets.timeseries import load_csv, prepare, recursive_forecast
 from rnnlab.errors import DataError
+from rnnlab.evaluation import metrics
 
 __all__ = ["SeriesTask", "TRANSFORMS"]
 
@@ -128,20 +128,18 @@ class SeriesTask:
         """Whether ``split`` (``"val"`` or ``"test"``) holds windows to evaluate."""
         return len({"val": self.prepared.val, "test": self.prepared.test}[split].t) > 0
 
-    def network(self, model_cfg):
-        """Build the forecaster (:func:`rnnlab.models.build_forecaster`).
+    def network_shape(self):
+        """The sizes the forecaster is built with (:func:`rnnlab.model.networks.build_network`).
 
         Returns
         -------
-        rnnlab.models.Network
-            Input (batch, lookback, features); output (batch, horizon, n_targets), horizon 1
-            with ``data.strategy = "recursive"``.
+        dict
+            ``lookback``, ``n_features``, ``horizon`` (1 with ``data.strategy = "recursive"``,
+            which feeds one-step forecasts back) and ``n_targets``.
         """
-        from rnnlab.models import build_forecaster
-
-        horizon = 1 if self.recursive else self._data["horizon"]
-        return build_forecaster(model_cfg, self._data["lookback"], self.n_features, horizon,
-                                self.n_targets)
+        return {"lookback": self._data["lookback"], "n_features": self.n_features,
+                "horizon": 1 if self.recursive else self._data["horizon"],
+                "n_targets": self.n_targets}
 
     def batches_per_epoch(self):
         """``ceil(training windows / batch_size)``; the last batch may be smaller."""
@@ -164,10 +162,6 @@ class SeriesTask:
         chosen = self._orders[epoch][index * size:(index + 1) * size]
         return self._fit.train.x[chosen], self._fit.train.y[chosen]
 
-    def initial_states(self, batch_size):
-        """No state is carried between windows: ``[]``."""
-        return []
-
     def windows(self, split):
         """The evaluation windows of a split (``"val"`` or ``"test"``), horizon ``data.horizon``."""
         self._ready()
@@ -189,7 +183,6 @@ class SeriesTask:
             values = prep.preprocessor.transform(prep.series.values)
             rows = windows.t[:, None] - prep.preprocessor.offset + np.arange(prep.horizon)
             covariates = values[rows][..., self.n_targets:]
-        from rnnlab.datasets.timeseries import recursive_forecast
 
         return recursive_forecast(lambda x: predict(x)[0], windows.x, prep.horizon, covariates)
 
@@ -198,7 +191,7 @@ class SeriesTask:
 
         Parameters
         ----------
-        functions : rnnlab.compile.Functions
+        functions : rnnlab.model.compile.Functions
             Uses ``predict(x) -> [yhat]``.
         split : {'val', 'test'}
 

@@ -10,12 +10,10 @@ import numpy as np
 from rnnlab.datasets.batching import StreamBatcher, split_contiguous
 from rnnlab.datasets.text import Vocabulary, read_text
 from rnnlab.errors import DataError
+from rnnlab.files import atomic_write_text
+from rnnlab.tasks.sampling import generate
 
 __all__ = ["TextTask"]
-
-
-def _floatx(cfg):
-    return cfg["device"]["floatX"]
 
 
 class TextTask:
@@ -54,7 +52,6 @@ class TextTask:
         self._train = cfg["train"]
         self._parts = None
         self._batchers = {}
-        self._state_sizes = None
         if meta is None:
             self.vocab = None
             self._load()
@@ -116,19 +113,15 @@ class TextTask:
             self._load()
         return split in self._batchers
 
-    def network(self, model_cfg):
-        """Build the character language model (:func:`rnnlab.models.build_char_lm`).
+    def network_shape(self):
+        """The sizes the language model is built with (:func:`rnnlab.model.networks.build_network`).
 
         Returns
         -------
-        rnnlab.models.Network
-            Input int32 ids (batch, time); output logits (batch, time, vocab).
+        dict
+            ``vocab_size``: the vocabulary's size (inputs and output classes).
         """
-        from rnnlab.models import build_char_lm
-
-        net = build_char_lm(model_cfg, self.vocab.size)
-        self._state_sizes = [layer.output_shape[1] for layer in net.state_inputs]
-        return net
+        return {"vocab_size": self.vocab.size}
 
     def batches_per_epoch(self):
         """Number of training batches in one epoch (each ``(batch_size, seq_len)``)."""
@@ -142,30 +135,13 @@ class TextTask:
         """
         return self._batcher("train").batch(index)
 
-    def initial_states(self, batch_size):
-        """Zero states, one ``(batch_size, hidden)`` floatX array per carried state.
-
-        Examples
-        --------
-        >>> from rnnlab import config
-        >>> cfg = config.load(None, ["model.hidden=3", "model.cell=lstm"], check_files=False)
-        >>> task = TextTask(cfg, {"kind": "text", "vocabulary": Vocabulary("ab").to_dict()})
-        >>> _ = task.network(cfg["model"])
-        >>> [s.shape for s in task.initial_states(2)]
-        [(2, 3), (2, 3)]
-        """
-        if self._state_sizes is None:
-            raise RuntimeError("initial_states: call network() first (the states depend on it)")
-        return [np.zeros((batch_size, size), dtype=_floatx(self.cfg))
-                for size in self._state_sizes]
-
     def evaluate(self, functions, split="val"):
         """Mean next-character loss of a split, carrying the state across its batches.
 
         Parameters
         ----------
-        functions : rnnlab.compile.Functions
-            Uses ``evaluate(x, y, *states) -> [loss, *states]``.
+        functions : rnnlab.model.compile.Functions
+            Uses ``evaluate(x, y, *states) -> [loss, *states]`` and ``initial_states``.
         split : {'val', 'test'}
             The part; ``train.eval_batches`` (if > 0) limits the batches read.
 
@@ -176,7 +152,7 @@ class TextTask:
         """
         batcher = self._batcher(split)
         limit = self._train["eval_batches"] or len(batcher)
-        states = self.initial_states(batcher.batch_size)
+        states = functions.initial_states(batcher.batch_size)
         losses = []
         for index in range(min(limit, len(batcher))):
             x, y = batcher.batch(index)
@@ -195,9 +171,6 @@ class TextTask:
         The sample (``run.sample_length`` characters at ``run.temperature`` after ``run.prime``)
         is drawn with seed ``step``, so a resumed run writes the same samples.
         """
-        from rnnlab.runs import atomic_write_text
-        from rnnlab.sample import generate
-
         run = self.cfg["run"]
         text = generate(session, length=run["sample_length"], temperature=run["temperature"],
                         prime=run["prime"], seed=int(step))

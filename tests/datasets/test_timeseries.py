@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnlab.baselines import seasonal_naive
 from rnnlab.datasets.timeseries import Preprocessor, Series, load_csv, prepare, split
 from rnnlab.errors import DataError
-from rnnlab.metrics import mape
+from rnnlab.evaluation.baselines import seasonal_naive
+from rnnlab.evaluation.metrics import mape
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 PIPELINES = [((), "standard"), (("log", "diff:12"), "standard"), (("log", "diff"), "minmax")]

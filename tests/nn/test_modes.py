@@ -5,7 +5,7 @@ for CVM and FAST_COMPILE, the NUMBA translation, the JAX one).  So the graph bui
 embedding, an LSTM with truncated backpropagation and clipping, a GRU on a mask and a softmax
 cross-entropy, compiles under each mode and gives the same loss and gradients.  Its inputs have
 fixed sizes, as PyTensor's JAX backend needs (rnnlab's training functions get them by being
-compiled per input shape under JAX, :mod:`rnnlab.compile`).
+compiled per input shape under JAX, :mod:`rnnlab.model.compile`).
 """
 
 import importlib.util

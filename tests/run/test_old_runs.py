@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from rnnlab import forecast, sample, train
-from rnnlab.report_stats import load_runs
+from rnnlab.commands import forecast, sample, train
+from rnnlab.reports.stats import load_runs
 from rnnlab.run import RunDir
-from rnnlab.session import load_run
+from rnnlab.tasks import sampling
+from rnnlab.training.session import load_run
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "run_dirs"
@@ -37,7 +38,7 @@ def test_an_old_text_run_loads_and_samples(old_run, command):
     run = old_run("text-0.1.0")
     session = load_run(run, which="latest")
     assert session.checkpoint["step"] == 2 and session.task.vocab.size > 10
-    text = sample.generate(session, length=12, seed=1)
+    text = sampling.generate(session, length=12, seed=1)
     assert len(text) == 12 and set(text) <= set(session.task.vocab.chars)
     code, out, err = command(sample.main, [run, "--length", "12", "--seed", "1"])
     assert (code, err) == (0, "") and out == text + "\n"   # best is step 2 too

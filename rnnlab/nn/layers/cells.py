@@ -19,12 +19,12 @@ Cells are built from symbolic weights (shared variables or expressions) when a l
 output; the layers in :mod:`~rnnlab.nn.layers.recurrent` own the parameters.
 """
 
-import numbers
 
 import pytensor.gradient
 import pytensor.tensor as pt
 
 from .. import init, nonlinearities
+from ._arguments import check_grad_clipping, check_units
 
 __all__ = ["Gate", "ElmanCell", "LSTMCell", "GRUCell"]
 
@@ -45,23 +45,6 @@ def _clip(x, grad_clipping):
     if not grad_clipping:
         return x
     return pytensor.gradient.grad_clip(x, -grad_clipping, grad_clipping)
-
-
-def _check_grad_clipping(grad_clipping):
-    """Return ``grad_clipping`` (0 for None/False) if it is a non-negative number."""
-    if grad_clipping is None or grad_clipping is False:
-        return 0
-    if (isinstance(grad_clipping, bool) or not isinstance(grad_clipping, numbers.Real)
-            or grad_clipping < 0):
-        raise ValueError(f"grad_clipping={grad_clipping!r}: expected a non-negative number "
-                         "(0 disables clipping)")
-    return grad_clipping
-
-
-def _check_units(num_units):
-    if isinstance(num_units, bool) or not isinstance(num_units, numbers.Integral) or num_units <= 0:
-        raise ValueError(f"num_units={num_units!r}: expected a positive int")
-    return int(num_units)
 
 
 def _slices(x, num_units, count):
@@ -147,7 +130,7 @@ class ElmanCell:
         self.input_to_hidden = input_to_hidden
         self.hidden_to_hidden = hidden_to_hidden
         self.nonlinearity = _or_identity(nonlinearity)
-        self.grad_clipping = _check_grad_clipping(grad_clipping)
+        self.grad_clipping = check_grad_clipping(grad_clipping)
 
     def project(self, x):
         """Input contribution ``in(x)``: ``(n, features...)`` -> ``(n,) + state_shape``."""
@@ -227,7 +210,7 @@ class LSTMCell:
                  gate_nonlinearities=(nonlinearities.sigmoid, nonlinearities.sigmoid,
                                       nonlinearities.tanh, nonlinearities.sigmoid),
                  nonlinearity=nonlinearities.tanh, grad_clipping=0):
-        self.num_units = _check_units(num_units)
+        self.num_units = check_units(num_units)
         self.W_in, self.W_hid, self.b = W_in, W_hid, b
         if peepholes is not None and len(peepholes) != 3:
             raise ValueError(f"peepholes: expected None or 3 vectors (w_ci, w_cf, w_co), got "
@@ -238,7 +221,7 @@ class LSTMCell:
                              f"{len(gate_nonlinearities)}")
         self.gate_nonlinearities = tuple(_or_identity(f) for f in gate_nonlinearities)
         self.nonlinearity = _or_identity(nonlinearity)
-        self.grad_clipping = _check_grad_clipping(grad_clipping)
+        self.grad_clipping = check_grad_clipping(grad_clipping)
 
     def project(self, x):
         """Input contribution ``x W_in + b``: ``(n, features...)`` -> ``(n, 4 U)``."""
@@ -323,13 +306,13 @@ class GRUCell:
     def __init__(self, num_units, W_in, W_hid, b,
                  gate_nonlinearities=(nonlinearities.sigmoid, nonlinearities.sigmoid,
                                       nonlinearities.tanh), grad_clipping=0):
-        self.num_units = _check_units(num_units)
+        self.num_units = check_units(num_units)
         self.W_in, self.W_hid, self.b = W_in, W_hid, b
         if len(gate_nonlinearities) != 3:
             raise ValueError(f"gate_nonlinearities: expected 3 callables, got "
                              f"{len(gate_nonlinearities)}")
         self.gate_nonlinearities = tuple(_or_identity(f) for f in gate_nonlinearities)
-        self.grad_clipping = _check_grad_clipping(grad_clipping)
+        self.grad_clipping = check_grad_clipping(grad_clipping)
 
     def project(self, x):
         """Input contribution ``x W_in + b``: ``(n, features...)`` -> ``(n, 3 U)``."""

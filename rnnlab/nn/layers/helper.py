@@ -4,7 +4,6 @@ They return plain PyTensor expressions and numpy arrays; nothing is hidden behin
 """
 
 import difflib
-import inspect
 import warnings
 from collections import deque
 
@@ -12,6 +11,7 @@ import numpy as np
 
 from .. import utils
 from .base import MergeLayer
+from ._arguments import accepted_kwargs
 from .input import InputLayer
 
 __all__ = ["get_all_layers", "get_output", "get_output_shape", "get_all_params", "count_params",
@@ -76,22 +76,8 @@ def get_all_layers(layer, treat_as_input=None):
     return order
 
 
-def _accepted_kwargs(layers):
-    # ``deterministic`` is the library-wide switch for noise layers (as in Lasagne): passing it to
-    # a network that happens to have no noise layer is not a mistake worth a warning.
-    names = {"deterministic"}
-    for layer in layers:
-        names.update(getattr(layer, "get_output_kwargs", ()))
-        if isinstance(layer, InputLayer):
-            continue
-        params = list(inspect.signature(layer.get_output_for).parameters.values())[1:]
-        names.update(p.name for p in params
-                     if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
-    return names
-
-
 def _warn_unused(kwargs, layers):
-    accepted = _accepted_kwargs(layers)
+    accepted = accepted_kwargs(layers)
     unused = sorted(set(kwargs) - accepted)
     if not unused:
         return

@@ -17,7 +17,7 @@ import pytensor.tensor as pt
 
 from .. import init
 from .base import Layer, MergeLayer
-from .cells import _check_grad_clipping
+from ._arguments import check_grad_clipping
 from ..ops.recurrence import fused_recur
 from ..ops.scan_mode import SCAN_NAME
 
@@ -289,7 +289,7 @@ class BaseRecurrentLayer(MergeLayer):
                 raise ValueError(f"mask_input output shape {mask_shape}: expected 2 dimensions "
                                  "(batch, time)")
         _check_options(gradient_steps, unroll_scan, input_shape[1])
-        self.grad_clipping = _check_grad_clipping(grad_clipping)
+        self.grad_clipping = check_grad_clipping(grad_clipping)
         self.backwards = bool(backwards)
         self.learn_init = bool(learn_init)
         self.gradient_steps = gradient_steps

@@ -20,9 +20,10 @@ import pytensor.tensor as pt
 
 from .. import init, nonlinearities, utils
 from .base import Layer
-from .cells import ElmanCell, Gate, GRUCell, LSTMCell, _check_units
+from ._arguments import accepted_kwargs, check_units
+from .cells import ElmanCell, Gate, GRUCell, LSTMCell
 from .dense import DenseLayer
-from .helper import _accepted_kwargs, get_all_layers, get_all_params, get_output
+from .helper import get_all_layers, get_all_params, get_output
 from .input import InputLayer
 from .recurrence import BaseRecurrentLayer
 
@@ -159,7 +160,7 @@ mask_input, only_return_final
         self.input_to_hidden, self.hidden_to_hidden = input_to_hidden, hidden_to_hidden
         self.nonlinearity = nonlinearities.identity if nonlinearity is None else nonlinearity
         self.add_initial_states(hid_out[1:])
-        self.get_output_kwargs = sorted(_accepted_kwargs(
+        self.get_output_kwargs = sorted(accepted_kwargs(
             get_all_layers([input_to_hidden, hidden_to_hidden])))
 
     def get_params(self, unwrap_shared=True, **tags):
@@ -236,7 +237,7 @@ precompute_input, mask_input, only_return_final
                  nonlinearity=nonlinearities.rectify, hid_init=init.Constant(0.), backwards=False,
                  learn_init=False, gradient_steps=-1, grad_clipping=0, unroll_scan=False,
                  precompute_input=True, mask_input=None, only_return_final=False, **kwargs):
-        num_units = _check_units(num_units)
+        num_units = check_units(num_units)
         specs = {"W_in_to_hid": W_in_to_hid, "W_hid_to_hid": W_hid_to_hid, "b": b}
         to_name = [attr for attr, spec in specs.items()  # parameters created here, or unnamed
                    if spec is not None and (not isinstance(spec, Variable) or spec.name is None)]
@@ -334,7 +335,7 @@ mask_input, only_return_final
                          gradient_steps=gradient_steps, grad_clipping=grad_clipping,
                          unroll_scan=unroll_scan, precompute_input=precompute_input,
                          only_return_final=only_return_final, **kwargs)
-        self.num_units = _check_units(num_units)
+        self.num_units = check_units(num_units)
         self.nonlinearity = nonlinearities.identity if nonlinearity is None else nonlinearity
         self.peepholes = bool(peepholes)
         num_inputs = _num_inputs(self)
@@ -413,7 +414,7 @@ mask_input, only_return_final
                          grad_clipping=grad_clipping, unroll_scan=unroll_scan,
                          precompute_input=precompute_input, only_return_final=only_return_final,
                          **kwargs)
-        self.num_units = _check_units(num_units)
+        self.num_units = check_units(num_units)
         num_inputs = _num_inputs(self)
         for gate_name, gate in zip(self._GATES, (resetgate, updategate, hidden_update)):
             _add_gate(self, gate, gate_name, num_inputs,

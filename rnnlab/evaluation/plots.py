@@ -1,0 +1,328 @@
+"""Figures of a run or of several runs, written as PNG files: pure functions, no global state.
+
+Every function takes plain numbers (lists, arrays, or the rows of ``metrics.csv`` as dicts) and a
+path, draws one figure with matplotlib's object-oriented API on an Agg canvas (never ``pyplot``,
+so no window, no global figure registry and no backend switch), renders it to PNG bytes and writes
+them with :func:`rnnlab.files.atomic_write_bytes`, so a reader never sees half a file:
+
+* :func:`plot_learning_curves` -- training and validation loss against steps and against
+  training wall time (``plots/loss_vs_step.png`` and ``plots/loss_vs_time.png`` of a run);
+* :func:`plot_overlay` -- one metric of several runs on one axis (Elman against LSTM);
+* :func:`plot_forecast` -- history, actual values, the network's forecast and baselines;
+* :func:`plot_gradient_vs_lag` -- the norm of the loss gradient with respect to the hidden state
+  ``k`` steps back, log scale (the vanishing gradient).
+"""
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from rnnlab.files import atomic_write_bytes
+
+__all__ = ["plot_learning_curves", "plot_curve", "plot_overlay", "plot_forecast",
+           "plot_gradient_vs_lag", "column"]
+
+_AXES = {"step": "training step", "wall_time": "training wall time (s)"}
+_DPI = 100
+
+
+def column(rows, key):
+    """One column of metrics rows as floats; a missing or empty cell becomes NaN.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        Rows as written to (or read back from) ``metrics.csv``; values are numbers, numeric
+        strings, ``""`` or ``None``.
+    key : str
+        The column.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (len(rows),)
+
+    Examples
+    --------
+    >>> column([{"val_loss": "2.5"}, {"val_loss": ""}, {}], "val_loss")
+    array([2.5, nan, nan])
+    """
+    values = []
+    for row in rows:
+        value = row.get(key)
+        values.append(math.nan if value is None or value == "" else float(value))
+    return np.asarray(values, dtype=np.float64)
+
+
+def _save(fig, path):
+    """Render ``fig`` to PNG bytes and write them atomically; return the path."""
+
+    FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
+def _finite(x, y):
+    """Drop points where x or y is NaN/inf (empty cells)."""
+    keep = np.isfinite(x) & np.isfinite(y)
+    return x[keep], y[keep]
+
+
+def _check_x(x):
+    if x not in _AXES:
+        raise ValueError(f"x={x!r}: expected one of {sorted(_AXES)}")
+
+
+def plot_curve(rows, path, x="step", title=""):
+    """Plot training and validation loss of one run against steps or wall time.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        ``metrics.csv`` rows with ``step``, ``wall_time``, ``train_loss`` and ``val_loss``.
+    path : str or os.PathLike
+        The PNG file to write (parent folders are created).
+    x : {'step', 'wall_time'}
+        The horizontal axis.
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> rows = [{"step": 10, "wall_time": 1.0, "train_loss": 3.0, "val_loss": 2.9},
+    ...         {"step": 20, "wall_time": 2.1, "train_loss": 2.5, "val_loss": ""}]
+    >>> out = plot_curve(rows, pathlib.Path(tmp.name) / "loss.png")
+    >>> out.read_bytes()[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+    True
+    >>> tmp.cleanup()
+    """
+    _check_x(x)
+    fig = Figure(figsize=(6.4, 4.0))
+    ax = fig.add_subplot()
+    xs = column(rows, x)
+    for key, label, style in (("train_loss", "training", "-"), ("val_loss", "validation", "o-")):
+        px, py = _finite(xs, column(rows, key))
+        if len(px):
+            ax.plot(px, py, style, label=label, markersize=3)
+    ax.set_xlabel(_AXES[x])
+    ax.set_ylabel("loss")
+    ax.grid(True, alpha=0.3)
+    if ax.lines:
+        ax.legend()
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_learning_curves(rows, out_dir, title=""):
+    """Write ``loss_vs_step.png`` and ``loss_vs_time.png`` for one run into ``out_dir``.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        ``metrics.csv`` rows (see :func:`plot_curve`).
+    out_dir : str or os.PathLike
+        Folder for the two PNG files (created if needed), e.g. ``<run>/plots``.
+    title : str
+        Figure title (the run name).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The two files, step first.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> rows = [{"step": 1, "wall_time": 0.5, "train_loss": 3.0, "val_loss": 2.9}]
+    >>> [p.name for p in plot_learning_curves(rows, tmp.name)]
+    ['loss_vs_step.png', 'loss_vs_time.png']
+    >>> tmp.cleanup()
+    """
+    out_dir = Path(out_dir)
+    return [plot_curve(rows, out_dir / "loss_vs_step.png", x="step", title=title),
+            plot_curve(rows, out_dir / "loss_vs_time.png", x="wall_time", title=title)]
+
+
+def plot_overlay(runs, path, x="step", y="val_loss", title=""):
+    """Overlay one metric of several runs, one labelled line per run.
+
+    Parameters
+    ----------
+    runs : dict of str to sequence of dict
+        Label (e.g. ``"lstm s0"``) -> that run's ``metrics.csv`` rows.
+    path : str or os.PathLike
+        The PNG file to write.
+    x : {'step', 'wall_time'}
+        The horizontal axis.
+    y : str
+        The metrics column to plot (``val_loss``, ``bpc``, ``mase``, ...).
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> runs = {"elman": [{"step": 1, "val_loss": 3.0}, {"step": 2, "val_loss": 2.8}],
+    ...         "lstm": [{"step": 1, "val_loss": 2.9}, {"step": 2, "val_loss": 2.5}]}
+    >>> plot_overlay(runs, pathlib.Path(tmp.name) / "val.png").name
+    'val.png'
+    >>> tmp.cleanup()
+    """
+    _check_x(x)
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError(f"runs={runs!r}: expected a non-empty dict of label -> metrics rows")
+    fig = Figure(figsize=(6.4, 4.0))
+    ax = fig.add_subplot()
+    for label, rows in runs.items():
+        px, py = _finite(column(rows, x), column(rows, y))
+        ax.plot(px, py, "o-", markersize=3, label=str(label))
+    ax.set_xlabel(_AXES[x])
+    ax.set_ylabel(y.replace("_", " "))
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_forecast(path, history, actual, forecast, baselines=None, history_x=None,
+                  forecast_x=None, title="", ylabel="value"):
+    """Plot a forecast against the actual values, with the history before it and baselines.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The PNG file to write.
+    history : array_like, shape (n_history,)
+        Observed values before the forecast origin.
+    actual : array_like, shape (horizon,)
+        What happened over the forecast period.
+    forecast : array_like, shape (horizon,)
+        The network's forecast.
+    baselines : dict of str to array_like of shape (horizon,), optional
+        Other forecasts to draw dashed (``{"seasonal naive": ...}``).
+    history_x, forecast_x : array_like, optional
+        Horizontal positions (numbers or datetime64) of the history and forecast points; by
+        default ``0 .. n_history - 1`` and the ``horizon`` positions after them.
+    title, ylabel : str
+        Figure title and vertical axis label.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> out = plot_forecast(pathlib.Path(tmp.name) / "f.png", history=[1.0, 2.0, 3.0],
+    ...                     actual=[4.0, 5.0], forecast=[3.9, 5.2],
+    ...                     baselines={"naive": [3.0, 3.0]})
+    >>> out.exists()
+    True
+    >>> tmp.cleanup()
+    """
+    history = np.asarray(history, dtype=np.float64).ravel()
+    actual = np.asarray(actual, dtype=np.float64).ravel()
+    forecast = np.asarray(forecast, dtype=np.float64).ravel()
+    if forecast.shape != actual.shape:
+        raise ValueError(f"forecast: shape {forecast.shape}; expected the shape of actual "
+                         f"{actual.shape}")
+    hx = np.arange(len(history)) if history_x is None else np.asarray(history_x)
+    fx = (np.arange(len(history), len(history) + len(actual)) if forecast_x is None
+          else np.asarray(forecast_x))
+    if hx.shape != history.shape or fx.shape != actual.shape:
+        raise ValueError(f"history_x/forecast_x: shapes {hx.shape}/{fx.shape}; expected "
+                         f"{history.shape}/{actual.shape}")
+    fig = Figure(figsize=(7.2, 4.0))
+    ax = fig.add_subplot()
+    ax.plot(hx, history, color="0.4", label="history")
+    ax.plot(fx, actual, "o-", color="black", markersize=3, label="actual")
+    ax.plot(fx, forecast, "o-", color="tab:red", markersize=3, label="forecast")
+    for label, values in (baselines or {}).items():
+        values = np.asarray(values, dtype=np.float64).ravel()
+        if values.shape != actual.shape:
+            raise ValueError(f"baselines[{label!r}]: shape {values.shape}; expected "
+                             f"{actual.shape}")
+        ax.plot(fx, values, "--", label=str(label))
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    if np.issubdtype(fx.dtype, np.datetime64):
+        fig.autofmt_xdate()
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_gradient_vs_lag(curves, path, title=""):
+    """Plot gradient norm against lag, one line per network, on a log scale.
+
+    Parameters
+    ----------
+    curves : dict of str to (lags, norms)
+        Label (``"elman"``, ``"lstm"``) -> lags ``k`` (shape (n,)) and the norm of
+        ``d loss / d h_{T-k}`` at each (shape (n,)); non-positive norms are left out.
+    path : str or os.PathLike
+        The PNG file to write.
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> lags = np.arange(5)
+    >>> curves = {"elman": (lags, 0.5 ** lags), "lstm": (lags, 0.9 ** lags)}
+    >>> plot_gradient_vs_lag(curves, pathlib.Path(tmp.name) / "g.png").suffix
+    '.png'
+    >>> tmp.cleanup()
+    """
+    if not isinstance(curves, dict) or not curves:
+        raise ValueError(f"curves={curves!r}: expected a non-empty dict of label -> (lags, norms)")
+    fig = Figure(figsize=(6.4, 4.0))
+    ax = fig.add_subplot()
+    for label, (lags, norms) in curves.items():
+        lags = np.asarray(lags, dtype=np.float64)
+        norms = np.asarray(norms, dtype=np.float64)
+        if lags.shape != norms.shape or lags.ndim != 1:
+            raise ValueError(f"curves[{label!r}]: lags {lags.shape} and norms {norms.shape}; "
+                             f"expected two arrays of shape (n,)")
+        keep = np.isfinite(norms) & (norms > 0)
+        ax.plot(lags[keep], norms[keep], "o-", markersize=3, label=str(label))
+    ax.set_yscale("log")
+    ax.set_xlabel("lag k (steps back from the loss)")
+    ax.set_ylabel("‖∂ loss / ∂ h(T−k)‖")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return _save(fig, path)

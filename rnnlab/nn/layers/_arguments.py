@@ -1,0 +1,39 @@
+"""Checks of layer arguments shared by several layer modules (not part of Lasagne's API)."""
+
+import inspect
+import numbers
+
+from .input import InputLayer
+
+
+def check_grad_clipping(grad_clipping):
+    """Return ``grad_clipping`` (0 for None/False) if it is a non-negative number."""
+    if grad_clipping is None or grad_clipping is False:
+        return 0
+    if (isinstance(grad_clipping, bool) or not isinstance(grad_clipping, numbers.Real)
+            or grad_clipping < 0):
+        raise ValueError(f"grad_clipping={grad_clipping!r}: expected a non-negative number "
+                         "(0 disables clipping)")
+    return grad_clipping
+
+
+def check_units(num_units):
+    """Return ``num_units`` as an int if it is a positive integer; raise ValueError otherwise."""
+    if isinstance(num_units, bool) or not isinstance(num_units, numbers.Integral) or num_units <= 0:
+        raise ValueError(f"num_units={num_units!r}: expected a positive int")
+    return int(num_units)
+
+
+def accepted_kwargs(layers):
+    """The keyword arguments that ``get_output`` may pass to ``layers`` (a set of names)."""
+    # ``deterministic`` is the library-wide switch for noise layers (as in Lasagne): passing it to
+    # a network that happens to have no noise layer is not a mistake worth a warning.
+    names = {"deterministic"}
+    for layer in layers:
+        names.update(getattr(layer, "get_output_kwargs", ()))
+        if isinstance(layer, InputLayer):
+            continue
+        params = list(inspect.signature(layer.get_output_for).parameters.values())[1:]
+        names.update(p.name for p in params
+                     if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+    return names

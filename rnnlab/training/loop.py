@@ -1,0 +1,425 @@
+"""Training one run: :func:`train` and its loop (steps, evaluations, checkpoints, divergence).
+
+The loop knows neither the cell type nor the data kind: batches, carried states, metrics and
+samples come from the task (:mod:`rnnlab.tasks`).  Every ``train.eval_every`` steps it evaluates
+on the validation split, appends a row to ``metrics.csv``, saves ``latest`` (and ``best`` when the
+validation loss improved), writes a sample and redraws the learning curves.  A checkpoint holds the
+parameters, the optimizer state, the carried states and, in its JSON, the data position, the
+dropout generators and the loop's counters (:class:`_Loop`), so a resumed run continues bitwise
+exactly (:func:`_restore`).
+
+The run has diverged when a training step's loss or gradient norm is NaN or infinite, or its
+loss exceeds ``train.explode_factor`` times the first training loss.  A step's loss measures the
+parameters *before* its update, so a bad update shows one step late; an evaluation therefore
+checks the parameters it is about to save the same way, on the next training batch (and checks
+that the validation loss is finite), and saves nothing when they fail: ``latest`` only ever holds
+parameters that passed.  With ``train.on_divergence = "stop"`` the run stops there; with
+``"halve"`` the loop reloads ``checkpoints/latest`` (the last good state), halves the learning
+rate and goes on, at most ``train.max_retries`` times in the whole run.  The halvings are part of
+the loop's state, so a resumed run retries exactly as an uninterrupted one.
+"""
+
+import math
+import numbers
+import sys
+import time
+
+import numpy as np
+from tqdm import tqdm
+
+from rnnlab import backend, config
+from rnnlab.errors import CheckpointError, WriteError
+from rnnlab.evaluation import plots
+from rnnlab.files import remove_stale_temporaries
+from rnnlab.run import RunDir
+from rnnlab.run.checkpoint import (check_expected, checkpoint_paths, load_checkpoint,
+                                   save_checkpoint)
+from rnnlab.run.metrics_log import METRIC_COLUMNS, MetricsLog
+from rnnlab.training.session import build_run_session, build_session
+from rnnlab.training.state import (checkpoint_arrays, expected_arrays, random_state,
+                                   restore_arrays, set_random_state)
+
+__all__ = ["train", "lr_at"]
+
+
+
+def lr_at(train_cfg, step, scale=1.0):
+    """The learning rate for the update after ``step`` completed updates.
+
+    ``scale * train.lr * train.lr_decay ** (step // train.lr_decay_every)``; ``scale`` is
+    ``0.5 ** n`` after ``n`` halvings of ``train.on_divergence = "halve"``.
+
+    Examples
+    --------
+    >>> lr_at({"lr": 0.1, "lr_decay": 0.5, "lr_decay_every": 10}, 25)
+    0.025
+    >>> lr_at({"lr": 0.1, "lr_decay": 0.5, "lr_decay_every": 10}, 25, scale=0.5)
+    0.0125
+    """
+    return scale * train_cfg["lr"] * train_cfg["lr_decay"] ** (step // train_cfg["lr_decay_every"])
+
+
+def _compiles_lazily():
+    """Whether the compile mode compiles on the first call (NUMBA, JAX) rather than up front."""
+    return backend.settings()["mode"] in ("NUMBA", "JAX")
+
+
+_COUNT, _NUMBER, _OPTIONAL = "an integer >= 0", "a finite number", "a number or null"
+
+
+class _Loop:
+    """The training loop's counters: everything beyond arrays that a resume must restore."""
+
+    FIELDS = {"step": _COUNT, "epoch": _COUNT, "index": _COUNT, "wall_time": _NUMBER,
+              "first_loss": _OPTIONAL, "best_val": _OPTIONAL, "best_step": _OPTIONAL,
+              "bad_evals": _COUNT, "last_eval_step": _OPTIONAL, "loss_sum": _NUMBER,
+              "gnorm_sum": _NUMBER, "count": _COUNT, "lr_scale": _NUMBER, "retries": _COUNT}
+
+    def __init__(self, states, **saved):
+        self.step = self.epoch = self.index = self.bad_evals = self.count = self.retries = 0
+        self.wall_time = self.loss_sum = self.gnorm_sum = 0.0
+        self.lr_scale = 1.0
+        self.first_loss = self.best_val = self.best_step = self.last_eval_step = None
+        self.states = states
+        for name, value in saved.items():
+            if name not in self.FIELDS:
+                raise CheckpointError(f"loop state has unknown field {name!r}; expected some of "
+                                      f"{', '.join(self.FIELDS)}")
+            if not _fits(value, self.FIELDS[name]):
+                raise CheckpointError(f"loop state {name} = {value!r:.40}: expected "
+                                      f"{self.FIELDS[name]}")
+            setattr(self, name, value)
+
+    def to_dict(self):
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+
+def _fits(value, kind):
+    number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if kind == _COUNT:
+        return number and isinstance(value, numbers.Integral) and value >= 0
+    if kind == _NUMBER:
+        return number and math.isfinite(value)
+    return value is None or number
+
+
+def _restore(session, stem, arrays=None, saved=None):
+    """Restore a training checkpoint into ``session``; return its :class:`_Loop`.
+
+    ``arrays`` and ``saved`` are the checkpoint when the caller loaded it already; they are
+    checked against the model here.  Every error names the checkpoint's file.
+    """
+    if arrays is None:
+        arrays, saved = load_checkpoint(stem)
+    json_path = checkpoint_paths(stem)[1]
+    loop_state, generators = saved.get("loop"), saved.get("random_state")
+    if not isinstance(loop_state, dict) or not isinstance(generators, list):
+        raise CheckpointError(f"{json_path}: meta lacks 'loop' (an object) or 'random_state' (an "
+                              f"array); expected a checkpoint written by rnnlab.train")
+    check_expected(arrays, expected_arrays(session), stem)
+    try:
+        loop = _Loop([], **loop_state)
+        set_random_state(session, generators)
+    except CheckpointError as err:
+        raise CheckpointError(f"{json_path}: {err}") from None
+    loop.states = restore_arrays(session, arrays)
+    return loop
+
+
+def _divergence(loss, gnorm, first_loss, factor, which="training loss"):
+    """What went wrong (a phrase), or None when the loss and the gradient norm are sane."""
+    if not math.isfinite(loss):
+        return f"the {which} is {loss}"
+    if not math.isfinite(gnorm):
+        return f"the gradient norm is {gnorm}"
+    if first_loss is not None and loss > factor * first_loss:
+        return (f"the {which} {loss:.4g} exceeds train.explode_factor x the first training "
+                f"loss ({factor:g} x {first_loss:.4g})")
+    return None
+
+
+class _Trainer:
+    def __init__(self, session, run_dir, loop, out=print):
+        self.rundir = RunDir(run_dir)
+        self.session, self.loop, self.out = session, loop, out
+        self.task, self.fns = session.task, session.functions
+        self.cfg = session.cfg
+        self.tcfg = self.cfg["train"]
+        self.log = MetricsLog(self.rundir.metrics_file, METRIC_COLUMNS)
+        self.n_batches = self.task.batches_per_epoch()
+        self.last_gnorm = math.nan
+
+    def lr(self, step):
+        return lr_at(self.tcfg, step, self.loop.lr_scale)
+
+    # -- checkpoints -----------------------------------------------------------------------------
+    def save(self, which):
+        loop = self.loop
+        meta = {"step": loop.step, "epoch": loop.epoch, "data_position": [loop.epoch, loop.index],
+                "lr": self.lr(loop.step), "best_val_loss": loop.best_val,
+                "random_state": random_state(self.session), "loop": loop.to_dict()}
+        save_checkpoint(self.rundir.checkpoint(which),
+                        checkpoint_arrays(self.session, loop.states), meta)
+
+    def diverged(self, step, reason, loss):
+        """The record of a divergence at ``step`` (also ``summary.json``'s ``diverged``)."""
+        loop = self.loop
+        return {"step": step, "reason": reason, "loss": loss, "grad_norm": self.last_gnorm,
+                "lr": self.lr(step - 1),
+                "last_good_checkpoint": RunDir.checkpoint_name("latest"),
+                "last_good_step": loop.last_eval_step or 0, "retries": loop.retries}
+
+    def retry(self, diverged):
+        """Reload the last good checkpoint with half the learning rate (on_divergence=halve)."""
+        old = self.loop
+        self.loop = _restore(self.session, self.rundir.checkpoint("latest"))
+        self.loop.lr_scale, self.loop.retries = old.lr_scale / 2, old.retries + 1
+        self.out(f"step {diverged['step']}: {diverged['reason']} (gradient norm "
+                 f"{diverged['grad_norm']:.4g}); retry {self.loop.retries} of "
+                 f"{self.tcfg['max_retries']}: learning rate halved to "
+                 f"{self.lr(self.loop.step):.4g}, from {RunDir.checkpoint_name('latest')} "
+                 f"(step {self.loop.step})")
+
+    # -- evaluation ------------------------------------------------------------------------------
+    def evaluate(self, scheduled):
+        """Evaluate, log and save; return (stop early?, divergence record or None)."""
+        loop = self.loop
+        if not self.rundir.path.is_dir():
+            raise WriteError(f"{self.rundir}: the run directory was removed during training; "
+                             f"expected it to stay until the run ends (nothing more is written)")
+        found = self.task.evaluate(self.fns, "val")
+        ahead = self.loss_ahead()
+        reason = (_divergence(found["loss"], 0.0, None, 0.0, which="validation loss")
+                  or _divergence(ahead, 0.0, loop.first_loss, self.tcfg["explode_factor"],
+                                 which="training loss of the next batch"))
+        if reason:  # these parameters are bad: nothing is logged or saved
+            return False, self.diverged(loop.step, reason, ahead)
+        row = {"step": loop.step, "epoch": loop.epoch, "wall_time": loop.wall_time,
+               "train_loss": loop.loss_sum / loop.count if loop.count else None,
+               "grad_norm": loop.gnorm_sum / loop.count if loop.count else None,
+               "lr": self.lr(max(loop.step - 1, 0)), "val_loss": found["loss"]}
+        row.update({k: v for k, v in found.items() if k in METRIC_COLUMNS})
+        loop.last_eval_step = loop.step
+        improved = math.isfinite(found["loss"]) and (loop.best_val is None
+                                                    or found["loss"] < loop.best_val)
+        if improved:
+            loop.best_val, loop.best_step = found["loss"], loop.step
+        if scheduled:
+            # An extra evaluation where a run stops (off the eval_every grid) leaves the running
+            # means and the patience count alone, so a resumed run logs what an uninterrupted
+            # one does.
+            loop.bad_evals = 0 if improved else loop.bad_evals + 1
+            loop.loss_sum = loop.gnorm_sum = 0.0
+            loop.count = 0
+        self.log.append(row)
+        if improved:
+            self.save("best")
+        self.save("latest")
+        self.task.on_evaluation(self.session, loop.step, self.rundir)
+        plots.plot_learning_curves(self.log.read(), self.rundir.plots_dir,
+                                   title=self.rundir.path.name)
+        shown = " ".join(f"{k} {row[k]:.4g}" for k in ("train_loss", "val_loss", "bpc", "rmse",
+                                                        "mase", "grad_norm", "lr")
+                         if row.get(k) is not None)
+        self.out(f"step {loop.step} epoch {loop.epoch} {shown} ({loop.wall_time:.1f} s)"
+                 f"{' *' if improved else ''}")
+        return bool(self.tcfg["patience"] and loop.bad_evals >= self.tcfg["patience"]), None
+
+    # -- the loop --------------------------------------------------------------------------------
+    def budget_reason(self):
+        loop, tcfg = self.loop, self.tcfg
+        if tcfg["max_steps"] and loop.step >= tcfg["max_steps"]:
+            return "max_steps"
+        if tcfg["max_epochs"] and loop.epoch >= tcfg["max_epochs"]:
+            return "max_epochs"
+        if tcfg["time_budget"] and loop.wall_time >= tcfg["time_budget"]:
+            return "time_budget"
+        return None
+
+    def warm_up(self):
+        """Call ``train`` twice and undo it: JIT compilation stays out of ``wall_time``.
+
+        NUMBA and JAX compile on the first call, and NUMBA again when the arrays of the second
+        call differ in memory layout from the first (parameters after an update); the other
+        modes compile in ``pytensor.function`` and skip this.
+        """
+        loop = self.loop
+        states = (self.fns.initial_states(self.tcfg["batch_size"]) if loop.index == 0
+                  else loop.states)
+        saved, generators = checkpoint_arrays(self.session, states), random_state(self.session)
+        batch = self.task.train_batch(loop.epoch, loop.index)
+        outputs = self.fns.train(*batch, *states)
+        self.fns.train(*batch, *outputs[2:])
+        restore_arrays(self.session, saved)
+        set_random_state(self.session, generators)
+
+    def loss_ahead(self):
+        """The loss the next step will report (its parameters, its batch), without dropout."""
+        loop = self.loop
+        states = (self.fns.initial_states(self.tcfg["batch_size"]) if loop.index == 0
+                  else loop.states)
+        x, y = self.task.train_batch(loop.epoch, loop.index)
+        return float(self.fns.evaluate(x, y, *states)[0])
+
+    def step(self):
+        """One update; return the divergence record, or None after a good step."""
+        loop, tcfg = self.loop, self.tcfg
+        if loop.index == 0:
+            loop.states = self.fns.initial_states(tcfg["batch_size"])  # each epoch from zeros
+        self.fns.lr.set_value(np.asarray(self.lr(loop.step), dtype=self.fns.lr.dtype))
+        started = time.perf_counter()
+        x, y = self.task.train_batch(loop.epoch, loop.index)
+        outputs = self.fns.train(x, y, *loop.states)
+        loop.wall_time += time.perf_counter() - started
+        loss, gnorm = float(outputs[0]), float(outputs[1])
+        self.last_gnorm = gnorm
+        reason = _divergence(loss, gnorm, loop.first_loss, tcfg["explode_factor"])
+        if reason:
+            # The parameters now hold the bad update: never save them.
+            return self.diverged(loop.step + 1, reason, loss)
+        loop.step += 1
+        loop.states = list(outputs[2:])
+        loop.index += 1
+        if loop.index == self.n_batches:
+            loop.epoch, loop.index = loop.epoch + 1, 0
+        loop.first_loss = loss if loop.first_loss is None else loop.first_loss
+        loop.loss_sum, loop.gnorm_sum, loop.count = (loop.loss_sum + loss,
+                                                     loop.gnorm_sum + gnorm, loop.count + 1)
+        self.progress.set_postfix(loss=f"{loss:.4f}", gnorm=f"{gnorm:.3g}", refresh=False)
+        self.progress.update(1)
+        return None
+
+    def run(self, progress):
+        """Train until a budget, early stopping or divergence; return (stop reason, diverged)."""
+        self.progress = progress
+        if self.budget_reason() is None and _compiles_lazily():
+            self.warm_up()
+        if self.loop.step == 0 and self.loop.last_eval_step is None:
+            self.save("latest")  # a last good checkpoint exists from the start
+        while True:
+            stop, diverged = self.budget_reason(), None
+            if stop is None:
+                diverged = self.step()
+                due = self.loop.step % self.tcfg["eval_every"] == 0
+            else:  # a last evaluation where the run stops, unless it just had one
+                due = self.loop.last_eval_step != self.loop.step
+            if diverged is None and due:
+                early, diverged = self.evaluate(scheduled=stop is None)
+                if early and diverged is None:
+                    return "early_stopping", None
+            if diverged is not None:
+                if (self.tcfg["on_divergence"] == "halve"
+                        and self.loop.retries < self.tcfg["max_retries"]):
+                    self.retry(diverged)
+                    progress.reset(total=progress.total)
+                    progress.update(self.loop.step)
+                    continue
+                return "diverged", diverged
+            if stop is not None:
+                return stop, None
+
+    def test_metrics(self):
+        """Metrics of the test split under the best checkpoint (None without either)."""
+        stem = self.rundir.checkpoint("best")
+        if not self.task.has_split("test") or not stem.with_suffix(".json").is_file():
+            return None
+        arrays, _ = load_checkpoint(stem, expected_arrays(self.session))
+        restore_arrays(self.session, arrays)
+        return self.task.evaluate(self.fns, "test")
+
+
+def _progress_bar(cfg, initial):
+    enabled = cfg["run"]["progress"] and sys.stderr.isatty()
+    total = cfg["train"]["max_steps"] or None
+    return tqdm(total=total, initial=initial, disable=not enabled, unit="step",
+                dynamic_ncols=True, file=sys.stderr, leave=False)
+
+
+def train(cfg, run_dir=None, config_path=None, dry_run=False, out=print):
+    """Train (or resume) one run; return its summary.
+
+    Parameters
+    ----------
+    cfg : dict
+        A resolved config.
+    run_dir : pathlib.Path, optional
+        An existing run to resume from its latest checkpoint; by default a new run directory is
+        created under ``run.dir`` (after the session is built, so failures write nothing).
+    config_path : str or os.PathLike, optional
+        The config file, for the default run name.
+    dry_run : bool
+        ``cfg`` is already the dry-run config; recorded in the summary.
+    out : callable
+        Receives one line per evaluation and the closing lines.
+
+    Returns
+    -------
+    dict
+        The contents of ``summary.json`` (with ``run_dir`` added).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, rnnlab
+    >>> root = pathlib.Path(rnnlab.__file__).parent.parent
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> cfg = config.load(root / "experiments" / "smoke_series.toml",
+    ...                   [f"data.path={root / 'data' / 'airline_passengers.csv'}",
+    ...                    f"run.dir={tmp.name}", "model.cell=elman", "model.hidden=4",
+    ...                    "train.max_steps=3", "train.eval_every=2"])
+    >>> summary = train(cfg, out=lambda line: None)
+    >>> summary["steps"], summary["stop_reason"], summary["best"]["step"] in (2, 3)
+    (3, 'max_steps', True)
+    >>> sorted(summary["test"])
+    ['loss', 'mae', 'mase', 'rmse']
+    >>> tmp.cleanup()
+    """
+    if run_dir is None:
+        session = build_session(cfg)
+        loop = _Loop(session.functions.initial_states(cfg["train"]["batch_size"]))
+        run = RunDir.create(cfg["run"]["dir"], config.default_run_name(cfg, config_path))
+        run.save_config(cfg)
+        run.write_meta(dict(session.task.meta(),
+                                               n_params=session.functions.n_params))
+    else:
+        # Check every file before compiling, and everything before writing.
+        run = RunDir(run_dir)
+        meta = run.read_meta()
+        arrays, saved = load_checkpoint(run.checkpoint("latest"))
+        log = MetricsLog(run.metrics_file, METRIC_COLUMNS)
+        log.read()
+        session = build_run_session(cfg, meta, run.path)
+        loop = _restore(session, run.checkpoint("latest"), arrays, saved)
+        session.task.batches_per_epoch()  # reads and checks the data
+        log.truncate_after(loop.step)     # rows of evaluations after the checkpoint: redone
+        remove_stale_temporaries(run.path)
+        run.save_config(cfg)
+    run_dir = session.run_dir = run.path
+    out(f"run directory: {run_dir} ({session.functions.n_params} parameters)")
+    trainer = _Trainer(session, run_dir, loop, out=out)
+    with _progress_bar(cfg, loop.step) as progress:
+        if not progress.disable and out is print:
+            trainer.out = progress.write  # lines above the bar, not through it
+        try:
+            stop, diverged = trainer.run(progress)
+        except KeyboardInterrupt:
+            # Keep the checkpoints of the last evaluation; record why the run ended, then let
+            # the command report the interruption.
+            run.write_summary(_summary(session, trainer, "interrupted", None, test=False))
+            raise
+    summary = _summary(session, trainer, "dry_run" if dry_run else stop, diverged)
+    run.write_summary(summary)
+    return dict(summary, run_dir=str(run_dir))
+
+
+def _summary(session, trainer, stop, diverged, test=True):
+    loop, cfg = trainer.loop, session.cfg
+    rows = [dict(row, step=int(row["step"]), epoch=int(row["epoch"]))
+            for row in trainer.log.read()]
+    best = next((row for row in rows if row["step"] == loop.best_step), None)
+    return {"run": trainer.rundir.path.name, "kind": session.task.kind,
+            "cell": cfg["model"]["cell"], "seed": cfg["train"]["seed"], "stop_reason": stop,
+            "steps": loop.step, "epochs": loop.epoch + loop.index / trainer.n_batches,
+            "wall_time": loop.wall_time, "n_params": session.functions.n_params,
+            "best_step": loop.best_step, "best": best, "final": rows[-1] if rows else None,
+            "test": trainer.test_metrics() if test else None, "diverged": diverged,
+            "retries": loop.retries}

@@ -1,0 +1,113 @@
+"""Tests for rnnlab.commands.cli: one-line errors with exit code 2, --debug, Ctrl-C, common arguments."""
+
+import argparse
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from rnnlab.commands.cli import EXIT_ERROR, EXIT_INTERRUPTED, add_common_arguments, run_command
+from rnnlab.errors import CheckpointError, ConfigError, DataError
+
+
+def raising(error):
+    def main(argv):
+        raise error
+    return main
+
+
+def test_main_gets_argv_without_debug_and_its_result_is_returned(monkeypatch):
+    seen = []
+    assert run_command(lambda argv: seen.append(argv) or 7,
+                       ["--debug", "--config", "x.toml", "--", "--debug"]) == 7
+    assert seen == [["--config", "x.toml", "--", "--debug"]]
+    monkeypatch.setattr(sys, "argv", ["rnnlab.train", "model.cell=gru", "--debug"])
+    assert run_command(lambda argv: argv) == ["model.cell=gru"]
+
+
+@pytest.mark.parametrize("error", [ConfigError("exp.toml: unknown key 'model.cel'"),
+                                   DataError("air.csv: column 'pasengers' not found\nline two"),
+                                   CheckpointError("")])
+def test_rnnlab_errors_become_one_line_on_stderr_and_exit_code_2(capsys, error):
+    with pytest.raises(SystemExit) as info:
+        run_command(raising(error), [])
+    assert info.value.code == EXIT_ERROR == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    expected = {"": "CheckpointError"}.get(str(error), str(error).replace("\n", " "))
+    assert err == f"error: {expected}\n"
+
+
+def test_debug_flag_or_variable_keeps_the_traceback(monkeypatch, capsys):
+    with pytest.raises(ConfigError, match="bad key"):
+        run_command(raising(ConfigError("bad key")), ["--debug"])
+    with pytest.raises(KeyboardInterrupt):
+        run_command(raising(KeyboardInterrupt()), ["--debug"])
+    monkeypatch.setenv("RNNLAB_DEBUG", "1")
+    with pytest.raises(ConfigError, match="bad key"):
+        run_command(raising(ConfigError("bad key")), [])
+    monkeypatch.setenv("RNNLAB_DEBUG", "0")
+    with pytest.raises(SystemExit):
+        run_command(raising(ConfigError("bad key")), [])
+    assert capsys.readouterr().err == "error: bad key\n"
+
+
+def test_ctrl_c_exits_130_with_one_line_and_bugs_keep_their_traceback(capsys):
+    with pytest.raises(SystemExit) as info:
+        run_command(raising(KeyboardInterrupt()), [])
+    assert info.value.code == EXIT_INTERRUPTED == 130
+    assert capsys.readouterr().err == "interrupted (Ctrl-C)\n"
+    with pytest.raises(ZeroDivisionError):
+        run_command(lambda argv: 1 / 0, [])
+    with pytest.raises(ValueError, match="not an rnnlab error"):
+        run_command(raising(ValueError("not an rnnlab error")), [])
+
+
+def test_add_common_arguments_shows_debug_and_version(capsys):
+    parser = add_common_arguments(argparse.ArgumentParser(prog="rnnlab.sample"))
+    assert "--debug" in parser.format_help() and parser.parse_args([]).debug is False
+    with pytest.raises(SystemExit) as info:
+        parser.parse_args(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith("rnnlab.sample (rnnlab ")
+    with pytest.raises(TypeError, match=r"parser: got dict; expected an argparse"):
+        add_common_arguments({})
+
+
+def test_command_line_mistakes_are_one_line_errors_too(capsys):
+    parser = add_common_arguments(argparse.ArgumentParser(prog="rnnlab.sample"))
+    parser.add_argument("--length", type=int)
+    parser.add_argument("--checkpoint", choices=("best", "latest"))
+    for argv, message in [(["--length", "many"], "argument --length: invalid int value: 'many'"),
+                          (["--checkpoint", "first"],
+                           "argument --checkpoint: invalid choice: 'first'"),
+                          (["--lenght", "3"], "unrecognized arguments: --lenght 3")]:
+        with pytest.raises(SystemExit) as info:
+            run_command(lambda args: parser.parse_args(args), argv)
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: rnnlab.sample: {message}") and err.count("\n") == 1
+        assert err.endswith(" (see --help)\n") and "usage" not in err
+
+
+def test_a_real_process_exits_2_with_one_line_and_imports_no_pytensor(tmp_path):
+    script = textwrap.dedent("""
+        import sys
+        import rnnlab.run.checkpoint, rnnlab.commands.cli, rnnlab.config, rnnlab.files
+        from rnnlab.commands.cli import run_command
+        from rnnlab.config import load
+
+        def main(argv):
+            print("heavy:", sorted(m for m in ("pytensor", "rnnlab.nn") if m in sys.modules))
+            load(None, argv)
+
+        run_command(main)
+    """)
+    result = subprocess.run([sys.executable, "-c", script, "model.cel=gru"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stdout == "heavy: []\n"
+    assert result.stderr == ("error: command line (model.cel=gru): unknown key 'model.cel' "
+                             "(did you mean 'model.cell'?)\n")
+    assert list(tmp_path.iterdir()) == []

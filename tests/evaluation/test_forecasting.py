@@ -1,0 +1,274 @@
+"""rnnlab.forecast: test-split forecasts, baselines and the rolling-origin backtest.
+
+The unit tests drive :func:`forecast_run` with stand-in "networks" (plain numpy functions) over a
+real :class:`~rnnlab.datasets.timeseries.Prepared`, so every number can be checked against
+rnnlab.evaluation.baselines and rnnlab.evaluation.metrics computed by hand here.
+"""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from rnnlab.commands.forecast import main
+from rnnlab.datasets.timeseries import Series, prepare
+from rnnlab.errors import DataError, RnnlabError
+from rnnlab.evaluation import baselines, metrics
+from rnnlab.evaluation.forecasting import (METRICS, MODELS, _backtest_origins, _tile_origins,
+                                           backtest, forecast_run, format_report, score)
+
+SEASON, LOOKBACK, HORIZON = 4, 8, 3
+
+
+def _series(n=70, dates=True):
+    t = np.arange(n)
+    rng = np.random.default_rng(0)
+    values = 50 + 0.5 * t + 8 * np.sin(2 * np.pi * t / SEASON) + rng.normal(0, 1, n)
+    when = np.datetime64("2000-01") + np.arange(n).astype("m8[M]") if dates else None
+    return Series(values, ("y",), dates=when, source="hand.csv")
+
+
+def _session(data, predict, strategy="direct", horizon=HORIZON, run_dir=None):
+    cfg = {"data": {"horizon": horizon, "season": SEASON, "strategy": strategy},
+           "model": {"cell": "lstm"}}
+    return SimpleNamespace(cfg=cfg, task=SimpleNamespace(kind="series", prepared=data),
+                           functions=SimpleNamespace(predict=predict), run_dir=run_dir)
+
+
+def _seasonal_predict(horizon):
+    """Seasonal naive in the scaled space: affine scaling makes it seasonal naive in raw units."""
+    def predict(x):
+        rows = x.shape[1] - SEASON + np.arange(horizon) % SEASON
+        return [x[:, rows, :1].astype(np.float32)]
+    return predict
+
+
+def _read_csv(path):
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_score_matches_rnnlab_metrics_and_marks_undefined():
+    actual = np.array([[3.0], [5.0], [4.0]])
+    forecast = np.array([[2.5], [6.0], [4.0]])
+    train = np.array([[1.0], [2.0], [4.0], [3.0], [5.0]])
+    got = score(actual, forecast, train, season=2)
+    assert got == {"mae": metrics.mae(actual, forecast), "rmse": metrics.rmse(actual, forecast),
+                   "mape": metrics.mape(actual, forecast),
+                   "smape": metrics.smape(actual, forecast),
+                   "mase": metrics.mase(actual, forecast, train, m=2)}
+    flat = score(np.array([[0.0], [1.0]]), np.array([[1.0], [1.0]]), np.ones((5, 1)), 1)
+    assert flat["mape"] is None and flat["mase"] is None and flat["mae"] == 0.5
+
+
+def test_origins_tile_the_test_part_and_the_backtest_steps_through_it():
+    origins, steps = _tile_origins(20, 31, 4)
+    covered = np.concatenate([o + np.arange(s) for o, s in zip(origins, steps)])
+    np.testing.assert_array_equal(covered, np.arange(20, 31))  # every row exactly once
+    np.testing.assert_array_equal(_backtest_origins(20, 31, 4), np.arange(20, 28))
+    with pytest.raises(DataError, match="fewer than data.horizon = 4"):
+        _backtest_origins(20, 23, 4)
+
+
+def test_backtest_covers_every_origin_once_and_averages_hand_scores():
+    y = _series(40).targets
+    origins = _backtest_origins(30, 40, HORIZON)
+    calls = []
+
+    def naive(o, steps):
+        calls.append((o.copy(), steps))
+        return np.stack([baselines.naive(y[:t], steps) for t in o])
+
+    rows, means = backtest({"naive": naive}, y, origins, HORIZON, y[:20], SEASON)
+    assert [row["origin"] for row in rows] == list(range(30, 38))
+    assert len(calls) == 1 and calls[0][1] == HORIZON
+    np.testing.assert_array_equal(calls[0][0], origins)
+    by_hand = [metrics.mase(y[t:t + HORIZON], baselines.naive(y[:t], HORIZON), y[:20], SEASON)
+               for t in origins]
+    assert [row["naive_mase"] for row in rows] == pytest.approx(by_hand)
+    assert means["naive"]["mase"] == pytest.approx(np.mean(by_hand))
+    assert set(means["naive"]) == set(METRICS)
+
+
+def test_forecast_run_baselines_match_metrics_on_a_hand_series(tmp_path):
+    series = _series()
+    data = prepare(series, LOOKBACK, HORIZON, val=0.15, test=0.2)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "user.txt").write_text("keep me")
+    result = forecast_run(_session(data, _seasonal_predict(HORIZON), run_dir=run_dir))
+
+    out = run_dir / "forecast"
+    assert sorted(p.name for p in out.iterdir()) == ["backtest.csv", "forecast.csv",
+                                                     "forecast.json", "forecast.png"]
+    assert sorted(p.name for p in run_dir.iterdir()) == ["forecast", "user.txt"]
+    assert (run_dir / "user.txt").read_text() == "keep me"
+    assert json.loads((out / "forecast.json").read_text()) == json.loads(json.dumps(result))
+    assert (out / "forecast.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    y, start, n = series.targets, data.split.test_start, len(series)
+    train = y[:data.split.val_start]
+    origins, steps = _tile_origins(start, n, HORIZON)
+    naive = np.concatenate([baselines.naive(y[:t], s) for t, s in zip(origins, steps)])
+    snaive = np.concatenate([baselines.seasonal_naive(y[:t], s, SEASON)
+                             for t, s in zip(origins, steps)])
+    actual = y[start:]
+    for name, forecast in (("naive", naive), ("seasonal_naive", snaive)):
+        assert result["test"][name] == pytest.approx({
+            "mae": metrics.mae(actual, forecast), "rmse": metrics.rmse(actual, forecast),
+            "mape": metrics.mape(actual, forecast), "smape": metrics.smape(actual, forecast),
+            "mase": metrics.mase(actual, forecast, train, m=SEASON)})
+    # The stand-in network is seasonal naive in scaled units, so it equals the baseline in raw.
+    assert result["test"]["rnn"] == pytest.approx(result["test"]["seasonal_naive"])
+    assert result["backtest"]["rnn"] == pytest.approx(result["backtest"]["seasonal_naive"])
+    assert result["test_rows"] == n - start and result["backtest"]["origins"] == n - start - 2
+
+    rows = _read_csv(out / "forecast.csv")
+    assert list(rows[0]) == ["date", "step", "actual", "rnn", "naive", "seasonal_naive"]
+    assert [row["date"] for row in rows] == list(
+        np.datetime_as_string(series.dates[start:], unit="auto"))
+    np.testing.assert_allclose([float(r["actual"]) for r in rows], actual[:, 0])
+    np.testing.assert_allclose([float(r["seasonal_naive"]) for r in rows], snaive[:, 0])
+    assert [int(r["step"]) for r in rows] == [1, 2, 3] * (len(rows) // 3) + \
+        [1, 2, 3][:len(rows) % 3]
+
+    back = _read_csv(out / "backtest.csv")
+    assert [r["origin"] for r in back] == list(
+        np.datetime_as_string(series.dates[start:n - HORIZON + 1], unit="auto"))
+    assert np.mean([float(r["naive_mae"]) for r in back]) == pytest.approx(
+        result["backtest"]["naive"]["mae"])
+    text = format_report(result)
+    assert all(name in text for name in MODELS) and "MASE" in text
+
+
+def test_network_sees_the_test_windows_and_recursive_matches_naive(tmp_path):
+    data = prepare(_series(dates=False), LOOKBACK, 1, val=0.15, test=0.2,
+                   transforms=["diff"], scaler="minmax")
+    seen = []
+
+    def last_value(x):  # one-step "network": repeat the newest scaled difference
+        seen.append(x)
+        return [x[:, -1:, :1]]
+
+    result = forecast_run(_session(data, last_value, strategy="recursive", horizon=1),
+                          out_dir=tmp_path / "out")
+    # The first call is the backtest's: one window per test origin, equal to Prepared's.
+    np.testing.assert_array_equal(seen[0], data.test.x)
+    rows = _read_csv(tmp_path / "out" / "forecast.csv")
+    assert list(rows[0])[:2] == ["index", "step"] and int(rows[0]["index"]) == \
+        data.split.test_start
+    assert result["strategy"] == "recursive" and result["backtest"]["origins"] == len(data.test.t)
+
+    # With horizon 3 the recursive forecast feeds its own guesses back, so repeating the last
+    # scaled value stays the naive forecast in raw units at every step.
+    data3 = prepare(_series(dates=False), LOOKBACK, 1, val=0.15, test=0.2)
+    result3 = forecast_run(_session(data3, lambda x: [x[:, -1:, :1]], strategy="recursive",
+                                    horizon=3), out_dir=tmp_path / "out3")
+    y, start = data3.series.targets, data3.split.test_start
+    assert result3["test"]["rnn"] == pytest.approx(result3["test"]["naive"])
+    assert result3["backtest"]["origins"] == len(y) - start - 2
+
+
+def test_forecast_run_rejects_text_runs_and_short_tests(tmp_path):
+    with pytest.raises(DataError, match="forecast needs a series run"):
+        forecast_run(SimpleNamespace(task=SimpleNamespace(kind="text")), tmp_path)
+    data = prepare(_series(40), LOOKBACK, HORIZON, val=0.15, test=0.1)
+    session = _session(data, _seasonal_predict(HORIZON), horizon=5)
+    with pytest.raises(DataError, match="fewer than data.horizon = 5"):
+        forecast_run(session, tmp_path / "short")
+    assert not (tmp_path / "short").exists()
+    with pytest.raises(ValueError, match="out_dir"):
+        forecast_run(_session(data, _seasonal_predict(HORIZON)))
+    (tmp_path / "file").write_text("user data")
+    with pytest.raises(RnnlabError, match="is not a folder"):
+        forecast_run(_session(data, _seasonal_predict(HORIZON)), tmp_path / "file")
+    assert (tmp_path / "file").read_text() == "user data"
+
+
+def test_recursive_backtest_of_a_compiled_network_agrees_with_the_task_evaluation(tmp_path):
+    from rnnlab import config
+    from rnnlab.training.session import build_session
+
+    path = tmp_path / "s.csv"
+    t = np.arange(80)
+    path.write_text("t,y,x\n" + "".join(f"{i},{20 + i % 6 + 0.1 * i},{np.sin(i)}\n" for i in t))
+    cfg = config.load(None, ["data.kind=series", f"data.path={path}", "data.target=y",
+                             "data.covariates=x", "data.lookback=6", "data.horizon=4",
+                             "data.season=6", "data.strategy=recursive",
+                             "data.transform=diff", "model.hidden=3", "model.cell=gru",
+                             "data.val_fraction=0.15", "data.test_fraction=0.2"])
+    session = build_session(cfg)
+    result = forecast_run(session, tmp_path / "out")
+    evaluated = session.task.evaluate(session.functions, split="test")
+    # Backtest origins are the task's test windows (stride 1), so the mean MAE is the same.
+    assert result["backtest"]["origins"] == len(session.task.prepared.test.t)
+    assert result["backtest"]["rnn"]["mae"] == pytest.approx(evaluated["mae"], rel=1e-6)
+    assert np.isfinite(result["test"]["rnn"]["mase"])
+
+
+# --- the command, end to end on a run trained by rnnlab.train -------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def series_run(tmp_path_factory):
+    from rnnlab import config
+    from rnnlab.training import train
+
+    root = tmp_path_factory.mktemp("runs")
+    cfg = config.load(ROOT / "experiments" / "smoke_series.toml",
+                      [f"data.path={ROOT / 'data' / 'airline_passengers.csv'}",
+                       f"run.dir={root}", "train.max_steps=4", "train.eval_every=2"])
+    return Path(train(cfg, out=lambda line: None)["run_dir"])
+
+
+def test_forecast_command_on_a_trained_run(series_run, tmp_path, command):
+    before = sorted(series_run.rglob("*"))
+    out_dir = tmp_path / "report"
+    code, out, err = command(main, [series_run, "--out", out_dir])
+    assert code == 0 and err == ""
+    assert "test forecast" in out and "rolling-origin backtest" in out and "seasonal_naive" in out
+    assert sorted(series_run.rglob("*")) == before  # nothing written into the run itself
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "backtest.csv", "forecast.csv", "forecast.json", "forecast.png"]
+    result = json.loads((out_dir / "forecast.json").read_text())
+    summary = json.loads((series_run / "summary.json").read_text())
+    # The backtest's origins are the test windows train.py scored under the best checkpoint.
+    assert result["backtest"]["rnn"]["mae"] == pytest.approx(summary["test"]["mae"], rel=1e-6)
+    assert result["season"] == 12 and result["test_rows"] == 29
+    rows = _read_csv(out_dir / "forecast.csv")
+    assert rows[0]["date"] == result["test_start"] and len(rows) == 29
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["{text}"], "forecast needs a series run"),
+    (["{empty}"], "no 'best' checkpoint"),
+    (["{missing}"], "no such run directory"),
+    (["{run}", "--checkpoint", "first"], "invalid choice"),
+])
+def test_forecast_command_bad_input_exits_2_with_one_line(series_run, tmp_path, command, argv,
+                                                          message):
+    text, empty = tmp_path / "text", tmp_path / "empty"
+    text.mkdir()
+    (text / "config.json").write_text(json.dumps({"data": {"kind": "text"}}))
+    empty.mkdir()
+    (empty / "config.json").write_text((series_run / "config.json").read_text())
+    paths = {"run": series_run, "text": text, "empty": empty, "missing": tmp_path / "none"}
+    code, out, err = command(main, [a.format(**paths) for a in argv])
+    assert code == 2 and out == ""
+    line, = err.splitlines()
+    assert message in line and line.startswith("error: ")
+
+
+def test_python_dash_m_forecast_reports_one_line(tmp_path):
+    (tmp_path / "config.json").write_text(json.dumps({"data": {"kind": "text"}}))
+    done = subprocess.run([sys.executable, "-m", "rnnlab.forecast", str(tmp_path)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1
+    assert done.stderr.startswith(f"error: {tmp_path}: forecast needs a series run")

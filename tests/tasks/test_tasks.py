@@ -1,0 +1,223 @@
+"""rnnlab.tasks: batches, carried states, metrics and metadata of the two data kinds.
+
+Nothing here compiles: ``functions`` are numpy stand-ins with the compiled functions'
+signatures, so batches, state handling and metrics are checked exactly.
+"""
+
+import json
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from rnnlab import config
+from rnnlab.datasets.text import Vocabulary
+from rnnlab.errors import DataError
+from rnnlab.evaluation import baselines, metrics
+from rnnlab.model.networks import build_network
+from rnnlab.tasks import SeriesTask, TextTask, make_task
+
+TEXT = "".join(chr(97 + (i * 7) % 26) for i in range(1000))  # 26 letters, aperiodic enough
+
+
+def _text_cfg(path, *overrides):
+    return config.load(None, [f"data.path={path}", "data.seq_len=10", "train.batch_size=4",
+                              "data.val_fraction=0.1", "data.test_fraction=0.1",
+                              "model.hidden=5", "model.cell=lstm", "model.layers=2",
+                              *overrides])
+
+
+@pytest.fixture
+def text_path(tmp_path):
+    path = tmp_path / "letters.txt"
+    path.write_text(TEXT)
+    return path
+
+
+def test_text_batches_continue_each_stream_and_cover_the_training_part(text_path):
+    task = make_task(_text_cfg(text_path))
+    assert isinstance(task, TextTask) and task.kind == "text" and task.vocab.size == 26
+    n = task.batches_per_epoch()
+    assert n == (800 - 1) // 40
+    batches = [task.train_batch(0, i) for i in range(n)]
+    x = np.concatenate([b[0] for b in batches], axis=1)  # (4 streams, n * 10)
+    y = np.concatenate([b[1] for b in batches], axis=1)
+    assert x.dtype == y.dtype == np.int32 and x.shape == (4, n * 10)
+    np.testing.assert_array_equal(x[:, 1:], y[:, :-1])  # each batch continues the last
+    train_ids = task.vocab.encode(TEXT[:800])
+    np.testing.assert_array_equal(x.ravel(), train_ids[:x.size])
+    np.testing.assert_array_equal(task.train_batch(5, 3)[0], batches[3][0])  # same each epoch
+
+
+def test_text_states_follow_the_network_and_evaluation_carries_them(text_path):
+    cfg = _text_cfg(text_path, "train.eval_batches=0")
+    task = make_task(cfg)
+    assert task.network_shape() == {"vocab_size": 26}
+    net = build_network(task, cfg["model"])
+    assert net.output.output_shape == (None, None, 26)
+    states = net.initial_states(3)
+    assert [s.shape for s in states] == [(3, 5)] * 4  # (hid, cell) x 2 layers
+    assert all(s.dtype == np.float32 and not s.any() for s in states)
+
+    seen = []
+
+    def evaluate(x, y, *states):
+        seen.append((x.shape, [float(s[0, 0]) for s in states]))
+        loss = 1.5 if len(seen) % 2 else 2.5
+        return [np.float32(loss), *(s + 1 for s in states)]
+
+    functions = SimpleNamespace(evaluate=evaluate, initial_states=net.initial_states)
+    result = task.evaluate(functions, "val")
+    batches = len(seen)
+    assert batches == (100 - 1) // 40  # 4 streams of 10 characters fit in the 100 of val
+    assert [s for _, s in seen] == [[float(i)] * 4 for i in range(batches)]
+    assert result["loss"] == pytest.approx(2.0)
+    assert result["bpc"] == pytest.approx(2.0 / math.log(2))
+    assert result["perplexity"] == pytest.approx(math.exp(2.0))
+    cfg["train"]["eval_batches"] = 1
+    seen.clear()
+    task.evaluate(functions, "test")
+    assert len(seen) == 1
+
+
+def test_text_meta_rebuilds_the_task_without_the_file(text_path, tmp_path):
+    cfg = _text_cfg(text_path)
+    meta = json.loads(json.dumps(make_task(cfg).meta()))
+    assert meta["sizes"] == {"train": 800, "val": 100, "test": 100}
+    assert Vocabulary.from_dict(meta["vocabulary"]).chars == tuple(sorted(set(TEXT)))
+    text_path.unlink()
+    rebuilt = make_task(cfg, meta)
+    assert rebuilt.vocab.chars == tuple(sorted(set(TEXT)))
+    assert len(build_network(rebuilt, cfg["model"]).initial_states(1)) == 4
+    with pytest.raises(DataError, match="letters.txt"):
+        rebuilt.batches_per_epoch()  # the data is read only when needed
+    with pytest.raises(DataError, match="'series' run"):
+        make_task(cfg, {"kind": "series"})
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["data.seq_len=300"], "too few"),                          # training part too short
+    (["data.val_fraction=0.0"], "no validation text"),
+    (["data.val_fraction=0.01", "data.seq_len=20"], "validation part"),
+    (["run.prime=ABC"], "run.prime = 'ABC': character 'A'"),
+])
+def test_text_sizes_that_cannot_work_fail_at_once(text_path, overrides, message):
+    with pytest.raises(DataError, match=message):
+        make_task(_text_cfg(text_path, *overrides))
+
+
+def _series_path(tmp_path, n=120, covariate=False):
+    t = np.arange(n)
+    y = 100 + 10 * np.sin(2 * np.pi * t / 12) + 0.5 * t
+    lines = ["month,y" + (",x" if covariate else "")]
+    lines += [f"{i},{v:.6f}" + (f",{np.cos(i):.6f}" if covariate else "") for i, v in zip(t, y)]
+    path = tmp_path / "series.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _series_cfg(path, *overrides):
+    return config.load(None, ["data.kind=series", f"data.path={path}", "data.target=y",
+                              "data.lookback=12", "data.horizon=6", "data.season=12",
+                              "data.val_fraction=0.2", "data.test_fraction=0.2",
+                              "train.batch_size=16", "train.seed=4", *overrides])
+
+
+def test_series_epochs_shuffle_reproducibly_and_cover_every_window(tmp_path):
+    task = make_task(_series_cfg(_series_path(tmp_path)))
+    assert isinstance(task, SeriesTask)
+    assert build_network(task, task.cfg["model"]).initial_states(8) == []  # no carried state
+    windows = task.prepared.train
+    n = len(windows.t)
+    assert task.batches_per_epoch() == math.ceil(n / 16)
+
+    def epoch(e):
+        xs = [task.train_batch(e, i)[0] for i in range(task.batches_per_epoch())]
+        return np.concatenate(xs)
+
+    first = epoch(0)
+    assert first.shape == windows.x.shape
+    order = [int(np.flatnonzero((windows.x == w).all(axis=(1, 2)))[0]) for w in first]
+    assert sorted(order) == list(range(n)) and order != list(range(n))
+    np.testing.assert_array_equal(epoch(0), first)        # rebuilt from (seed, epoch) alone
+    assert not np.array_equal(epoch(1), first)
+    again = make_task(_series_cfg(_series_path(tmp_path)))
+    np.testing.assert_array_equal(again.train_batch(1, 2)[1], task.train_batch(1, 2)[1])
+    with pytest.raises(ValueError, match="index"):
+        task.train_batch(0, task.batches_per_epoch())
+
+
+def _predict_truth(task, split):
+    """A stand-in predict that returns the true scaled targets of ``split``'s windows."""
+    windows = task.windows(split)
+
+    def predict(x):
+        rows = [int(np.flatnonzero((windows.x == w).all(axis=(1, 2)))[0]) for w in x]
+        return [windows.y[rows]]
+    return SimpleNamespace(predict=predict)
+
+
+def test_series_metrics_are_in_original_units_and_mase_uses_the_seasonal_naive_scale(tmp_path):
+    task = make_task(_series_cfg(_series_path(tmp_path), "data.transform=log"))
+    perfect = task.evaluate(_predict_truth(task, "test"), "test")
+    assert perfect["loss"] < 1e-10 and perfect["rmse"] < 1e-4 and perfect["mase"] < 1e-5
+
+    prep = task.prepared
+    windows = prep.test
+    history = [prep.series.targets[:t] for t in windows.t]
+    snaive = np.stack([baselines.seasonal_naive(h, 6, 12) for h in history])
+    scaled = prep.preprocessor.transform(snaive.reshape(-1, 1)).reshape(snaive.shape)
+    result = task.evaluate(SimpleNamespace(predict=lambda x: [scaled.astype(np.float32)]), "test")
+    actual = prep.actuals(windows)
+    assert result["rmse"] == pytest.approx(metrics.rmse(actual, snaive), rel=1e-4)
+    assert result["mae"] == pytest.approx(metrics.mae(actual, snaive), rel=1e-4)
+    assert result["mase"] == pytest.approx(
+        metrics.mase(actual, snaive, prep.split.train, m=12), rel=1e-4)
+    assert result["loss"] == pytest.approx(float(np.mean((scaled - windows.y) ** 2)), rel=1e-4)
+
+
+def test_recursive_strategy_trains_one_step_and_rolls_out_with_covariates(tmp_path):
+    cfg = _series_cfg(_series_path(tmp_path, covariate=True), "data.strategy=recursive",
+                      "data.covariates=x", "model.cell=gru", "model.hidden=3")
+    task = make_task(cfg)
+    x, y = task.train_batch(0, 0)
+    assert x.shape == (16, 12, 2) and y.shape == (16, 1, 1)
+    assert build_network(task, cfg["model"]).output.output_shape == (None, 1, 1)
+    calls = []
+
+    def predict(x):  # "next value = last value + 1", in scaled units
+        calls.append(x.copy())
+        return [x[:, -1:, :1] + 1]
+
+    windows = task.windows("val")
+    forecast = task.forecast(SimpleNamespace(predict=predict), windows)
+    assert forecast.shape == (len(windows.t), 6, 1) and len(calls) == 6
+    np.testing.assert_allclose(forecast[:, :, 0], windows.x[:, -1:, 0] + np.arange(1, 7),
+                               rtol=1e-6)
+    # The covariate fed at step k is the known future value of that row.
+    values = task.prepared.preprocessor.transform(task.prepared.series.values)
+    np.testing.assert_allclose(calls[3][:, -1, 1], values[windows.t + 2, 1], rtol=1e-6)
+
+
+def test_series_meta_sizes_the_network_and_detects_a_changed_file(tmp_path):
+    path = _series_path(tmp_path)
+    cfg = _series_cfg(path, "data.transform=log+diff")
+    meta = json.loads(json.dumps(make_task(cfg).meta()))
+    assert meta["sizes"]["val"] > 0 and meta["data"]["preprocessor"]
+    rebuilt = make_task(cfg, meta)
+    assert build_network(rebuilt, cfg["model"]).output.output_shape == (None, 6, 1)
+    path.write_text(path.read_text().replace("\n5,", "\n5,1").replace("month", "month", 1))
+    with pytest.raises(DataError, match="changed since training"):
+        make_task(cfg, meta).batches_per_epoch()
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["data.lookback=200"], "needs at least"),
+    (["data.val_fraction=0.0"], "no validation rows"),
+    (["data.season=100", "data.val_fraction=0.4", "data.test_fraction=0.2",
+      "data.lookback=4", "data.horizon=2"], "data.season = 100"),
+])
+def test_series_sizes_that_cannot_work_fail_at_once(tmp_path, overrides, message):
+    with pytest.raises(DataError, match=message):
+        make_task(_series_cfg(_series_path(tmp_path), *overrides))

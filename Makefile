@@ -2,6 +2,7 @@
 #   make demo   creates .venv, installs rnnlab, then runs the flagship experiment on the bundled
 #               data: Elman vs LSTM on the Shakespeare corpus and on airline passengers
 #   make test   creates .venv, installs rnnlab and its test dependencies, runs the whole suite
+#   make docs   builds the documentation (docs/, Sphinx) into docs/_build/html, warnings as errors
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -21,8 +22,10 @@ DEMO_DIR       := runs/demo-$(shell date +%Y%m%d-%H%M%S)
 DEMO_SECONDS   ?= 60
 DEMO_MODE      ?= NUMBA
 DEMO_OVERRIDES ?=
+# make docs writes the HTML site here.
+DOCS_OUT       ?= docs/_build/html
 
-.PHONY: venv demo test clean-cache
+.PHONY: venv demo test docs clean-cache
 
 venv: $(STAMP)
 
@@ -44,6 +47,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+docs: $(STAMP)
+	$(BIN)/python -m sphinx -W --keep-going -q -b html docs $(DOCS_OUT)
+	@echo "The documentation: $(DOCS_OUT)/index.html"
 
 clean-cache:
 	rm -rf .cache/pytensor

@@ -1,4 +1,4 @@
-"""The README's two commands: ``make demo`` (its recipe, tiny) and ``make test`` (the whole suite).
+"""The Makefile: ``make demo`` (its recipe, tiny), ``make test`` (the whole suite), ``make docs``.
 
 ``make demo`` is run for real, with this Python's environment instead of ``.venv`` (``BIN``; no
 installation step), tiny sizes through ``DEMO_OVERRIDES``, ``DEMO_MODE=FAST_COMPILE`` and a
@@ -104,3 +104,35 @@ def test_make_clean_cache_empties_the_compile_cache_only(tmp_path):
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert not cache.exists() and (tmp_path / ".cache" / "other").is_dir()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_docs_builds_the_site_without_warnings(tmp_path):
+    """The site from docs/ and the docstrings: Sphinx's warnings are errors (-W)."""
+    out = tmp_path / "html"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTENSOR_")}
+    env.update(PYTHONPATH=str(ROOT))
+    result = subprocess.run(["make", "--no-print-directory", "docs",
+                             f"BIN={Path(sys.executable).parent}", "STAMP=", f"DOCS_OUT={out}"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+                            stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    pages = {p.relative_to(out).as_posix() for p in out.rglob("*.html")}
+    assert {"index.html", "setup.html", "benchmarks.html", "reference/training.html",
+            "reference/nn.html"} <= pages
+    training = (out / "reference" / "training.html").read_text(encoding="utf-8")
+    assert "rnnlab.training.loop.train" in training and "Examples" in training
+
+
+def test_every_public_module_is_on_a_reference_page():
+    pages = " ".join(p.read_text() for p in (ROOT / "docs" / "reference").glob("*.rst"))
+    documented = set(re.findall(r"^\.\. automodule:: (\S+)$", pages, flags=re.M))
+    public = set()
+    for path in (ROOT / "rnnlab").rglob("*.py"):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        parts = parts[:-1] if parts[-1] == "__init__" else parts
+        if not any(part.startswith("_") for part in parts) and len(parts) > 1:
+            public.add(".".join(parts))
+    entry_points = {f"rnnlab.{name}" for name in ("train", "sample", "forecast", "compare",
+                                                   "warmup")}
+    assert public - entry_points - documented == set()

@@ -1,6 +1,8 @@
-"""Every command and code snippet in README.md is exercised, here or by ``make demo``.
+"""Every command and code snippet in README.md and in the docs is exercised, here or by ``make``.
 
-The README's fenced blocks are read: every line of a ``bash`` block is a command (continuation
+The README and the pages of ``docs/`` (:data:`DOCS`, in the order of the site's table of
+contents) are read as one text.  Their fenced blocks are read (MyST directives such as
+``{toctree}`` aside): every line of a ``bash`` block is a command (continuation
 lines joined, ``# comments`` dropped, ``.venv/bin/`` meaning this Python's environment) and every
 ``python`` block is a snippet.  Blocks without a language hold pictures of files and may not hold
 commands.  Each command must match one entry of :data:`EXERCISES`, which says how it is exercised:
@@ -39,6 +41,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+#: The documentation pages whose commands run, in the order of docs/index.md's tables of contents.
+DOCS = ["setup", "runs", "lasagne", "notebooks", "backend", "data", "dask", "layout", "results",
+        "benchmarks"]
+TEXT = "\n\n".join([README] + [(ROOT / "docs" / f"{page}.md").read_text(encoding="utf-8")
+                                for page in DOCS])
 
 #: Tiny sizes appended to every command that trains from a config (text or series alike).
 TINY = ["train.max_steps=3", "train.eval_every=2", "train.time_budget=0", "model.hidden=4",
@@ -86,6 +93,7 @@ EXERCISES = [
     Exercise(r"make demo", by_test="test_make_demo_writes_the_reports_plots_and_sample"),
     Exercise(r"make test", by_test="test_make_test_runs_the_whole_suite"),
     Exercise(r"make clean-cache", by_test="test_make_clean_cache_empties_the_compile_cache_only"),
+    Exercise(r"make docs", by_test="test_make_docs_builds_the_site_without_warnings"),
     Exercise(r"python -m rnnlab\.warmup --setup",
              by_test="test_the_setup_step_compiles_the_shipped_experiments"),
     Exercise(r"python -m rnnlab\.\w+ --help"),
@@ -118,8 +126,9 @@ EXERCISES = [
 
 
 def fenced_blocks(text):
-    """``(language, code)`` of every fenced block, in order."""
-    return re.findall(r"^```(\w*)\n(.*?)^```", text, flags=re.S | re.M)
+    """``(language, code)`` of every fenced block, in order; MyST directives are left out."""
+    blocks = re.findall(r"^```(\{[\w-]+\}[^\n]*|\w*)\n(.*?)^```", text, flags=re.S | re.M)
+    return [(language, code) for language, code in blocks if not language.startswith("{")]
 
 
 def bash_commands(code):
@@ -134,7 +143,7 @@ def bash_commands(code):
     return commands
 
 
-BLOCKS = fenced_blocks(README)
+BLOCKS = fenced_blocks(TEXT)
 COMMANDS = [tokens for language, code in BLOCKS if language == "bash"
             for tokens in bash_commands(code)]
 SNIPPETS = [code for language, code in BLOCKS if language == "python"]
@@ -184,12 +193,22 @@ def inline_commands(text):
             if re.match(r"(make \S|\.venv/bin/\S+ \S|python -m rnnlab\.\w+ \S)", span)]
 
 
+def test_the_readme_is_short_and_every_docs_page_is_read_here():
+    assert len(README.splitlines()) <= 200
+    index = (ROOT / "docs" / "index.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^(\w[\w/]*)$", index, flags=re.M)
+    assert [page for page in listed if not page.startswith("reference/")] == DOCS
+    assert {p.stem for p in (ROOT / "docs").glob("*.md")} == set(DOCS) | {"index"}
+    assert fenced_blocks("```{toctree}\na\n```\n\n```bash\nmake x\n```\n") == [("bash",
+                                                                                 "make x\n")]
+
+
 def test_commands_quoted_in_the_prose_are_exercised_too():
-    inline = inline_commands(README)
+    inline = inline_commands(TEXT)
     assert ["make", "demo"] in inline
     missing = [shlex.join(tokens) for tokens in inline if tokens not in COMMANDS
                and not (exercise_of(tokens) and exercise_of(tokens).by_test)]
-    assert not missing, f"commands quoted in README.md's prose that no test exercises: {missing}"
+    assert not missing, f"commands quoted in the README's or docs' prose that no test exercises: {missing}"
 
 
 def test_a_command_the_table_does_not_know_fails_the_check():

@@ -69,7 +69,7 @@ class BenchConfig:
         return self.batch * self.seq
 
 
-#: The configurations of issue 6 (see /work/shared/PERFORMANCE.md for the earlier measurements).
+#: The benchmark's configurations (a), (b), (c); their measurements are in docs/benchmarks.md.
 CONFIGS = {
     "a": BenchConfig("a", batch=32, seq=64, hidden=128),
     "b": BenchConfig("b", batch=64, seq=100, hidden=512),

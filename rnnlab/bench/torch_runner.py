@@ -4,8 +4,8 @@
 -> ``nn.Linear``; ``F.cross_entropy``; ``torch.optim.SGD``; the hidden state carried from step to
 step and detached (truncated BPTT); ``torch.set_num_threads`` set to the cores this process may
 use (``--torch-threads`` changes it: on a busy machine, or at batch 1, one thread can be many times
-faster than two, whose threads wait on each other).  PyTorch is an optional benchmark dependency (``pip install rnnlab[bench]``), imported only
-when a :class:`TorchRunner` is built.
+faster than two, whose threads wait on each other).  PyTorch is an optional benchmark dependency
+(``pip install rnnlab[bench]``), imported only when a :class:`TorchRunner` is built.
 
 The parameters are copied from rnnlab's (:func:`torch_weights`), so all frameworks start from the
 same values and compute the same losses.  The layouts differ:

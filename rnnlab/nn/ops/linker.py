@@ -4,11 +4,12 @@ A compiled Numba function is specialised on the memory layout of its arguments. 
 rewrites may return a view as an output (an SGD update computed in place into a slice of a
 joined gradient, say); fed back into the function (a shared variable's new value, carried
 states), that non-contiguous array made Numba compile the whole training graph a second time at
-the second step: 12 s of the (a) LSTM's cold start (README, start-up).  The linker here copies
+the second step (the start-up figures are in ``docs/benchmarks.md``).  The linker here copies
 such outputs to C order (a no-op test for the usual contiguous ones), so the types of the next
 call match the first and there is one compile per graph.
 
-:func:`install` replaces PyTensor's ``NUMBA`` mode with it; importing :mod:`rnnlab.nn` calls it.
+:func:`install` replaces PyTensor's ``NUMBA`` mode with it; :func:`rnnlab.backend.configure` calls
+it (importing :mod:`rnnlab.nn` does not).
 """
 
 import numpy as np

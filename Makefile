@@ -16,7 +16,7 @@ export OPENBLAS_NUM_THREADS := 1
 # make demo writes into a new folder each time (runs/ is ignored by git).  DEMO_SECONDS: the
 # training budget of each Shakespeare run (compiling and evaluating not counted).  DEMO_MODE: the
 # compile mode; NUMBA, whose models of these experiments the set-up has compiled (rnnlab.warmup
-# --setup), so the demo starts warm and trains faster than in CVM (README).  DEMO_OVERRIDES: extra
+# --setup), so the demo starts warm and trains faster than in CVM (docs/setup.md).  DEMO_OVERRIDES: extra
 # section.key=value overrides for every demo run (the test suite makes them tiny).
 DEMO_DIR       := runs/demo-$(shell date +%Y%m%d-%H%M%S)
 DEMO_SECONDS   ?= 60

@@ -2,7 +2,7 @@
 
 The pages are Markdown (MyST); the reference pages are generated from the numpydoc docstrings
 (``sphinx.ext.autodoc`` with ``sphinx.ext.napoleon``).  The build treats every warning as an
-error (``-W`` in the Makefile and in ``tests/test_docs.py``).
+error (``-W`` in the Makefile's ``docs`` target, which ``tests/test_makefile.py`` runs).
 """
 
 import sys

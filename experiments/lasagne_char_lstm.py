@@ -2,8 +2,10 @@
 
 This is the classic Lasagne recipe (one-hot characters -> LSTM -> LSTM -> softmax over the next
 character, adagrad, compiled train and predict functions).  The only change from Lasagne-era code
-is the three imports: PyTensor stands in for Theano and ``rnnlab.nn`` for Lasagne (imported first:
-it configures PyTensor's compile mode and cache before PyTensor loads).
+is the three imports: PyTensor stands in for Theano and ``rnnlab.nn`` for Lasagne.  Importing
+``rnnlab.nn`` configures nothing; the one call before the imports, ``backend.configure()``,
+chooses rnnlab's compile mode, floatX and compile cache (without it the script runs on PyTensor's
+own settings, the same graph, slower).
 
 Run it from the project root::
 
@@ -17,9 +19,12 @@ import time
 
 import numpy as np
 
-import rnnlab.nn as lasagne  # first: it configures PyTensor before PyTensor is imported
-import pytensor as theano
-import pytensor.tensor as T
+from rnnlab import backend
+
+backend.configure()  # rnnlab's settings, before PyTensor is imported
+import rnnlab.nn as lasagne  # noqa: E402
+import pytensor as theano  # noqa: E402
+import pytensor.tensor as T  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -1,8 +1,10 @@
 """The one place where PyTensor is configured: device, compile mode, floatX and compile cache.
 
-Nothing in rnnlab configures anything when it is imported (:mod:`rnnlab.nn` least of all): the
-commands (``python -m rnnlab.train`` and the others) call :func:`configure` first, and Python or
-Lasagne-style code may call it too, before importing :mod:`rnnlab.nn` or PyTensor.  Code that
+No library package of rnnlab configures anything when it is imported (:mod:`rnnlab.nn` least of
+all).  A command process first writes the compile cache into the environment
+(:func:`prepare_process`, which importing :mod:`rnnlab.commands` or :mod:`rnnlab.bench` calls),
+then applies its config's device section with :func:`configure`; Python or Lasagne-style code may
+call :func:`configure` too, before importing :mod:`rnnlab.nn` or PyTensor.  Code that
 never calls it runs on PyTensor's own settings (``PYTENSOR_FLAGS``, its defaults) with correct
 results, only without rnnlab's faster choices.
 
@@ -38,7 +40,7 @@ __all__ = ["configure", "prepare_process", "check_device", "settings", "DEVICES"
 DEVICES = ("cpu", "gpu")
 #: Compile modes rnnlab supports, by PyTensor's predefined mode names.
 MODES = ("FAST_COMPILE", "CVM", "NUMBA", "JAX")
-#: The mode used on the CPU when none is asked for (chosen by measurement: see the README).
+#: The mode used on the CPU when none is asked for (chosen by measurement: docs/backend.md).
 DEFAULT_MODE = "NUMBA"
 FLOATX = ("float32", "float64")
 

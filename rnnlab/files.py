@@ -1,4 +1,4 @@
-"""Run directories and crash-safe files: unique run folders, atomic writes, JSON.
+"""Crash-safe files: atomic writes, safe JSON reading, and folders that are never reused.
 
 A run directory is never reused: :func:`create_run_dir` appends ``-2``, ``-3``, ... to a name
 that exists.  Every file a run writes goes through :func:`atomic_writer` (a temporary file in the

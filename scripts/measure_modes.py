@@ -8,7 +8,7 @@ following steps.  Modes are interleaved round by round, so machine noise hits th
 
     .venv/bin/python scripts/measure_modes.py --modes FAST_COMPILE CVM NUMBA --rounds 1
 
-The network is the PERFORMANCE.md configuration (a): vocabulary 65, one-hot input, one recurrent
+The network is the benchmark's configuration (a) (docs/benchmarks.md): vocabulary 65, one-hot input, one recurrent
 layer of 128 units, softmax output, plain SGD, batch 32, 64 characters per sequence, float32.
 """
 

@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pytest
 
-from rnnlab import files as runs
+from rnnlab import files
 from rnnlab.errors import CheckpointError, RnnlabError, WriteError
 from rnnlab.files import (atomic_write_bytes, atomic_write_json, atomic_write_text, atomic_writer,
                           create_run_dir, read_json)
@@ -94,7 +94,7 @@ def test_atomic_write_failure_keeps_the_original_and_leaves_no_temp_file(tmp_pat
                 handle.write(b'{"new": ')
                 raise RuntimeError("half way")
     else:
-        monkeypatch.setattr(runs.os, failing, _explode)
+        monkeypatch.setattr(files.os, failing, _explode)
         with pytest.raises(OSError, match="No space left"):
             atomic_write_json(path, {"new": True})
         monkeypatch.undo()
@@ -120,7 +120,7 @@ def test_a_failed_write_is_one_write_error_naming_the_path_and_the_reason(tmp_pa
                 handle.write(b"new")
                 fail()
     else:
-        target = runs.os if failing != "mkdir" else runs.Path
+        target = files.os if failing != "mkdir" else files.Path
         monkeypatch.setattr(target, failing, fail)
         with pytest.raises(WriteError) as info:
             atomic_write_text(path, "new")
@@ -135,13 +135,13 @@ def test_a_failed_write_is_one_write_error_naming_the_path_and_the_reason(tmp_pa
 def test_create_run_dir_reports_a_folder_it_cannot_create(tmp_path, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(runs.os, "mkdir", denied)
+    monkeypatch.setattr(files.os, "mkdir", denied)
     with pytest.raises(WriteError, match=r"runs: cannot create the folder of runs "
                                           r"\(Permission denied\)"):
         create_run_dir(tmp_path / "runs", "lstm-s0")
     monkeypatch.undo()
     (tmp_path / "runs").mkdir()
-    monkeypatch.setattr(runs.os, "mkdir", denied)
+    monkeypatch.setattr(files.os, "mkdir", denied)
     with pytest.raises(WriteError, match=r"runs/lstm-s0: cannot create the run directory "
                                           r"\(Permission denied\)"):
         create_run_dir(tmp_path / "runs", "lstm-s0")
@@ -151,12 +151,12 @@ def test_replace_file_and_stale_temporaries(tmp_path, monkeypatch):
     new, old = tmp_path / "best.next.npz", tmp_path / "best.npz"
     new.write_bytes(b"new")
     old.write_bytes(b"old")
-    monkeypatch.setattr(runs.os, "replace", _explode)
+    monkeypatch.setattr(files.os, "replace", _explode)
     with pytest.raises(WriteError, match=r"best\.npz: cannot write \(No space left on device\)"):
-        runs.replace_file(new, old)
+        files.replace_file(new, old)
     monkeypatch.undo()
     assert (new.read_bytes(), old.read_bytes()) == (b"new", b"old")
-    runs.replace_file(new, old)
+    files.replace_file(new, old)
     assert old.read_bytes() == b"new" and not new.exists()
     # A killed process (no such pid) leaves its temporary file: removed; a live one's is kept.
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
@@ -167,7 +167,7 @@ def test_replace_file_and_stale_temporaries(tmp_path, monkeypatch):
     other = tmp_path / ".notes.tmp"
     for path in (stale, live, other):
         path.write_bytes(b"x")
-    assert runs.remove_stale_temporaries(tmp_path) == [stale]
+    assert files.remove_stale_temporaries(tmp_path) == [stale]
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(
         [".notes.tmp", live.name, "best.npz"])
 

@@ -3,9 +3,10 @@
 Every import of an rnnlab module is collected from every module of ``rnnlab/``, at module level
 and inside functions.  The checks: no import circles; no import of another module's ``_private``
 name; no rnnlab import inside a function, except in the two modules whose job needs it; every
-package imports only packages of its own layer or below (the order is :data:`LAYERS`, the data
-flow of a run: config -> data and task -> model -> training -> run directory -> reports ->
-commands); the top level holds the foundations and one thin entry point per command.
+package imports only packages of a lower layer (the order is :data:`LAYERS`: the foundations,
+the config, then the data, the run directory and the scores that the tasks and the model build
+on, then training, reports and commands); the top level holds the foundations and one thin
+entry point per command.
 """
 
 import ast

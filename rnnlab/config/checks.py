@@ -2,7 +2,7 @@
 
 :func:`validate` checks the values themselves (types, choices, sizes, fractions) and needs no
 file, so it can check any dict; :func:`check_paths` checks that ``data.path`` names an existing
-file.  The private helpers here build every :class:`~rnnlab.errors.ConfigError` of
+file.  The helpers here (:func:`coerce`, :func:`bad_value_error`, :func:`unknown_key_error`) build every :class:`~rnnlab.errors.ConfigError` of
 :mod:`rnnlab.config`: one line naming the file (or the command line), the key as
 ``section.key``, the value and what was expected, with a hint for misspelt sections, keys and
 choices.
@@ -205,7 +205,7 @@ def validate(cfg, sources=None):
         ``{section: {key: value}}`` with exactly the sections and keys of :data:`DEFAULTS`.
     sources : str or dict, optional
         Where the values came from, for error messages: one name (a file) for all, or a dict
-        ``{"section.key": name}`` (what :func:`load` passes).
+        ``{"section.key": name}`` (what :func:`rnnlab.config.load` passes).
 
     Returns
     -------

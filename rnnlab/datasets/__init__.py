@@ -2,8 +2,8 @@
 
 :mod:`rnnlab.datasets.timeseries` loads, splits, preprocesses and windows a CSV time series
 without leakage; :mod:`rnnlab.datasets.text` maps characters to ids (batched for truncated BPTT
-by :mod:`rnnlab.datasets.batching`).  May import NumPy and :mod:`rnnlab.errors` only: data is
-read and shaped before anything knows about networks or configs.
+by :mod:`rnnlab.datasets.batching`).  May import NumPy, pandas and :mod:`rnnlab.errors`
+only: data is read and shaped before anything knows about networks or configs.
 """
 
 from . import text, timeseries

@@ -11,7 +11,8 @@ they had (``PYTENSOR_FLAGS``, PyTensor's defaults), as with Lasagne on Theano.  
 builds do not depend on the compile mode; the compiler picks each op's implementation.  For
 rnnlab's fast settings (NUMBA mode, float32, rnnlab's compile cache) call
 ``rnnlab.backend.configure()`` before importing this package.  ``rnnlab.nn`` may import PyTensor,
-Numba, NumPy and SciPy, and nothing from ``rnnlab`` outside ``rnnlab/nn/``: it stands alone.
+Numba, llvmlite, NumPy, SciPy and threadpoolctl (JAX where installed), and nothing from ``rnnlab``
+outside ``rnnlab/nn/``: it stands alone.
 """
 
 from . import utils

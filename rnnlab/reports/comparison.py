@@ -1,19 +1,17 @@
 """The comparison report: finished runs grouped by what differs, mean ± std over seeds.
 
-:func:`load_runs` reads each run directory (``config.json``, ``summary.json``, ``metrics.csv`` and,
-for series, ``forecast/forecast.json``); :func:`group_runs` groups the runs by the config values
-that differ between them (the seed and the run's name and folder excepted), so two runs that
-differ only in ``model.cell`` form the groups ``model.cell=elman`` and ``model.cell=lstm``;
-:func:`summarize` computes per group the mean and the sample standard deviation (``n - 1`` in the
-denominator; none for a single run) of every final metric; :func:`format_markdown` renders
-``report.md``.  The command is :mod:`rnnlab.compare`.  Reading, grouping and summarising live in
-:mod:`rnnlab.reports.stats`; this module renders and writes the report.
+:mod:`rnnlab.reports.stats` reads the run directories, groups the runs by the config values that
+differ between them (two runs that differ only in ``model.cell`` form the groups
+``model.cell=elman`` and ``model.cell=lstm``) and summarises each group (mean and sample standard
+deviation over seeds).  This module renders that: :func:`format_markdown` writes ``report.md``,
+:func:`gradient_curves` the gradient-vs-lag curves, and :func:`write_report` every file of the
+report with its plots.  The command is :mod:`rnnlab.commands.compare`.
 
-Final metrics, from ``summary.json`` (see :mod:`rnnlab.train`): the best validation loss (the
+Final metrics, from ``summary.json`` (see :func:`rnnlab.training.loop.train`): the best validation loss (the
 checkpoint the test metrics use), the test split's loss and bits per character (text) or RMSE,
 MAE and MASE in the data's units (series), the parameter count, the training time (training
 steps only) and the number of steps.  For series the rolling-origin backtest over the test
-region (``forecast.json``, :mod:`rnnlab.forecast`) puts the naive and seasonal-naive forecasts
+region (``forecast.json``, :mod:`rnnlab.evaluation.forecasting`) puts the naive and seasonal-naive forecasts
 beside the network, scored on the same origins.
 """
 
@@ -44,7 +42,7 @@ def _table(header, rows):
 
 
 def format_markdown(report):
-    """Render a report (as :mod:`rnnlab.compare` builds it) as Markdown.
+    """Render a report (as :mod:`rnnlab.commands.compare` builds it) as Markdown.
 
     Parameters
     ----------

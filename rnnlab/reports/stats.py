@@ -3,8 +3,8 @@
 :func:`load_runs` reads each run directory into a :class:`RunRecord`; :func:`group_runs` groups
 the runs by the config values that differ between them (the seed and the run's name and folder
 excepted); :func:`summarize` computes per group the mean and the sample standard deviation of
-every final metric (:func:`mean_std`, :func:`metric_specs`).  :mod:`rnnlab.reports.comparison` renders the
-result and re-exports these names.
+every final metric (:func:`mean_std`, :func:`metric_specs`).  :mod:`rnnlab.reports.comparison`
+renders the result.
 """
 
 import json

@@ -2,8 +2,10 @@
 
 :class:`~rnnlab.run.directory.RunDir` owns the layout (the names of the run's files and folders
 appear nowhere else) and the checks that a directory is a run, a finished run, or holds a
-checkpoint.  Modules here may import :mod:`rnnlab.errors`, :mod:`rnnlab.files` (atomic file I/O),
-:mod:`rnnlab.run.checkpoint` and :mod:`rnnlab.config`; nothing that builds or trains a model.
+checkpoint; :mod:`~rnnlab.run.checkpoint` reads and writes checkpoints and
+:mod:`~rnnlab.run.metrics_log` the metrics log.  The package may import :mod:`rnnlab.errors`,
+:mod:`rnnlab.files` (atomic file I/O) and :mod:`rnnlab.config`; nothing that builds or trains a
+model.
 """
 
 from rnnlab.run.directory import CHECKPOINTS, RunDir

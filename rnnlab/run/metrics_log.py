@@ -2,7 +2,7 @@
 
 :class:`MetricsLog` appends rows under a fixed header (:data:`METRIC_COLUMNS` for a run) and
 checks the header of a file it resumes; :func:`read_metrics` reads any such file into dicts of
-floats.  Part of a run directory (see :mod:`rnnlab.files`, which re-exports these names).
+floats.  Part of a run directory (:class:`rnnlab.run.RunDir` names the file).
 """
 
 import csv

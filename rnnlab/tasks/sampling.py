@@ -1,7 +1,7 @@
 """Sampling from a character language model: temperature, greedy choice, one step per call.
 
 Used by ``python -m rnnlab.sample`` (:mod:`rnnlab.commands.sample`) and by the training loop's
-periodic samples (:meth:`rnnlab.tasks.TextTask.write_sample`).
+periodic samples (:meth:`rnnlab.tasks.text.TextTask.on_evaluation`).
 
 Generation runs the compiled ``predict`` function on one character at a time (batch 1, time 1),
 carrying the hidden (and LSTM cell) state from call to call, exactly as the model saw its

@@ -1,12 +1,13 @@
-"""Training one run: the session, its checkpointed state and the loop.
+"""Training: one run's session, its checkpointed state and the loop; grids of runs.
 
 :mod:`~rnnlab.training.session` builds a config's task, network and compiled functions once (and
 rebuilds a run directory's, :func:`~rnnlab.training.session.load_run`);
 :mod:`~rnnlab.training.state` turns a session into named arrays and JSON and back (what a
-checkpoint holds); :mod:`~rnnlab.training.loop` trains: :func:`train` is what
-``python -m rnnlab.train`` runs; :mod:`~rnnlab.training.sweep` runs a grid of runs as separate
-processes, locally or on a Dask cluster (what ``python -m rnnlab.compare`` trains with).  May import config, tasks, model, run, evaluation (plots) and
-the foundations (errors, files, backend); never reports or commands.
+checkpoint holds); :mod:`~rnnlab.training.loop` trains: :func:`train` is what ``python -m
+rnnlab.train`` runs; :mod:`~rnnlab.training.sweep` runs a grid of runs as separate processes,
+locally or on a Dask cluster (what ``python -m rnnlab.compare`` trains with). May import nn,
+config, tasks, model, run, evaluation (plots) and the foundations (errors, files, backend); never
+reports or commands.
 """
 
 from rnnlab.training.loop import train

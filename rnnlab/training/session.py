@@ -8,9 +8,10 @@ rebuilds the session of a run directory and restores a checkpoint into it, so ``
 and ``rnnlab.forecast`` never read the training data they do not need; it reads and checks the
 checkpoint file before compiling anything.
 
-Everything a checkpoint holds goes through :func:`checkpoint_arrays` and :func:`restore_arrays`
-(named arrays) and :func:`random_state` and :func:`set_random_state` (the dropout generators, as
-JSON), in :mod:`rnnlab.training.state`.
+Everything a checkpoint holds goes through :mod:`rnnlab.training.state`:
+:func:`~rnnlab.training.state.checkpoint_arrays` and :func:`~rnnlab.training.state.restore_arrays`
+(named arrays), :func:`~rnnlab.training.state.random_state` and
+:func:`~rnnlab.training.state.set_random_state` (the dropout generators, as JSON).
 """
 
 from dataclasses import dataclass

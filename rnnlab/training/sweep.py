@@ -8,7 +8,7 @@ workers here are threads that start the processes and wait for them (``n_jobs`` 
 on a ``dask.distributed`` cluster each task starts the processes on a worker and returns the
 result, run directory included.  The workers of a cluster need rnnlab installed and the same
 paths (the job's ``cwd``, the data, the output directory).  Both backends are optional: ``pip
-install rnnlab[sweep]``.  Used by :mod:`rnnlab.compare`.
+install rnnlab[sweep]``.  Used by :mod:`rnnlab.commands.compare`.
 """
 
 import os

@@ -6,7 +6,7 @@ import pathlib
 import numpy as np
 import pytest
 
-from rnnlab import errors, files as runs
+from rnnlab import errors, files
 from rnnlab.errors import CheckpointError
 from rnnlab.run.checkpoint import checkpoint_paths, load_checkpoint, load_meta, save_checkpoint
 
@@ -205,7 +205,7 @@ def test_a_failed_save_leaves_a_whole_checkpoint_old_or_new(saved, monkeypatch, 
                                                             survivor):
     old_arrays, old_meta = load_checkpoint(saved)
     new_arrays = {name: array + 1 for name, array in old_arrays.items()}
-    monkeypatch.setattr(runs.os, "replace", _failing_replace(runs.os.replace, target))
+    monkeypatch.setattr(files.os, "replace", _failing_replace(files.os.replace, target))
     with pytest.raises(errors.WriteError, match=target.replace(".", r"\.") +
                        r": cannot write \(No space left on device\)") as info:
         save_checkpoint(saved, new_arrays, {"step": 6})

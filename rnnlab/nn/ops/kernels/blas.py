@@ -16,8 +16,7 @@ machine code and the kernels are cached on disk like any other Numba function:
 
 * Intel's oneMKL when it is installed (``pip install rnnlab[mkl]``: the ``mkl`` wheel, about
   1 GB) and ``RNNLAB_BLAS`` is not ``scipy``; it runs sequentially (the kernels thread
-  themselves).  On this project's 2-core Xeon it multiplied the recurrent step's
-  ``(32, 128) @ (128, 512)`` in float32 about 1.8 times as fast as OpenBLAS (see the README).
+  themselves); docs/benchmarks.md has what it gained on the development machine.
 * otherwise SciPy's BLAS (the one Numba's own ``numpy.dot`` uses; OpenBLAS in SciPy's wheel),
   made single-threaded by :func:`limit_threads`: the kernels run batch shards on Numba's
   threads, and a multi-threaded BLAS called from two threads at once thrashes.

@@ -3,7 +3,8 @@
 PyTensor's NUMBA mode compiles a whole function graph into one Numba function.  A kernel called
 the usual way (one ``@njit`` function calling another) is *linked into* that function: LLVM
 optimises and generates machine code for the kernel again inside every new graph, which for the
-threaded recurrent kernels cost over a minute per model (README, start-up).
+threaded recurrent kernels made every model's cold start much longer (docs/benchmarks.md,
+start-up).
 
 :func:`extern_call` instead loads the kernel once per process (from Numba's on-disk cache after
 ``python -m rnnlab.warmup``), binds the address of its machine code to a named symbol

@@ -14,7 +14,7 @@ from rnnlab import backend
 from rnnlab.bench import specs, torch_runner
 from rnnlab.bench.report import format_results
 from rnnlab.bench.suite import Plan, run_benchmark
-from rnnlab.commands.cli import add_common_arguments, console_script, run_command
+from rnnlab.commands.cli import add_common_arguments, console_script
 from rnnlab.errors import ConfigError
 from rnnlab.files import atomic_write_json
 

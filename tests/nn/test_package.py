@@ -103,6 +103,7 @@ import pytensor, pytensor.tensor as T
 import lasagne                                    # the copy, not rnnlab
 import sys
 assert not [m for m in sys.modules if m == "rnnlab" or m.startswith("rnnlab.")], "rnnlab imported"
+lasagne.random.set_rng(np.random.RandomState(0))  # seeded: unseeded, 1 start in 6 stalls
 tanh = lambda x: T.tanh(x)                        # no kernel for it: runs in scan, compiles fast
 l_in = lasagne.layers.InputLayer((None, 6, 3))
 l_rec = lasagne.layers.RecurrentLayer(l_in, 4, nonlinearity=tanh, only_return_final=True)

@@ -141,7 +141,7 @@ def rnnlab_config(bench, cell, text, mode="", max_chars=0, device="cpu"):
     Examples
     --------
     >>> cfg = rnnlab_config(CONFIGS["b"], "gru", default_text())
-    >>> cfg["model"]["hidden"], cfg["train"]["optimizer"], cfg["train"]["max_grad_norm"]
+    >>> cfg.model.hidden, cfg.train.optimizer, cfg.train.max_grad_norm
     (512, 'sgd', 0.0)
     """
     overrides = [f"data.path={text}", f"data.seq_len={bench.seq}", f"data.max_chars={max_chars}",

@@ -144,11 +144,11 @@ def plan_grid(config_path, vary=(), seeds=1, overrides=()):
         point_overrides = [f"{key}={value}" for key, value in zip(keys, point)]
         slug = "_".join(_slug(key, value) for key, value in zip(keys, point))
         for offset in range(seeds):
-            seed = base["train"]["seed"] + offset
+            seed = base.train.seed + offset
             run_overrides = list(overrides) + point_overrides + [f"train.seed={seed}"]
             cfg = config.load(config_path, run_overrides)
-            name = f"{slug or cfg['model']['cell']}_s{seed}"
-            plan.append({"name": name, "overrides": run_overrides, "kind": cfg["data"]["kind"]})
+            name = f"{slug or cfg.model.cell}_s{seed}"
+            plan.append({"name": name, "overrides": run_overrides, "kind": cfg.data.kind})
     names = [run["name"] for run in plan]
     if len(set(names)) != len(names):
         raise ConfigError(f"--vary: values give equal run names ({', '.join(names)}); use "
@@ -214,7 +214,7 @@ def _make_out_dir(args, root, name):
 def _grid(args, plan, client, out):
     """Train a planned grid; return (run dirs that finished, failures, out_dir)."""
     base = config.load(args.config, list(args.items))
-    out_dir = _make_out_dir(args, base["run"]["dir"], f"compare-{args.config.stem}")
+    out_dir = _make_out_dir(args, base.run.dir, f"compare-{args.config.stem}")
     runs_root = out_dir.resolve() / "runs"
     jobs = []
     for run in plan:

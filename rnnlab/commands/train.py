@@ -104,11 +104,9 @@ def _resolve(args):
 
 def _dry_run_config(cfg):
     """One step, one (short) evaluation, a short sample."""
-    cfg = {section: dict(values) for section, values in cfg.items()}
-    cfg["train"].update(max_steps=1, eval_every=1, eval_batches=1, max_epochs=0,
-                        time_budget=0.0)
-    cfg["run"]["sample_length"] = min(cfg["run"]["sample_length"], 20)
-    return cfg
+    return cfg.replace(train={"max_steps": 1, "eval_every": 1, "eval_batches": 1,
+                              "max_epochs": 0, "time_budget": 0.0},
+                       run={"sample_length": min(cfg.run.sample_length, 20)})
 
 
 def main(argv=None):

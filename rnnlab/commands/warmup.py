@@ -141,7 +141,7 @@ def warm_models(paths):
         session = build_session(config.load(path))
         task, fns = session.task, session.functions
         x, y = task.train_batch(0, 0)
-        states = fns.initial_states(session.cfg["train"]["batch_size"])
+        states = fns.initial_states(session.cfg.train.batch_size)
         fns.train(x, y, *states)
         fns.evaluate(x, y, *states)
         if task.kind == "text":

@@ -1,18 +1,21 @@
 """Experiment configuration: typed defaults, TOML files, ``section.key=value`` overrides, checks.
 
-A config is a plain nested dict ``{section: {key: value}}`` that JSON can hold.  :data:`DEFAULTS`
-(in :mod:`rnnlab.config.schema`) is its documentation: every key, its default (whose type is
-the key's type) and a comment.
+A resolved config is a :class:`Config`: typed, frozen records, one per section, each value
+checked once when the record is made (``cfg.model.hidden``; :meth:`Config.replace` for a changed
+copy).  On disk it is a nested dict ``{section: {key: value}}`` that TOML and JSON hold.
+:data:`DEFAULTS` (in :mod:`rnnlab.config.schema`) is its documentation: every key, its default
+(whose type is the key's type) and a comment.
 A config file (TOML, or a run's saved ``config.json``) only overrides defaults; command-line
 overrides (``model.cell=gru train.lr=0.01``) override the file.  :func:`load` does all of it and
 then checks the result in two steps:
 
-* :func:`validate` checks the values themselves (types, choices, sizes, fractions) and needs no
-  file, so it can check any dict;
+* :func:`validate` checks the values themselves (types, choices, sizes, fractions) and makes
+  the :class:`Config`; it needs no file, so it can check any dict;
 * :func:`check_paths` checks that ``data.path`` names an existing file.
 
 This module resolves configs (files, overrides, saving); the defaults block lives in
-:mod:`rnnlab.config.schema` and the checks in :mod:`rnnlab.config.checks`.  Their public names
+:mod:`rnnlab.config.schema`, the records in :mod:`rnnlab.config.records` and the checks in
+:mod:`rnnlab.config.checks`.  Their public names
 are re-exported here, so ``rnnlab.config`` is the one module to import.  The package may import
 :mod:`rnnlab.errors`, :mod:`rnnlab.files` and :mod:`rnnlab.backend` (the device choices) only.
 
@@ -26,12 +29,15 @@ import tomllib
 from pathlib import Path
 
 from rnnlab.config.checks import (bad_value_error, check_paths, coerce, source_prefix,
-                                  unknown_key_error, validate)
+                                  unknown_key_error)
+from rnnlab.config.records import (Config, DataConfig, DeviceConfig, ModelConfig, RunConfig,
+                                   TrainConfig, validate)
 from rnnlab.config.schema import CHOICES, DEFAULTS, TYPE_NAMES, defaults, describe
 from rnnlab.errors import ConfigError
 from rnnlab.files import read_json, write_json
 
-__all__ = ["DEFAULTS", "CHOICES", "defaults", "load", "parse_override", "parse_value",
+__all__ = ["Config", "DataConfig", "ModelConfig", "TrainConfig", "RunConfig", "DeviceConfig",
+           "DEFAULTS", "CHOICES", "defaults", "load", "parse_override", "parse_value",
            "validate", "check_paths", "describe", "save_resolved", "default_run_name"]
 
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
@@ -175,8 +181,8 @@ def load(path=None, overrides=(), check_files=True):
 
     Returns
     -------
-    dict
-        The resolved config ``{section: {key: value}}``.
+    Config
+        The resolved config.
 
     Raises
     ------
@@ -192,7 +198,7 @@ def load(path=None, overrides=(), check_files=True):
     >>> toml = pathlib.Path(tmp.name) / "tiny.toml"
     >>> _ = toml.write_text(f'[data]\\npath = "{data.as_posix()}"\\n[model]\\ncell = "elman"\\n')
     >>> cfg = load(toml, ["model.hidden=16", "train.lr=0.01"])
-    >>> cfg["model"]["cell"], cfg["model"]["hidden"], cfg["train"]["lr"]
+    >>> cfg.model.cell, cfg.model.hidden, cfg.train.lr
     ('elman', 16, 0.01)
     >>> _ = toml.write_text("[model]\\ncel = 'gru'\\n")
     >>> load(toml)
@@ -238,7 +244,7 @@ def save_resolved(cfg, path):
 
     Parameters
     ----------
-    cfg : dict
+    cfg : Config
         A config from :func:`load` or :func:`validate`.
     path : str or os.PathLike
         Usually ``<run>/config.json``.
@@ -248,12 +254,12 @@ def save_resolved(cfg, path):
     >>> import tempfile, pathlib
     >>> tmp = tempfile.TemporaryDirectory()
     >>> path = pathlib.Path(tmp.name) / "resolved.json"
-    >>> save_resolved(defaults(), path)
-    >>> load(path, check_files=False) == defaults()
+    >>> save_resolved(Config(), path)
+    >>> load(path, check_files=False) == Config()
     True
     >>> tmp.cleanup()
     """
-    write_json(path, cfg)
+    write_json(path, cfg.to_dict())
 
 
 def default_run_name(cfg, config_path=None):
@@ -261,7 +267,7 @@ def default_run_name(cfg, config_path=None):
 
     Parameters
     ----------
-    cfg : dict
+    cfg : Config
         A resolved config.
     config_path : str or os.PathLike, optional
         The config file; without one the stem is ``"run"``.
@@ -273,10 +279,10 @@ def default_run_name(cfg, config_path=None):
 
     Examples
     --------
-    >>> default_run_name(defaults(), "experiments/shakespeare_lstm.toml")
+    >>> default_run_name(Config(), "experiments/shakespeare_lstm.toml")
     'shakespeare_lstm-lstm-s0'
     """
-    if cfg["run"]["name"]:
-        return cfg["run"]["name"]
+    if cfg.run.name:
+        return cfg.run.name
     stem = Path(config_path).stem if config_path is not None else "run"
-    return f"{stem}-{cfg['model']['cell']}-s{cfg['train']['seed']}"
+    return f"{stem}-{cfg.model.cell}-s{cfg.train.seed}"

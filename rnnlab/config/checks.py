@@ -15,8 +15,8 @@ from pathlib import Path
 from rnnlab.config.schema import CHOICES, DEFAULTS, RULES, TYPE_NAMES
 from rnnlab.errors import ConfigError
 
-__all__ = ["validate", "check_paths", "coerce", "bad_value_error", "unknown_key_error",
-           "source_prefix"]
+__all__ = ["check_value", "check_paths", "coerce", "bad_value_error", "unknown_key_error",
+           "source_prefix", "source_of"]
 
 
 def source_prefix(source):
@@ -131,8 +131,10 @@ def bad_value_error(dotted, value, source, expected=None, hint=""):
     >>> print(bad_value_error("model.cell", "rnn", None))
     model.cell = 'rnn': expected one of 'elman', 'lstm', 'gru'
     """
-    return ConfigError(f"{source_prefix(source)}{dotted} = {value!r}: expected "
-                       f"{expected or _expected(dotted)}{hint}")
+    error = ConfigError(f"{source_prefix(source)}{dotted} = {value!r}: expected "
+                        f"{expected or _expected(dotted)}{hint}")
+    error.key = dotted
+    return error
 
 
 def coerce(dotted, value, source):
@@ -188,93 +190,79 @@ def coerce(dotted, value, source):
     return value
 
 
-def _source_of(sources, dotted):
+def source_of(sources, dotted):
+    """Where the value of ``dotted`` came from, given a ``sources`` argument.
+
+    Parameters
+    ----------
+    sources : str, dict or None
+        One name for all values, or ``{"section.key": name}`` with ``None`` for the rest.
+    dotted : str or None
+        The key, as ``section.key``; None asks for the source of the whole config.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> source_of({"model.cell": "cli", None: "run.toml"}, "model.cell")
+    'cli'
+    >>> source_of({"model.cell": "cli", None: "run.toml"}, "train.lr"), source_of("a.toml", None)
+    ('run.toml', 'a.toml')
+    """
     if isinstance(sources, dict):
         return sources.get(dotted, sources.get(None))
     return sources
 
 
-def validate(cfg, sources=None):
-    """Check a complete config's structure, types and values; return a normalised copy.
+def check_value(dotted, value, source=None):
+    """Check one value of ``section.key``: its type (:func:`coerce`), choice and range.
 
-    This checks no file: see :func:`check_paths`.
+    This is the one check of a value: the records of :mod:`rnnlab.config.records` run it when
+    they are made.
 
     Parameters
     ----------
-    cfg : dict
-        ``{section: {key: value}}`` with exactly the sections and keys of :data:`DEFAULTS`.
-    sources : str or dict, optional
-        Where the values came from, for error messages: one name (a file) for all, or a dict
-        ``{"section.key": name}`` (what :func:`rnnlab.config.load` passes).
+    dotted : str
+        The key, as ``section.key``.
+    value : object
+        The value given.
+    source : str or None
+        Where it came from, for the error (see :func:`source_prefix`).
 
     Returns
     -------
-    dict
-        A new config; int values of float keys become floats, tuples become lists.
+    object
+        ``value`` as the key's type.
 
     Raises
     ------
-    ConfigError
-        Naming the source, the key, the value and what was expected.
+    rnnlab.errors.ConfigError
+        Naming the key, the value and what was expected, with a "did you mean" hint for a
+        misspelt choice.
 
     Examples
     --------
-    >>> from rnnlab.config import defaults
-    >>> cfg = defaults()
-    >>> cfg["train"]["lr"] = 1
-    >>> validate(cfg)["train"]["lr"]
-    1.0
-    >>> cfg["model"]["layers"] = 4
-    >>> validate(cfg, "lstm.toml")
+    >>> check_value("model.cell", "gru")
+    'gru'
+    >>> check_value("model.cell", "GRU", "run.toml")
     Traceback (most recent call last):
     ...
-    rnnlab.errors.ConfigError: lstm.toml: model.layers = 4: expected an integer from 1 to 3
+    rnnlab.errors.ConfigError: run.toml: model.cell = 'GRU': expected one of 'elman', 'lstm', 'gru' (did you mean 'gru'?)
     """
-    if not isinstance(cfg, dict):
-        raise ConfigError(f"{source_prefix(_source_of(sources, None))}config is a "
-                          f"{type(cfg).__name__}; expected a dict of sections")
-    for section in cfg:
-        if section not in DEFAULTS:
-            raise unknown_key_error(section, None, _source_of(sources, None))
-    out = {}
-    for section, keys in DEFAULTS.items():
-        values = cfg.get(section)
-        if not isinstance(values, dict):
-            raise ConfigError(f"{source_prefix(_source_of(sources, None))}section '{section}' is "
-                              f"{'missing' if values is None else repr(values)}; expected a "
-                              f"table of keys")
-        for key in values:
-            if key not in keys:
-                raise unknown_key_error(section, key, _source_of(sources, f"{section}.{key}"))
-        out[section] = {}
-        for key in keys:
-            dotted = f"{section}.{key}"
-            source = _source_of(sources, dotted)
-            if key not in values:
-                raise ConfigError(f"{source_prefix(source)}missing key '{dotted}'; expected every key "
-                                  f"(start from rnnlab.config.defaults())")
-            value = coerce(dotted, values[key], source)
-            if dotted in CHOICES and value not in CHOICES[dotted]:
-                close = difflib.get_close_matches(str(value).lower(), [str(c).lower() for c in
-                                                  CHOICES[dotted]], n=1)
-                hint = ""
-                if close:
-                    match = next(c for c in CHOICES[dotted] if str(c).lower() == close[0])
-                    hint = f" (did you mean {match!r}?)"
-                raise bad_value_error(dotted, value, source, hint=hint)
-            if dotted in RULES and not RULES[dotted][0](value):
-                raise bad_value_error(dotted, value, source)
-            out[section][key] = value
-    data = out["data"]
-    if data["val_fraction"] + data["test_fraction"] >= 1:
-        raise ConfigError(f"{source_prefix(_source_of(sources, 'data.test_fraction'))}"
-                          f"data.val_fraction + data.test_fraction = {data['val_fraction']!r} + "
-                          f"{data['test_fraction']!r}: expected a sum < 1 (data left to train on)")
-    if data["kind"] == "series" and not data["target"]:
-        raise bad_value_error("data.target", "", _source_of(sources, "data.target"),
-                         "the name of the column to forecast (required when data.kind = "
-                         "'series')")
-    return out
+    value = coerce(dotted, value, source)
+    if dotted in CHOICES and value not in CHOICES[dotted]:
+        close = difflib.get_close_matches(str(value).lower(), [str(c).lower() for c in
+                                          CHOICES[dotted]], n=1)
+        hint = ""
+        if close:
+            match = next(c for c in CHOICES[dotted] if str(c).lower() == close[0])
+            hint = f" (did you mean {match!r}?)"
+        raise bad_value_error(dotted, value, source, hint=hint)
+    if dotted in RULES and not RULES[dotted][0](value):
+        raise bad_value_error(dotted, value, source)
+    return value
 
 
 def check_paths(cfg, sources=None):
@@ -283,9 +271,9 @@ def check_paths(cfg, sources=None):
     Parameters
     ----------
     cfg : dict
-        A config that passed :func:`validate`.
+        A checked config (:class:`rnnlab.config.Config`).
     sources : str or dict, optional
-        As for :func:`validate`.
+        Where the path came from (see :func:`source_of`).
 
     Raises
     ------
@@ -295,16 +283,14 @@ def check_paths(cfg, sources=None):
 
     Examples
     --------
-    >>> from rnnlab.config import defaults
-    >>> cfg = defaults()
-    >>> cfg["data"]["path"] = "data/shakespear.txt"
-    >>> check_paths(cfg, "lstm.toml")
+    >>> from rnnlab.config import Config
+    >>> check_paths(Config().replace(data={"path": "data/shakespear.txt"}), "lstm.toml")
     Traceback (most recent call last):
     ...
     rnnlab.errors.ConfigError: lstm.toml: data.path = 'data/shakespear.txt': file not found...
     """
-    path = cfg["data"]["path"]
-    source = _source_of(sources, "data.path")
+    path = cfg.data.path
+    source = source_of(sources, "data.path")
     if not path:
         raise bad_value_error("data.path", path, source, "the data file to train on (set data.path "
                          "in the config or as data.path=FILE)")

@@ -158,7 +158,7 @@ def _model_forecaster(session, data):
     values = data.preprocessor.transform(data.series.values)
     offset, lookback = data.preprocessor.offset, data.lookback
     n_targets = data.series.n_targets
-    strategy = session.cfg["data"]["strategy"]
+    strategy = session.cfg.data.strategy
     predict = session.functions.predict
 
     def forecast(origins, steps):
@@ -264,8 +264,8 @@ def forecast_run(session, out_dir=None):
     if out_dir.exists() and not out_dir.is_dir():
         raise RnnlabError(f"{out_dir}: exists and is not a folder; expected an output folder")
     data = session.task.prepared
-    settings = session.cfg["data"]
-    horizon, season = int(settings["horizon"]), int(settings["season"])
+    settings = session.cfg.data
+    horizon, season = int(settings.horizon), int(settings.season)
     series, targets = data.series, data.series.targets
     train, start = targets[:data.split.val_start], data.split.test_start
 
@@ -276,7 +276,7 @@ def forecast_run(session, out_dir=None):
     tiled, steps = _test_forecast(forecasters, targets, start, horizon)
     actual = targets[start:]
     checkpoint = getattr(session, "checkpoint", None) or {}
-    result = {"cell": session.cfg["model"]["cell"], "strategy": settings["strategy"],
+    result = {"cell": session.cfg.model.cell, "strategy": settings.strategy,
               "horizon": horizon, "season": season, "targets": list(series.target_names),
               "checkpoint_step": checkpoint.get("step"),
               "test_start": _labels(series, [start])[0], "test_rows": len(actual),

@@ -41,7 +41,7 @@ from pytensor.graph.replace import clone_replace
 from pytensor.link.jax.linker import JAXLinker
 from pytensor.tensor.special import softmax
 
-from rnnlab.errors import ConfigError
+from rnnlab.config import TrainConfig
 from rnnlab.nn import updates as nn_updates
 from rnnlab.nn.layers import get_all_params, get_output
 from rnnlab.nn.objectives import softmax_crossentropy
@@ -97,12 +97,12 @@ class Functions:
 
     Examples
     --------
+    >>> from rnnlab.config import ModelConfig
     >>> from rnnlab.model.networks import build_forecaster
-    >>> cfg = {'cell': 'elman', 'hidden': 3, 'layers': 1, 'dropout': 0.0, 'embedding': 0,
-    ...        'grad_clipping': 0.0, 'gradient_steps': -1}
-    >>> net = build_forecaster(cfg, lookback=4, n_features=1, horizon=2, n_targets=1)
-    >>> fns = compile_network(net, 'series', {'optimizer': 'sgd', 'lr': 0.1,
-    ...                                        'max_grad_norm': 1.0})
+    >>> net = build_forecaster(ModelConfig(cell="elman", hidden=3), lookback=4, n_features=1,
+    ...                        horizon=2, n_targets=1)
+    >>> fns = compile_network(net, 'series', TrainConfig(optimizer="sgd", lr=0.1,
+    ...                                                  max_grad_norm=1.0))
     >>> x, y = np.ones((5, 4, 1), 'float32'), np.zeros((5, 2, 1), 'float32')
     >>> loss, grad_norm = fns.train(x, y)
     >>> [yhat.shape for yhat in fns.predict(x)], fns.n_params, fns.random_state
@@ -233,18 +233,11 @@ def _compiles_for_jax(mode):
 
 
 def _train_options(train_cfg):
-    if not isinstance(train_cfg, dict):
-        raise TypeError(f"train_cfg={train_cfg!r}: expected the config's 'train' section (dict)")
-    missing = [key for key in ("optimizer", "lr", "max_grad_norm") if key not in train_cfg]
-    if missing:
-        raise ConfigError(f"train section lacks {', '.join(missing)}")
-    name, lr, max_norm = train_cfg["optimizer"], train_cfg["lr"], train_cfg["max_grad_norm"]
-    if name not in OPTIMIZERS:
-        raise ConfigError(f"train.optimizer={name!r}: expected one of {', '.join(OPTIMIZERS)}")
-    for key, value in (("lr", lr), ("max_grad_norm", max_norm)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or value < 0:
-            raise ConfigError(f"train.{key}={value!r}: expected a number >= 0")
-    return name, float(lr), float(max_norm)
+    """The optimiser, learning rate and gradient-norm limit of a checked train section."""
+    if not isinstance(train_cfg, TrainConfig):
+        raise TypeError(f"train_cfg={train_cfg!r}: expected the config's train section "
+                        f"(rnnlab.config.TrainConfig)")
+    return train_cfg.optimizer, train_cfg.lr, train_cfg.max_grad_norm
 
 
 def _check_params(params):
@@ -281,7 +274,7 @@ def compile_network(net, kind, train_cfg, mode=None):
         Text: x int32 ``(batch, time)``, y int32 ``(batch, time)`` (next characters).  Series: x
         floatX ``(batch, lookback, features)``, y floatX ``(batch, horizon, n_targets)``.  Other
         dtypes are cast when safe-enough (``allow_input_downcast``).
-    train_cfg : dict
+    train_cfg : rnnlab.config.TrainConfig
         The config's ``train`` section; uses ``optimizer`` (a key of :data:`OPTIMIZERS`), ``lr``
         (initial learning rate) and ``max_grad_norm`` (total-norm clipping; 0 = off).
     mode : str or pytensor Mode, optional
@@ -295,16 +288,16 @@ def compile_network(net, kind, train_cfg, mode=None):
     Raises
     ------
     ValueError
-        For an unknown ``kind``, bad ``train_cfg`` values (:class:`~rnnlab.errors.ConfigError`)
-        or parameters without unique names.
+        For an unknown ``kind`` or parameters without unique names.
+    TypeError
+        If ``train_cfg`` is not a :class:`~rnnlab.config.TrainConfig`.
 
     Examples
     --------
     >>> from rnnlab.model.networks import build_char_lm
-    >>> cfg = {'cell': 'elman', 'hidden': 4, 'layers': 1, 'dropout': 0.0, 'embedding': 0,
-    ...        'grad_clipping': 0.0, 'gradient_steps': -1}
-    >>> fns = compile_network(build_char_lm(cfg, vocab_size=3), 'text',
-    ...                       {'optimizer': 'adam', 'lr': 0.01, 'max_grad_norm': 5.0})
+    >>> from rnnlab.config import ModelConfig
+    >>> fns = compile_network(build_char_lm(ModelConfig(cell="elman", hidden=4), vocab_size=3),
+    ...                       'text', TrainConfig(optimizer="adam", lr=0.01, max_grad_norm=5.0))
     >>> x = np.array([[0, 1, 2, 0]], dtype='int32')        # (batch 1, time 4)
     >>> state = np.zeros((1, 4), dtype='float32')          # (batch, hidden)
     >>> loss, grad_norm, state = fns.train(x[:, :-1], x[:, 1:], state)

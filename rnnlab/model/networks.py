@@ -1,7 +1,8 @@
 """The layer stacks of the experiment workflow: a character language model and a forecaster.
 
-Both builders take the ``model`` section of a config (:mod:`rnnlab.config`): ``cell``, ``hidden``,
-``layers``, ``dropout``, ``embedding``, ``grad_clipping`` and ``gradient_steps``.  The cell type is
+Both builders take the ``model`` section of a config (:class:`rnnlab.config.ModelConfig`, whose
+values are checked when it is made): ``cell``, ``hidden``, ``layers``, ``dropout``,
+``embedding``, ``grad_clipping`` and ``gradient_steps``.  The cell type is
 looked up in :data:`CELLS` and nowhere else, so every cell builds through the same code and the
 training loop never needs to know which one it trains.
 
@@ -30,6 +31,7 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 
+from rnnlab.config import ModelConfig
 from rnnlab.errors import ConfigError
 from rnnlab.nn import init, nonlinearities
 from rnnlab.nn.layers import (DenseLayer, DropoutLayer, EmbeddingLayer, ExpressionLayer, Gate,
@@ -123,8 +125,7 @@ class Network:
 
     Examples
     --------
-    >>> net = build_char_lm({'cell': 'lstm', 'hidden': 8, 'layers': 2, 'dropout': 0.0,
-    ...                      'embedding': 0, 'grad_clipping': 0.0, 'gradient_steps': -1}, 5)
+    >>> net = build_char_lm(ModelConfig(cell="lstm", hidden=8, layers=2), 5)
     >>> [(layer.name, key) for layer, key in net.state_keys]
     [('rec0', 'hid'), ('rec0', 'cell'), ('rec1', 'hid'), ('rec1', 'cell')]
     """
@@ -140,8 +141,7 @@ class Network:
 
         Examples
         --------
-        >>> net = build_char_lm({'cell': 'lstm', 'hidden': 3, 'layers': 1, 'dropout': 0.0,
-        ...                      'embedding': 0, 'grad_clipping': 0.0, 'gradient_steps': -1}, 2)
+        >>> net = build_char_lm(ModelConfig(cell="lstm", hidden=3), 2)
         >>> [s.shape for s in net.initial_states(2)]
         [(2, 3), (2, 3)]
         """
@@ -149,52 +149,37 @@ class Network:
                 for layer in self.state_inputs]
 
 
-_MODEL_KEYS = ("cell", "hidden", "layers", "dropout", "grad_clipping", "gradient_steps")
-
-
 def _check_model_cfg(model_cfg):
-    """Return the model options, checked (rnnlab.config checks them too, with file context)."""
-    if not isinstance(model_cfg, dict):
-        raise TypeError(f"model_cfg={model_cfg!r}: expected the config's 'model' section (dict)")
-    missing = [key for key in _MODEL_KEYS if key not in model_cfg]
-    if missing:
-        raise ConfigError(f"model section lacks {', '.join(missing)}")
-    cfg = dict(model_cfg)
-    if cfg["cell"] not in CELLS:
-        raise ConfigError(f"model.cell={cfg['cell']!r}: expected one of {', '.join(CELLS)}")
-    for key, low in (("hidden", 1), ("layers", 1), ("embedding", 0)):
-        value = cfg.get(key, 0)
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-            raise ConfigError(f"model.{key}={value!r}: expected an int >= {low}")
-    dropout = cfg["dropout"]
-    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout < 1:
-        raise ConfigError(f"model.dropout={cfg['dropout']!r}: expected a number in [0, 1)")
-    return cfg
+    """The model section, which its record has checked; anything else is a TypeError."""
+    if not isinstance(model_cfg, ModelConfig):
+        raise TypeError(f"model_cfg={model_cfg!r}: expected the config's model section "
+                        f"(rnnlab.config.ModelConfig)")
+    return model_cfg
 
 
 def _recurrent_stack(layer, cfg, carry_state, last_only=False):
-    """Stack ``cfg['layers']`` recurrent layers (with dropout after each) on ``layer``.
+    """Stack ``cfg.layers`` recurrent layers (with dropout after each) on ``layer``.
 
     Returns the top layer, the state input layers, the state keys and the recurrent layers.
     """
-    cell = CELLS[cfg["cell"]]
+    cell = CELLS[cfg.cell]
     state_inputs, state_keys, recurrent = [], [], []
-    for index in range(cfg["layers"]):
+    for index in range(cfg.layers):
         name = f"rec{index}"
         options = {}
         if carry_state:
             for key in cell.states:
-                l_state = InputLayer((None, cfg["hidden"]), name=f"{name}.{key}_init")
+                l_state = InputLayer((None, cfg.hidden), name=f"{name}.{key}_init")
                 options[f"{key}_init"] = l_state
                 state_inputs.append(l_state)
-        layer = cell.make(layer, cfg["hidden"], name=name, grad_clipping=cfg["grad_clipping"],
-                          gradient_steps=cfg["gradient_steps"],
-                          only_return_final=last_only and index == cfg["layers"] - 1, **options)
+        layer = cell.make(layer, cfg.hidden, name=name, grad_clipping=cfg.grad_clipping,
+                          gradient_steps=cfg.gradient_steps,
+                          only_return_final=last_only and index == cfg.layers - 1, **options)
         recurrent.append(layer)
         if carry_state:
             state_keys.extend((layer, key) for key in cell.states)
-        if cfg["dropout"] > 0:
-            layer = DropoutLayer(layer, p=cfg["dropout"], name=f"drop{index}")
+        if cfg.dropout > 0:
+            layer = DropoutLayer(layer, p=cfg.dropout, name=f"drop{index}")
     return layer, state_inputs, state_keys, recurrent
 
 
@@ -206,7 +191,7 @@ def build_network(task, model_cfg):
     task : rnnlab.tasks.TextTask or rnnlab.tasks.SeriesTask
         Anything with ``kind`` (``"text"`` or ``"series"``) and ``network_shape()``, the sizes
         :func:`build_char_lm` or :func:`build_forecaster` take.
-    model_cfg : dict
+    model_cfg : rnnlab.config.ModelConfig
         The ``model`` section of a config.
 
     Returns
@@ -217,8 +202,7 @@ def build_network(task, model_cfg):
     --------
     >>> from types import SimpleNamespace
     >>> task = SimpleNamespace(kind="text", network_shape=lambda: {"vocab_size": 5})
-    >>> net = build_network(task, {'cell': 'gru', 'hidden': 4, 'layers': 1, 'dropout': 0.0,
-    ...                            'embedding': 0, 'grad_clipping': 0.0, 'gradient_steps': -1})
+    >>> net = build_network(task, ModelConfig(cell="gru", hidden=4))
     >>> net.output.output_shape   # (batch, time, vocabulary)
     (None, None, 5)
     """
@@ -237,7 +221,7 @@ def build_char_lm(model_cfg, vocab_size):
 
     Parameters
     ----------
-    model_cfg : dict
+    model_cfg : rnnlab.config.ModelConfig
         The config's ``model`` section: ``cell``, ``hidden``, ``layers``, ``dropout``,
         ``embedding``, ``grad_clipping``, ``gradient_steps``.
     vocab_size : int
@@ -251,13 +235,14 @@ def build_char_lm(model_cfg, vocab_size):
 
     Raises
     ------
-    ConfigError
-        For an unknown cell or impossible sizes (``ConfigError`` is a ``ValueError``).
+    TypeError
+        If ``model_cfg`` is not a :class:`~rnnlab.config.ModelConfig`.
+    ValueError
+        If ``vocab_size`` is not a positive int.
 
     Examples
     --------
-    >>> cfg = {'cell': 'gru', 'hidden': 16, 'layers': 2, 'dropout': 0.1, 'embedding': 8,
-    ...        'grad_clipping': 0.0, 'gradient_steps': -1}
+    >>> cfg = ModelConfig(cell="gru", hidden=16, layers=2, dropout=0.1, embedding=8)
     >>> net = build_char_lm(cfg, vocab_size=30)
     >>> net.inputs.input_var.dtype, net.output.output_shape
     ('int32', (None, None, 30))
@@ -270,8 +255,8 @@ def build_char_lm(model_cfg, vocab_size):
         raise ValueError(f"vocab_size={vocab_size!r}: expected a positive int")
     vocab_size = int(vocab_size)
     l_in = InputLayer((None, None), input_var=pt.imatrix("ids"), name="input")
-    if cfg.get("embedding", 0) > 0:
-        l_x = EmbeddingLayer(l_in, vocab_size, cfg["embedding"], W=init.Normal(std=1.0),
+    if cfg.embedding > 0:
+        l_x = EmbeddingLayer(l_in, vocab_size, cfg.embedding, W=init.Normal(std=1.0),
                              name="embed")
     else:
         l_x = ExpressionLayer(l_in, lambda ids: one_hot(ids, vocab_size),
@@ -298,7 +283,7 @@ def build_forecaster(model_cfg, lookback, n_features, horizon, n_targets):
 
     Parameters
     ----------
-    model_cfg : dict
+    model_cfg : rnnlab.config.ModelConfig
         The config's ``model`` section (see :func:`build_char_lm`).
     lookback : int
         ``L``, time steps per input window.
@@ -316,8 +301,7 @@ def build_forecaster(model_cfg, lookback, n_features, horizon, n_targets):
 
     Examples
     --------
-    >>> cfg = {'cell': 'elman', 'hidden': 8, 'layers': 1, 'dropout': 0.0, 'embedding': 0,
-    ...        'grad_clipping': 0.0, 'gradient_steps': -1}
+    >>> cfg = ModelConfig(cell="elman", hidden=8)
     >>> net = build_forecaster(cfg, lookback=24, n_features=3, horizon=12, n_targets=2)
     >>> net.inputs.output_shape, net.output.output_shape, net.state_inputs
     ((None, 24, 3), (None, 12, 2), [])

@@ -160,11 +160,11 @@ def gradient_curves(groups, trained=False):
     for records in groups.values():
         for record in records:
             cfg = record.config
-            if cfg["model"]["cell"] in curves:
+            if cfg.model.cell in curves:
                 continue
-            steps = cfg["data"]["seq_len" if record.kind == "text" else "lookback"]
-            curves[cfg["model"]["cell"]] = gradients.cell_gradient_norms(
-                cfg["model"]["cell"], units=cfg["model"]["hidden"], steps=min(steps, 100))
+            steps = cfg.data.seq_len if record.kind == "text" else cfg.data.lookback
+            curves[cfg.model.cell] = gradients.cell_gradient_norms(
+                cfg.model.cell, units=cfg.model.hidden, steps=min(steps, 100))
     return curves, ("Norm of dL/dh(T−1−k) for L = v·h(T−1) (v a random unit vector) in freshly "
                     "initialised one-layer networks of each cell type (the models' "
                     "initialisers, the runs' hidden size, 16 random input sequences, batch "

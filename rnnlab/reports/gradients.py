@@ -284,9 +284,9 @@ def network_gradient_norms(network, kind, x, y, states=(), layer=-1):
 
     Examples
     --------
+    >>> from rnnlab.config import ModelConfig
     >>> from rnnlab.model.networks import build_char_lm
-    >>> net = build_char_lm({'cell': 'gru', 'hidden': 4, 'layers': 1, 'dropout': 0.0,
-    ...                      'embedding': 0, 'grad_clipping': 0.0, 'gradient_steps': -1}, 5)
+    >>> net = build_char_lm(ModelConfig(cell="gru", hidden=4), 5)
     >>> ids = np.zeros((2, 6), dtype=np.int32)
     >>> network_gradient_norms(net, "text", ids, ids).shape
     (6,)
@@ -334,9 +334,9 @@ def session_gradient_norms(session, layer=-1):
     Anything with ``task`` (``kind``, ``train_batch``) and ``network`` will do:
 
     >>> from types import SimpleNamespace
+    >>> from rnnlab.config import ModelConfig
     >>> from rnnlab.model.networks import build_forecaster
-    >>> net = build_forecaster({'cell': 'lstm', 'hidden': 3, 'layers': 1, 'dropout': 0.0,
-    ...                         'embedding': 0, 'grad_clipping': 0.0, 'gradient_steps': -1},
+    >>> net = build_forecaster(ModelConfig(cell="lstm", hidden=3),
     ...                        lookback=5, n_features=1, horizon=2, n_targets=1)
     >>> x, y = np.ones((2, 5, 1), "float32"), np.zeros((2, 2, 1), "float32")
     >>> task = SimpleNamespace(kind="series", train_batch=lambda epoch, index: (x, y))
@@ -387,7 +387,7 @@ def run_gradient_norms(run_dir, which="best", layer=-1):
     run.check()
     cfg = run.load_config()
     task = make_task(cfg, run.read_meta(), str(run.meta_file))
-    network = build_network(task, cfg["model"])
+    network = build_network(task, cfg.model)
     params = get_all_params(network.output)
     arrays, _ = load_checkpoint(stem)
     for param in params:

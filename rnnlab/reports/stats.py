@@ -45,7 +45,7 @@ class RunRecord:
     Attributes
     ----------
     path : pathlib.Path
-    config : dict
+    config : rnnlab.config.Config
         The resolved config.
     summary : dict
         ``summary.json``.
@@ -57,13 +57,13 @@ class RunRecord:
     Examples
     --------
     >>> from rnnlab import config
-    >>> record = RunRecord(Path("runs/x"), config.defaults(), {"steps": 10}, [])
+    >>> record = RunRecord(Path("runs/x"), config.Config(), {"steps": 10}, [])
     >>> record.name, record.kind, record.seed
     ('x', 'text', 0)
     """
 
     path: Path
-    config: dict
+    config: config.Config
     summary: dict
     rows: list
     forecast: dict = None
@@ -74,11 +74,11 @@ class RunRecord:
 
     @property
     def kind(self):
-        return self.config["data"]["kind"]
+        return self.config.data.kind
 
     @property
     def seed(self):
-        return self.config["train"]["seed"]
+        return self.config.train.seed
 
 
 def load_runs(run_dirs, forecasts=None):
@@ -157,13 +157,13 @@ def group_runs(records):
     >>> {label: [r.name for r in runs] for label, runs in groups.items()}
     {'model.cell=elman': ['elman0', 'elman1'], 'model.cell=lstm': ['lstm0']}
     """
-    flats = [_flat(record.config) for record in records]
+    flats = [_flat(record.config.to_dict()) for record in records]
     keys = [key for key in flats[0] if key not in IGNORED_KEYS
             and len({json.dumps(flat.get(key), sort_keys=True) for flat in flats}) > 1]
     groups = {}
     for record, flat in zip(records, flats):
         label = (", ".join(f"{key}={_text(flat.get(key))}" for key in keys)
-                 or record.config["model"]["cell"])
+                 or record.config.model.cell)
         groups.setdefault(label, []).append(record)
     return groups
 

@@ -52,7 +52,7 @@ def make_task(cfg, meta=None, meta_source="meta"):
     Returns
     -------
     TextTask or SeriesTask
-        By ``cfg["data"]["kind"]``.
+        By ``cfg.data.kind``.
 
     Raises
     ------
@@ -77,9 +77,9 @@ def make_task(cfg, meta=None, meta_source="meta"):
     >>> tmp.cleanup()
     """
     kinds = {"text": TextTask, "series": SeriesTask}
-    kind = cfg["data"]["kind"]
+    kind = cfg.data.kind
     if kind not in kinds:
-        raise ValueError(f"cfg['data']['kind']={kind!r}: expected one of {', '.join(kinds)}")
+        raise ValueError(f"cfg.data.kind={kind!r}: expected one of {', '.join(kinds)}")
     if meta is not None and meta.get("kind", kind) != kind:
         raise DataError(f"{meta_source} describes a {meta.get('kind')!r} run; the config has "
                         f"data.kind={kind!r}")

@@ -60,8 +60,8 @@ class SeriesTask:
     def __init__(self, cfg, meta=None, meta_source="meta"):
         self.cfg = cfg
         self._meta_source = meta_source
-        self._data = cfg["data"]
-        self._train = cfg["train"]
+        self._data = cfg.data
+        self._train = cfg.train
         self._meta = meta
         self._orders = {}
         self._prepared = None
@@ -82,34 +82,34 @@ class SeriesTask:
     @property
     def recursive(self):
         """Whether the network forecasts one step and is rolled out (``data.strategy``)."""
-        return self._data["strategy"] == "recursive"
+        return self._data.strategy == "recursive"
 
     def _load(self):
         data = self._data
-        series = load_csv(data["path"], data["target"], date=data["date"] or None,
-                          covariates=data["covariates"], missing=data["missing"])
-        options = dict(lookback=data["lookback"], stride=data["stride"],
-                       val=data["val_fraction"], test=data["test_fraction"],
-                       transforms=TRANSFORMS[data["transform"]], scaler=data["scaler"])
-        if data["val_fraction"] == 0:
-            raise DataError(f"{data['path']}: data.val_fraction = 0 leaves no validation rows; "
+        series = load_csv(data.path, data.target, date=data.date or None,
+                          covariates=data.covariates, missing=data.missing)
+        options = dict(lookback=data.lookback, stride=data.stride,
+                       val=data.val_fraction, test=data.test_fraction,
+                       transforms=TRANSFORMS[data.transform], scaler=data.scaler)
+        if data.val_fraction == 0:
+            raise DataError(f"{data.path}: data.val_fraction = 0 leaves no validation rows; "
                             f"training needs a validation part")
-        prepared = prepare(series, horizon=data["horizon"], **options)
+        prepared = prepare(series, horizon=data.horizon, **options)
         fit = prepare(series, horizon=1, **options) if self.recursive else prepared
-        if len(prepared.split.train) <= data["season"]:
-            raise DataError(f"{data['path']}: data.season = {data['season']} needs more than "
-                            f"{data['season']} training rows for MASE; the training part has "
+        if len(prepared.split.train) <= data.season:
+            raise DataError(f"{data.path}: data.season = {data.season} needs more than "
+                            f"{data.season} training rows for MASE; the training part has "
                             f"{len(prepared.split.train)}")
         train = prepared.split.train[:, :series.n_targets]
-        flat = np.mean(np.abs(train[data["season"]:] - train[:-data["season"]]), axis=0) == 0
+        flat = np.mean(np.abs(train[data.season:] - train[:-data.season]), axis=0) == 0
         if np.any(flat):
-            raise DataError(f"{data['path']}: target {series.target_names[np.argmax(flat)]!r} "
-                            f"does not change at lag data.season = {data['season']} in the "
+            raise DataError(f"{data.path}: target {series.target_names[np.argmax(flat)]!r} "
+                            f"does not change at lag data.season = {data.season} in the "
                             f"training part, so MASE is undefined; expected a varying series")
         if self._meta is not None:
             saved = json.loads(json.dumps(self._meta.get("data")))
             if json.loads(json.dumps(prepared.to_dict())) != saved:
-                raise DataError(f"{data['path']}: its split or fitted preprocessing differs from "
+                raise DataError(f"{data.path}: its split or fitted preprocessing differs from "
                                 f"the run's metadata ({self._meta_source}); the data file "
                                 "changed since training")
         self._prepared, self._fit = prepared, fit
@@ -137,14 +137,14 @@ class SeriesTask:
             ``lookback``, ``n_features``, ``horizon`` (1 with ``data.strategy = "recursive"``,
             which feeds one-step forecasts back) and ``n_targets``.
         """
-        return {"lookback": self._data["lookback"], "n_features": self.n_features,
-                "horizon": 1 if self.recursive else self._data["horizon"],
+        return {"lookback": self._data.lookback, "n_features": self.n_features,
+                "horizon": 1 if self.recursive else self._data.horizon,
                 "n_targets": self.n_targets}
 
     def batches_per_epoch(self):
         """``ceil(training windows / batch_size)``; the last batch may be smaller."""
         self._ready()
-        return math.ceil(len(self._fit.train.t) / self._train["batch_size"])
+        return math.ceil(len(self._fit.train.t) / self._train.batch_size)
 
     def train_batch(self, epoch, index):
         """Windows ``x`` (batch, lookback, features) and targets ``y`` (batch, h, n_targets).
@@ -156,9 +156,9 @@ class SeriesTask:
             raise ValueError(f"index={index!r}: expected a batch index in "
                              f"[0, {self.batches_per_epoch()})")
         if epoch not in self._orders:
-            self._orders = {epoch: np.random.default_rng([self._train["seed"], epoch]).permutation(
+            self._orders = {epoch: np.random.default_rng([self._train.seed, epoch]).permutation(
                 len(self._fit.train.t))}
-        size = self._train["batch_size"]
+        size = self._train.batch_size
         chosen = self._orders[epoch][index * size:(index + 1) * size]
         return self._fit.train.x[chosen], self._fit.train.y[chosen]
 
@@ -167,9 +167,9 @@ class SeriesTask:
         self._ready()
         windows = {"val": self.prepared.val, "test": self.prepared.test}[split]
         if len(windows.t) == 0:
-            raise DataError(f"{self._data['path']}: the {split} part holds no window; nothing to "
+            raise DataError(f"{self._data.path}: the {split} part holds no window; nothing to "
                             f"evaluate")
-        limit = self._train["eval_batches"] * self._train["batch_size"]
+        limit = self._train.eval_batches * self._train.batch_size
         return windows if not limit else type(windows)(*(a[:limit] for a in windows))
 
     def forecast(self, functions, windows):
@@ -209,7 +209,7 @@ class SeriesTask:
         actual = self.prepared.actuals(windows)
         train = self.prepared.split.train[:, :self.n_targets]
         return {"loss": loss, "rmse": metrics.rmse(actual, raw), "mae": metrics.mae(actual, raw),
-                "mase": metrics.mase(actual, raw, train, m=self._data["season"])}
+                "mase": metrics.mase(actual, raw, train, m=self._data.season)}
 
     def on_evaluation(self, session, step, rundir):
         """Nothing to write at an evaluation (forecast plots come from ``rnnlab.forecast``)."""
@@ -226,8 +226,8 @@ class SeriesTask:
         """
         self._ready()
         prep = self.prepared
-        return {"kind": self.kind, "data": prep.to_dict(), "season": self._data["season"],
-                "strategy": self._data["strategy"],
+        return {"kind": self.kind, "data": prep.to_dict(), "season": self._data.season,
+                "strategy": self._data.strategy,
                 "sizes": {"train": len(self._fit.train.t), "val": len(prep.val.t),
                           "test": len(prep.test.t)},
                 "batches_per_epoch": self.batches_per_epoch()}

@@ -48,8 +48,8 @@ class TextTask:
 
     def __init__(self, cfg, meta=None, meta_source="meta"):
         self.cfg = cfg
-        self._data = cfg["data"]
-        self._train = cfg["train"]
+        self._data = cfg.data
+        self._train = cfg.train
         self._parts = None
         self._batchers = {}
         if meta is None:
@@ -60,15 +60,15 @@ class TextTask:
 
     def _load(self):
         """Read, encode and split the file; build the training and evaluation batchers."""
-        path = self._data["path"]
+        path = self._data.path
         text = read_text(path)
-        if self._data["max_chars"]:
-            text = text[:self._data["max_chars"]]
+        if self._data.max_chars:
+            text = text[:self._data.max_chars]
         if self.vocab is None:
             self.vocab = Vocabulary.from_text(text)
             if self.vocab.size < 2:
                 part = f"the first data.max_chars = {len(text)} characters" \
-                    if self._data["max_chars"] else "the text"
+                    if self._data.max_chars else "the text"
                 raise DataError(f"{path}: {part} repeat one character "
                                 f"({self.vocab.chars[0]!r}); expected at least two distinct "
                                 f"characters (one is certain: there is nothing to learn)")
@@ -77,14 +77,14 @@ class TextTask:
         except DataError as err:
             raise DataError(f"{path}: {err} (saved with the run); the data file changed") from None
         try:
-            self.vocab.encode(self.cfg["run"]["prime"])
+            self.vocab.encode(self.cfg.run.prime)
         except DataError as err:
-            raise DataError(f"run.prime = {self.cfg['run']['prime']!r}: {err} of {path}"
+            raise DataError(f"run.prime = {self.cfg.run.prime!r}: {err} of {path}"
                             ) from None
-        train, val, test = split_contiguous(ids, val=self._data["val_fraction"],
-                                            test=self._data["test_fraction"], name=str(path))
+        train, val, test = split_contiguous(ids, val=self._data.val_fraction,
+                                            test=self._data.test_fraction, name=str(path))
         self._parts = {"train": train, "val": val, "test": test}
-        seq_len, batch_size = self._data["seq_len"], self._train["batch_size"]
+        seq_len, batch_size = self._data.seq_len, self._train.batch_size
         self._batchers["train"] = StreamBatcher(train, batch_size, seq_len,
                                                 name=f"{path} (training part)")
         if len(val) == 0:
@@ -103,7 +103,7 @@ class TextTask:
         if self._parts is None:
             self._load()
         if split not in self._batchers:
-            raise DataError(f"{self._data['path']}: the {split} part is empty "
+            raise DataError(f"{self._data.path}: the {split} part is empty "
                             f"(data.{split}_fraction = 0); nothing to evaluate")
         return self._batchers[split]
 
@@ -151,7 +151,7 @@ class TextTask:
             ``loss`` (nats per character), ``bpc`` (bits per character) and ``perplexity``.
         """
         batcher = self._batcher(split)
-        limit = self._train["eval_batches"] or len(batcher)
+        limit = self._train.eval_batches or len(batcher)
         states = functions.initial_states(batcher.batch_size)
         losses = []
         for index in range(min(limit, len(batcher))):
@@ -171,9 +171,9 @@ class TextTask:
         The sample (``run.sample_length`` characters at ``run.temperature`` after ``run.prime``)
         is drawn with seed ``step``, so a resumed run writes the same samples.
         """
-        run = self.cfg["run"]
-        text = generate(session, length=run["sample_length"], temperature=run["temperature"],
-                        prime=run["prime"], seed=int(step))
+        run = self.cfg.run
+        text = generate(session, length=run.sample_length, temperature=run.temperature,
+                        prime=run.prime, seed=int(step))
         path = rundir.samples_dir / f"step_{int(step):06d}.txt"
         atomic_write_text(path, text + "\n")
         return [path]

@@ -42,21 +42,34 @@ from rnnlab.training.state import (checkpoint_arrays, expected_arrays, random_st
 __all__ = ["train", "lr_at"]
 
 
-
 def lr_at(train_cfg, step, scale=1.0):
     """The learning rate for the update after ``step`` completed updates.
 
     ``scale * train.lr * train.lr_decay ** (step // train.lr_decay_every)``; ``scale`` is
     ``0.5 ** n`` after ``n`` halvings of ``train.on_divergence = "halve"``.
 
+    Parameters
+    ----------
+    train_cfg : rnnlab.config.TrainConfig
+        The config's train section.
+    step : int
+        Updates completed.
+    scale : float
+        The factor of the halvings so far.
+
+    Returns
+    -------
+    float
+
     Examples
     --------
-    >>> lr_at({"lr": 0.1, "lr_decay": 0.5, "lr_decay_every": 10}, 25)
+    >>> from rnnlab.config import TrainConfig
+    >>> lr_at(TrainConfig(lr=0.1, lr_decay=0.5, lr_decay_every=10), 25)
     0.025
-    >>> lr_at({"lr": 0.1, "lr_decay": 0.5, "lr_decay_every": 10}, 25, scale=0.5)
+    >>> lr_at(TrainConfig(lr=0.1, lr_decay=0.5, lr_decay_every=10), 25, scale=0.5)
     0.0125
     """
-    return scale * train_cfg["lr"] * train_cfg["lr_decay"] ** (step // train_cfg["lr_decay_every"])
+    return scale * train_cfg.lr * train_cfg.lr_decay ** (step // train_cfg.lr_decay_every)
 
 
 def _compiles_lazily():
@@ -144,7 +157,7 @@ class _Trainer:
         self.session, self.loop, self.out = session, loop, out
         self.task, self.fns = session.task, session.functions
         self.cfg = session.cfg
-        self.tcfg = self.cfg["train"]
+        self.tcfg = self.cfg.train
         self.log = MetricsLog(self.rundir.metrics_file, METRIC_COLUMNS)
         self.n_batches = self.task.batches_per_epoch()
         self.last_gnorm = math.nan
@@ -176,7 +189,7 @@ class _Trainer:
         self.loop.lr_scale, self.loop.retries = old.lr_scale / 2, old.retries + 1
         self.out(f"step {diverged['step']}: {diverged['reason']} (gradient norm "
                  f"{diverged['grad_norm']:.4g}); retry {self.loop.retries} of "
-                 f"{self.tcfg['max_retries']}: learning rate halved to "
+                 f"{self.tcfg.max_retries}: learning rate halved to "
                  f"{self.lr(self.loop.step):.4g}, from {RunDir.checkpoint_name('latest')} "
                  f"(step {self.loop.step})")
 
@@ -190,7 +203,7 @@ class _Trainer:
         found = self.task.evaluate(self.fns, "val")
         ahead = self.loss_ahead()
         reason = (_divergence(found["loss"], 0.0, None, 0.0, which="validation loss")
-                  or _divergence(ahead, 0.0, loop.first_loss, self.tcfg["explode_factor"],
+                  or _divergence(ahead, 0.0, loop.first_loss, self.tcfg.explode_factor,
                                  which="training loss of the next batch"))
         if reason:  # these parameters are bad: nothing is logged or saved
             return False, self.diverged(loop.step, reason, ahead)
@@ -223,16 +236,16 @@ class _Trainer:
                          if row.get(k) is not None)
         self.out(f"step {loop.step} epoch {loop.epoch} {shown} ({loop.wall_time:.1f} s)"
                  f"{' *' if improved else ''}")
-        return bool(self.tcfg["patience"] and loop.bad_evals >= self.tcfg["patience"]), None
+        return bool(self.tcfg.patience and loop.bad_evals >= self.tcfg.patience), None
 
     # -- the loop --------------------------------------------------------------------------------
     def budget_reason(self):
         loop, tcfg = self.loop, self.tcfg
-        if tcfg["max_steps"] and loop.step >= tcfg["max_steps"]:
+        if tcfg.max_steps and loop.step >= tcfg.max_steps:
             return "max_steps"
-        if tcfg["max_epochs"] and loop.epoch >= tcfg["max_epochs"]:
+        if tcfg.max_epochs and loop.epoch >= tcfg.max_epochs:
             return "max_epochs"
-        if tcfg["time_budget"] and loop.wall_time >= tcfg["time_budget"]:
+        if tcfg.time_budget and loop.wall_time >= tcfg.time_budget:
             return "time_budget"
         return None
 
@@ -244,7 +257,7 @@ class _Trainer:
         modes compile in ``pytensor.function`` and skip this.
         """
         loop = self.loop
-        states = (self.fns.initial_states(self.tcfg["batch_size"]) if loop.index == 0
+        states = (self.fns.initial_states(self.tcfg.batch_size) if loop.index == 0
                   else loop.states)
         saved, generators = checkpoint_arrays(self.session, states), random_state(self.session)
         batch = self.task.train_batch(loop.epoch, loop.index)
@@ -256,7 +269,7 @@ class _Trainer:
     def loss_ahead(self):
         """The loss the next step will report (its parameters, its batch), without dropout."""
         loop = self.loop
-        states = (self.fns.initial_states(self.tcfg["batch_size"]) if loop.index == 0
+        states = (self.fns.initial_states(self.tcfg.batch_size) if loop.index == 0
                   else loop.states)
         x, y = self.task.train_batch(loop.epoch, loop.index)
         return float(self.fns.evaluate(x, y, *states)[0])
@@ -265,7 +278,7 @@ class _Trainer:
         """One update; return the divergence record, or None after a good step."""
         loop, tcfg = self.loop, self.tcfg
         if loop.index == 0:
-            loop.states = self.fns.initial_states(tcfg["batch_size"])  # each epoch from zeros
+            loop.states = self.fns.initial_states(tcfg.batch_size)  # each epoch from zeros
         self.fns.lr.set_value(np.asarray(self.lr(loop.step), dtype=self.fns.lr.dtype))
         started = time.perf_counter()
         x, y = self.task.train_batch(loop.epoch, loop.index)
@@ -273,7 +286,7 @@ class _Trainer:
         loop.wall_time += time.perf_counter() - started
         loss, gnorm = float(outputs[0]), float(outputs[1])
         self.last_gnorm = gnorm
-        reason = _divergence(loss, gnorm, loop.first_loss, tcfg["explode_factor"])
+        reason = _divergence(loss, gnorm, loop.first_loss, tcfg.explode_factor)
         if reason:
             # The parameters now hold the bad update: never save them.
             return self.diverged(loop.step + 1, reason, loss)
@@ -300,7 +313,7 @@ class _Trainer:
             stop, diverged = self.budget_reason(), None
             if stop is None:
                 diverged = self.step()
-                due = self.loop.step % self.tcfg["eval_every"] == 0
+                due = self.loop.step % self.tcfg.eval_every == 0
             else:  # a last evaluation where the run stops, unless it just had one
                 due = self.loop.last_eval_step != self.loop.step
             if diverged is None and due:
@@ -308,8 +321,8 @@ class _Trainer:
                 if early and diverged is None:
                     return "early_stopping", None
             if diverged is not None:
-                if (self.tcfg["on_divergence"] == "halve"
-                        and self.loop.retries < self.tcfg["max_retries"]):
+                if (self.tcfg.on_divergence == "halve"
+                        and self.loop.retries < self.tcfg.max_retries):
                     self.retry(diverged)
                     progress.reset(total=progress.total)
                     progress.update(self.loop.step)
@@ -329,8 +342,8 @@ class _Trainer:
 
 
 def _progress_bar(cfg, initial):
-    enabled = cfg["run"]["progress"] and sys.stderr.isatty()
-    total = cfg["train"]["max_steps"] or None
+    enabled = cfg.run.progress and sys.stderr.isatty()
+    total = cfg.train.max_steps or None
     return tqdm(total=total, initial=initial, disable=not enabled, unit="step",
                 dynamic_ncols=True, file=sys.stderr, leave=False)
 
@@ -375,8 +388,8 @@ def train(cfg, run_dir=None, config_path=None, dry_run=False, out=print):
     """
     if run_dir is None:
         session = build_session(cfg)
-        loop = _Loop(session.functions.initial_states(cfg["train"]["batch_size"]))
-        run = RunDir.create(cfg["run"]["dir"], config.default_run_name(cfg, config_path))
+        loop = _Loop(session.functions.initial_states(cfg.train.batch_size))
+        run = RunDir.create(cfg.run.dir, config.default_run_name(cfg, config_path))
         run.save_config(cfg)
         run.write_meta(dict(session.task.meta(),
                                                n_params=session.functions.n_params))
@@ -417,7 +430,7 @@ def _summary(session, trainer, stop, diverged, test=True):
             for row in trainer.log.read()]
     best = next((row for row in rows if row["step"] == loop.best_step), None)
     return {"run": trainer.rundir.path.name, "kind": session.task.kind,
-            "cell": cfg["model"]["cell"], "seed": cfg["train"]["seed"], "stop_reason": stop,
+            "cell": cfg.model.cell, "seed": cfg.train.seed, "stop_reason": stop,
             "steps": loop.step, "epochs": loop.epoch + loop.index / trainer.n_batches,
             "wall_time": loop.wall_time, "n_params": session.functions.n_params,
             "best_step": loop.best_step, "best": best, "final": rows[-1] if rows else None,

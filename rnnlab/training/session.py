@@ -67,13 +67,13 @@ class Session:
 
 
 def _configure(cfg):
-    device = cfg["device"]
-    settings = backend.configure(device=device["device"], mode=device["mode"] or None,
-                                 floatX=device["floatX"])
-    if settings["mode"] == "JAX" and cfg["model"]["dropout"] > 0:
+    device = cfg.device
+    settings = backend.configure(device=device.device, mode=device.mode or None,
+                                 floatX=device.floatX)
+    if settings["mode"] == "JAX" and cfg.model.dropout > 0:
         # PyTensor's JAX backend draws from its own copy of a shared generator: the state a
         # checkpoint saved would not be the one the run used, and resuming would not be exact.
-        raise ConfigError(f"model.dropout = {cfg['model']['dropout']!r}: dropout does not run "
+        raise ConfigError(f"model.dropout = {cfg.model.dropout!r}: dropout does not run "
                           "under the JAX backend (device gpu or mode JAX) yet; expected 0 there")
     return settings
 
@@ -122,12 +122,12 @@ def build_session(cfg, meta=None, meta_source="meta"):
     _configure(cfg)
     task = make_task(cfg, meta, meta_source)
     previous = nn_random.get_rng()
-    nn_random.set_rng(np.random.RandomState(cfg["train"]["seed"]))
+    nn_random.set_rng(np.random.RandomState(cfg.train.seed))
     try:
-        network = build_network(task, cfg["model"])
+        network = build_network(task, cfg.model)
     finally:
         nn_random.set_rng(previous)
-    functions = compile_network(network, task.kind, cfg["train"])
+    functions = compile_network(network, task.kind, cfg.train)
     return Session(cfg, task, network, functions)
 
 

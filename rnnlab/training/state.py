@@ -112,7 +112,7 @@ def expected_arrays(session, batch_size=None):
     rnnlab.errors.CheckpointError: ...: array 'state/0' has shape (2, 4)...
     >>> tmp.cleanup()
     """
-    batch_size = session.cfg["train"]["batch_size"] if batch_size is None else batch_size
+    batch_size = session.cfg.train.batch_size if batch_size is None else batch_size
     arrays = checkpoint_arrays(session, session.functions.initial_states(batch_size))
     return {name: (array.shape, array.dtype) for name, array in arrays.items()}
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from rnnlab.config import (check_paths, default_run_name, defaults, load, parse_override,
+from rnnlab.config import (Config, check_paths, default_run_name, defaults, load, parse_override,
                            parse_value, save_resolved)
 from rnnlab.errors import ConfigError
 
@@ -41,7 +41,7 @@ lr = 1                 # an int for a float key is fine
     expected["model"].update(cell="elman", hidden=16)
     expected["train"]["lr"] = 1.0
     expected["run"]["progress"] = False
-    assert cfg == expected and isinstance(cfg["train"]["lr"], float)
+    assert cfg.to_dict() == expected and isinstance(cfg.train.lr, float)
 
 
 def test_resolved_config_round_trips_through_save_resolved(tmp_path, data_file):
@@ -50,9 +50,9 @@ def test_resolved_config_round_trips_through_save_resolved(tmp_path, data_file):
     cfg = load(path, ["train.seed=3", "run.prime=To be"])
     saved = tmp_path / "run" / "config.json"
     save_resolved(cfg, saved)
-    assert json.loads(saved.read_text()) == cfg
+    assert json.loads(saved.read_text()) == cfg.to_dict()
     assert load(saved) == cfg
-    assert load(saved, ["train.seed=4"])["train"]["seed"] == 4
+    assert load(saved, ["train.seed=4"]).train.seed == 4
 
 
 def test_missing_unreadable_and_malformed_files_name_the_file_and_line(tmp_path):
@@ -131,16 +131,14 @@ def test_the_data_file_must_exist_but_only_check_paths_looks(tmp_path, data_file
                                           rf"{re.escape(str(tmp_path))}\) \(did you mean "
                                           rf"'tiny\.txt'\?\)$"):
         load("exp.toml")
-    assert load("exp.toml", check_files=False)["data"]["path"] == "tiny.tx"
-    assert load("exp.toml", ["data.path=tiny.txt"])["data"]["path"] == "tiny.txt"
+    assert load("exp.toml", check_files=False).data.path == "tiny.tx"
+    assert load("exp.toml", ["data.path=tiny.txt"]).data.path == "tiny.txt"
     with pytest.raises(ConfigError, match=r"^command line \(data\.path=\.\): data\.path = '\.': "
                                           r"expected a file, not a directory$"):
         load("exp.toml", ["data.path=."])
     with pytest.raises(ConfigError, match=r"^data\.path = '': expected the data file"):
         load()
-    cfg = defaults()
-    cfg["data"]["path"] = "tiny.txt"
-    assert check_paths(cfg) is None
+    assert check_paths(Config().replace(data={"path": "tiny.txt"})) is None
 
 
 # ------------------------------------------------------------------------------ overrides
@@ -187,5 +185,4 @@ def test_parse_value_and_default_run_name():
     cfg = load(None, ["model.cell=gru", "train.seed=2"], check_files=False)
     assert default_run_name(cfg, "experiments/sunspots.toml") == "sunspots-gru-s2"
     assert default_run_name(cfg) == "run-gru-s2"
-    cfg["run"]["name"] = "mine"
-    assert default_run_name(cfg, "experiments/sunspots.toml") == "mine"
+    assert default_run_name(cfg.replace(run={"name": "mine"}), "experiments/sunspots.toml") == "mine"

@@ -3,7 +3,7 @@
 import re
 import tomllib
 
-from rnnlab.config.checks import validate
+from rnnlab.config.records import validate
 from rnnlab.config.schema import CHOICES, DEFAULTS, defaults, describe
 
 
@@ -18,7 +18,7 @@ def test_defaults_block_documents_every_key_and_its_defaults_are_valid():
     for dotted, choices in CHOICES.items():
         section, key = dotted.split(".")
         assert DEFAULTS[section][key][0] in choices, dotted
-    assert validate(defaults()) == defaults()
+    assert validate(defaults()).to_dict() == defaults()
     cfg = defaults()
     cfg["data"]["covariates"].append("x")
     assert DEFAULTS["data"]["covariates"][0] == []

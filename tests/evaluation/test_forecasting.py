@@ -15,6 +15,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from rnnlab.config import Config
 from rnnlab.commands.forecast import main
 from rnnlab.datasets.timeseries import Series, prepare
 from rnnlab.errors import DataError, RnnlabError
@@ -34,8 +35,8 @@ def _series(n=70, dates=True):
 
 
 def _session(data, predict, strategy="direct", horizon=HORIZON, run_dir=None):
-    cfg = {"data": {"horizon": horizon, "season": SEASON, "strategy": strategy},
-           "model": {"cell": "lstm"}}
+    cfg = Config().replace(data={"horizon": horizon, "season": SEASON, "strategy": strategy},
+                           model={"cell": "lstm"})
     return SimpleNamespace(cfg=cfg, task=SimpleNamespace(kind="series", prepared=data),
                            functions=SimpleNamespace(predict=predict), run_dir=run_dir)
 

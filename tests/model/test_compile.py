@@ -6,12 +6,14 @@ Compiling scan graphs costs seconds, so each network is compiled once per module
 shared parameters; every other test checks properties that hold for any parameter values.
 """
 
+import re
+
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
 
-from rnnlab.errors import ConfigError
+from rnnlab.config import CHOICES, ModelConfig, TrainConfig
 from rnnlab.model.compile import OPTIMIZERS, compile_network, text_loss
 from rnnlab.model.networks import CELLS, build_char_lm, build_forecaster
 from rnnlab.nn import random as nn_random
@@ -21,13 +23,12 @@ VOCAB, HIDDEN = 7, 8
 FLOATX = pytensor.config.floatX
 # One config per cell, together covering one-hot and embedding inputs, 1 and 2 layers, dropout.
 TEXT_MODELS = {
-    "elman": {"cell": "elman", "hidden": HIDDEN, "layers": 1, "dropout": 0.0, "embedding": 0},
-    "lstm": {"cell": "lstm", "hidden": HIDDEN, "layers": 2, "dropout": 0.1, "embedding": 0},
-    "gru": {"cell": "gru", "hidden": HIDDEN, "layers": 1, "dropout": 0.0, "embedding": 4},
+    "elman": ModelConfig(cell="elman", hidden=HIDDEN, layers=1, dropout=0.0, embedding=0),
+    "lstm": ModelConfig(cell="lstm", hidden=HIDDEN, layers=2, dropout=0.1, embedding=0),
+    "gru": ModelConfig(cell="gru", hidden=HIDDEN, layers=1, dropout=0.0, embedding=4),
 }
-COMMON = {"grad_clipping": 0.0, "gradient_steps": -1}
-TEXT_TRAIN = {"optimizer": "adam", "lr": 0.05, "max_grad_norm": 5.0}
-SERIES_TRAIN = {"optimizer": "sgd", "lr": 0.05, "max_grad_norm": 0.05}
+TEXT_TRAIN = TrainConfig(optimizer="adam", lr=0.05, max_grad_norm=5.0)
+SERIES_TRAIN = TrainConfig(optimizer="sgd", lr=0.05, max_grad_norm=0.05)
 LOOKBACK, FEATURES, HORIZON, TARGETS = 6, 2, 3, 2
 
 
@@ -48,7 +49,7 @@ def text_model():
 
     def get(cell):
         if cell not in cache:
-            cache[cell] = seeded(lambda: build_char_lm({**TEXT_MODELS[cell], **COMMON}, VOCAB))
+            cache[cell] = seeded(lambda: build_char_lm(TEXT_MODELS[cell], VOCAB))
             cache[cell] += (compile_network(cache[cell][0], "text", TEXT_TRAIN),)
         return cache[cell]
     return get
@@ -56,7 +57,7 @@ def text_model():
 
 @pytest.fixture(scope="module")
 def series_model():
-    cfg = {"cell": "elman", "hidden": 4, "layers": 1, "dropout": 0.0, "embedding": 0, **COMMON}
+    cfg = ModelConfig(cell="elman", hidden=4)
     (net,) = seeded(lambda: build_forecaster(cfg, LOOKBACK, FEATURES, HORIZON, TARGETS))
     return net, compile_network(net, "series", SERIES_TRAIN)
 
@@ -85,7 +86,7 @@ def test_text_functions_return_documented_shapes(text_model, cell):
     net, fns = text_model(cell)
     x, y = ids((3, 5)), ids((3, 5), seed=1)
     states = zero_states(net, 3)
-    n_states = len(CELLS[cell].states) * TEXT_MODELS[cell]["layers"]
+    n_states = len(CELLS[cell].states) * TEXT_MODELS[cell].layers
     assert len(states) == n_states
 
     probs, *pred_states = fns.predict(x, *states)
@@ -227,7 +228,7 @@ def test_grad_norm_is_the_norm_before_clipping(series_model):
     x, y = series_batch(seed=1)
     grads = reference_gradients(net, fns)(x, y)
     norm = np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in grads))
-    max_norm, lr = SERIES_TRAIN["max_grad_norm"], float(fns.lr.get_value())
+    max_norm, lr = SERIES_TRAIN.max_grad_norm, float(fns.lr.get_value())
     assert norm > 2 * max_norm                  # so clipping is active
     before = param_values(fns)
     _, grad_norm = fns.train(x, y)
@@ -271,10 +272,9 @@ def test_each_function_compiled_once_with_the_chosen_optimizer(monkeypatch, opti
         calls.append({"inputs": inputs, "outputs": outputs, "updates": updates, **kwargs})
         return len(calls)
     monkeypatch.setattr(pytensor, "function", fake_function)
-    cfg = {"cell": "elman", "hidden": 2, "layers": 1, "dropout": 0.0, "embedding": 0, **COMMON}
-    net = build_forecaster(cfg, LOOKBACK, FEATURES, 1, 1)
-    fns = compile_network(net, "series", {"optimizer": optimizer, "lr": 0.01,
-                                          "max_grad_norm": 0.0}, mode="FAST_COMPILE")
+    net = build_forecaster(ModelConfig(cell="elman", hidden=2), LOOKBACK, FEATURES, 1, 1)
+    fns = compile_network(net, "series", TrainConfig(optimizer=optimizer, lr=0.01,
+                                                     max_grad_norm=0.0), mode="FAST_COMPILE")
     assert (fns.train, fns.evaluate, fns.predict) == (1, 2, 3)
     assert [len(c["inputs"]) for c in calls] == [2, 2, 1]
     assert [len(c["outputs"]) for c in calls] == [2, 1, 1]
@@ -289,18 +289,16 @@ def test_each_function_compiled_once_with_the_chosen_optimizer(monkeypatch, opti
 
 
 def test_optimizer_names_match_the_config_choices():
-    assert sorted(OPTIMIZERS) == sorted(["sgd", "momentum", "nesterov", "adagrad", "rmsprop",
-                                         "adam"])
+    assert sorted(OPTIMIZERS) == sorted(CHOICES["train.optimizer"])
 
 
 @pytest.mark.parametrize("kind, train_cfg, error, message", [
     ("txt", TEXT_TRAIN, ValueError, "kind='txt': expected one of text, series"),
-    ("text", {**TEXT_TRAIN, "optimizer": "adamw"}, ConfigError, "train.optimizer='adamw'"),
-    ("text", {"optimizer": "adam"}, ConfigError, "train section lacks lr, max_grad_norm"),
-    ("text", {**TEXT_TRAIN, "lr": -1.0}, ConfigError, "train.lr=-1.0"),
+    ("text", {"optimizer": "adam", "lr": 0.1, "max_grad_norm": 1.0}, TypeError,
+     "expected the config's train section (rnnlab.config.TrainConfig)"),
     ("text", None, TypeError, "train_cfg=None"),
 ])
 def test_bad_arguments_fail_before_compiling(kind, train_cfg, error, message):
-    net = build_char_lm({**TEXT_MODELS["elman"], **COMMON}, VOCAB)
-    with pytest.raises(error, match=message.replace(".", r"\.")):
+    net = build_char_lm(TEXT_MODELS["elman"], VOCAB)
+    with pytest.raises(error, match=re.escape(message)):
         compile_network(net, kind, train_cfg)

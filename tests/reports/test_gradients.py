@@ -5,6 +5,7 @@ import pytensor
 import pytest
 
 from rnnlab import reference
+from rnnlab.config import ModelConfig
 from rnnlab.model.networks import build_forecaster
 from rnnlab.nn import nonlinearities
 from rnnlab.nn.layers import Gate, InputLayer, LSTMLayer, RecurrentLayer
@@ -96,8 +97,7 @@ def test_cell_gradient_norms_on_the_models_cells():
 
 
 def test_network_gradient_norms_series_probe_any_layer():
-    cfg = {"cell": "elman", "hidden": 4, "layers": 2, "dropout": 0.5, "embedding": 0,
-           "grad_clipping": 0.0, "gradient_steps": 3}
+    cfg = ModelConfig(cell="elman", hidden=4, layers=2, dropout=0.5, gradient_steps=3)
     net = build_forecaster(cfg, lookback=6, n_features=2, horizon=3, n_targets=1)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((5, 6, 2)).astype(pytensor.config.floatX)
@@ -132,9 +132,7 @@ def test_measurements_build_and_compile_in_fast_compile_whatever_the_mode(monkey
         return real_function(*args, **kwargs)
 
     monkeypatch.setattr(pytensor, "function", spy)
-    net = build_forecaster({"cell": "elman", "hidden": 3, "layers": 1, "dropout": 0.0,
-                            "embedding": 0, "grad_clipping": 0.0, "gradient_steps": -1},
-                           lookback=4, n_features=1, horizon=2, n_targets=1)
+    net = build_forecaster(ModelConfig(cell="elman", hidden=3), lookback=4, n_features=1, horizon=2, n_targets=1)
     x, y = np.ones((2, 4, 1), "float32"), np.zeros((2, 2, 1), "float32")
     with pytensor.config.change_flags(mode="CVM"):
         cell_gradient_norms("lstm", units=3, steps=4, n_inputs=2, batch=2)

@@ -62,7 +62,7 @@ def test_a_written_run_reads_back(tmp_path):
     run = _run(tmp_path)
     assert run.path == tmp_path / "r"
     assert run.check(finished=True) is run and run.finished()
-    assert run.load_config()["data"]["kind"] == "text"
+    assert run.load_config().data.kind == "text"
     assert run.read_meta() == {"kind": "text"} and run.read_summary() == {"steps": 1}
     assert run.check_kind("text")["data"]["kind"] == "text"
     assert run.check_checkpoint("best") == tmp_path / "r" / "checkpoints" / "best"

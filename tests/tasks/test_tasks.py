@@ -54,7 +54,7 @@ def test_text_states_follow_the_network_and_evaluation_carries_them(text_path):
     cfg = _text_cfg(text_path, "train.eval_batches=0")
     task = make_task(cfg)
     assert task.network_shape() == {"vocab_size": 26}
-    net = build_network(task, cfg["model"])
+    net = build_network(task, cfg.model)
     assert net.output.output_shape == (None, None, 26)
     states = net.initial_states(3)
     assert [s.shape for s in states] == [(3, 5)] * 4  # (hid, cell) x 2 layers
@@ -75,9 +75,8 @@ def test_text_states_follow_the_network_and_evaluation_carries_them(text_path):
     assert result["loss"] == pytest.approx(2.0)
     assert result["bpc"] == pytest.approx(2.0 / math.log(2))
     assert result["perplexity"] == pytest.approx(math.exp(2.0))
-    cfg["train"]["eval_batches"] = 1
     seen.clear()
-    task.evaluate(functions, "test")
+    make_task(cfg.replace(train={"eval_batches": 1})).evaluate(functions, "test")
     assert len(seen) == 1
 
 
@@ -89,7 +88,7 @@ def test_text_meta_rebuilds_the_task_without_the_file(text_path, tmp_path):
     text_path.unlink()
     rebuilt = make_task(cfg, meta)
     assert rebuilt.vocab.chars == tuple(sorted(set(TEXT)))
-    assert len(build_network(rebuilt, cfg["model"]).initial_states(1)) == 4
+    assert len(build_network(rebuilt, cfg.model).initial_states(1)) == 4
     with pytest.raises(DataError, match="letters.txt"):
         rebuilt.batches_per_epoch()  # the data is read only when needed
     with pytest.raises(DataError, match="'series' run"):
@@ -127,7 +126,7 @@ def _series_cfg(path, *overrides):
 def test_series_epochs_shuffle_reproducibly_and_cover_every_window(tmp_path):
     task = make_task(_series_cfg(_series_path(tmp_path)))
     assert isinstance(task, SeriesTask)
-    assert build_network(task, task.cfg["model"]).initial_states(8) == []  # no carried state
+    assert build_network(task, task.cfg.model).initial_states(8) == []  # no carried state
     windows = task.prepared.train
     n = len(windows.t)
     assert task.batches_per_epoch() == math.ceil(n / 16)
@@ -183,7 +182,7 @@ def test_recursive_strategy_trains_one_step_and_rolls_out_with_covariates(tmp_pa
     task = make_task(cfg)
     x, y = task.train_batch(0, 0)
     assert x.shape == (16, 12, 2) and y.shape == (16, 1, 1)
-    assert build_network(task, cfg["model"]).output.output_shape == (None, 1, 1)
+    assert build_network(task, cfg.model).output.output_shape == (None, 1, 1)
     calls = []
 
     def predict(x):  # "next value = last value + 1", in scaled units
@@ -206,7 +205,7 @@ def test_series_meta_sizes_the_network_and_detects_a_changed_file(tmp_path):
     meta = json.loads(json.dumps(make_task(cfg).meta()))
     assert meta["sizes"]["val"] > 0 and meta["data"]["preprocessor"]
     rebuilt = make_task(cfg, meta)
-    assert build_network(rebuilt, cfg["model"]).output.output_shape == (None, 6, 1)
+    assert build_network(rebuilt, cfg.model).output.output_shape == (None, 6, 1)
     path.write_text(path.read_text().replace("\n5,", "\n5,1").replace("month", "month", 1))
     with pytest.raises(DataError, match="changed since training"):
         make_task(cfg, meta).batches_per_epoch()

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rnnlab.config import TrainConfig
 from rnnlab.commands.train import main
 from rnnlab.run.checkpoint import load_checkpoint
 from rnnlab.run.metrics_log import read_metrics
@@ -153,7 +154,7 @@ def test_a_removed_run_directory_stops_the_run_with_one_line(tmp_path, command, 
 
 
 def test_lr_at_scales_the_schedule():
-    cfg = {"lr": 0.1, "lr_decay": 0.5, "lr_decay_every": 10}
+    cfg = TrainConfig(lr=0.1, lr_decay=0.5, lr_decay_every=10)
     assert [rnnlab.training.loop.lr_at(cfg, step, scale) for step, scale in
             [(0, 1.0), (9, 1.0), (10, 1.0), (10, 0.25)]] == [0.1, 0.1, 0.05, 0.0125]
     assert np.float32(rnnlab.training.loop.lr_at(cfg, 35, 0.5)) == np.float32(0.00625)

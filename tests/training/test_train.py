@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rnnlab.config import TrainConfig
 from rnnlab.commands.train import main
 from rnnlab.run.checkpoint import load_checkpoint
 from rnnlab.run.metrics_log import read_metrics
@@ -117,8 +118,8 @@ def test_resume_continues_bitwise_exactly(tmp_path, command, monkeypatch):
     for step, row in rows.items():
         assert {k: v for k, v in row.items() if k != "wall_time"} == \
             {k: v for k, v in again[step].items() if k != "wall_time"}
-    assert rows[16]["lr"] == pytest.approx(lr_at({"lr": 0.01, "lr_decay": 0.5,
-                                                  "lr_decay_every": 4}, 15))
+    assert rows[16]["lr"] == pytest.approx(lr_at(TrainConfig(lr=0.01, lr_decay=0.5,
+                                                             lr_decay_every=4), 15))
     for step in (4, 8, 12, 16):
         name = f"samples/step_{step:06d}.txt"
         assert (stopped / name).read_text() == (tmp_path / "straight" / name).read_text()

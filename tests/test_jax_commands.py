@@ -37,7 +37,7 @@ def test_a_jax_run_resumes_bitwise(tmp_path):
     ok("train", "--resume", tmp_path / "stopped", "train.max_steps=12")
     straight, meta = load_checkpoint(tmp_path / "straight" / "checkpoints" / "latest")
     resumed, meta_resumed = load_checkpoint(tmp_path / "stopped" / "checkpoints" / "latest")
-    assert meta["step"] == meta_resumed["step"] == 12
+    assert meta["loop"]["step"] == meta_resumed["loop"]["step"] == 12
     assert sorted(straight) == sorted(resumed) and any(k.startswith("opt/") for k in straight)
     for name, array in straight.items():
         assert array.tobytes() == resumed[name].tobytes(), name

@@ -278,7 +278,7 @@ def forecast_run(session, out_dir=None):
     checkpoint = getattr(session, "checkpoint", None) or {}
     result = {"cell": session.cfg.model.cell, "strategy": settings.strategy,
               "horizon": horizon, "season": season, "targets": list(series.target_names),
-              "checkpoint_step": checkpoint.get("step"),
+              "checkpoint_step": (checkpoint.get("loop") or {}).get("step"),
               "test_start": _labels(series, [start])[0], "test_rows": len(actual),
               "test": {name: score(actual, tiled[name], train, season) for name in MODELS},
               "backtest": {"origins": len(rows), **means}}

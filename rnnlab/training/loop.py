@@ -4,9 +4,10 @@ The loop knows neither the cell type nor the data kind: batches, carried states,
 samples come from the task (:mod:`rnnlab.tasks`).  Every ``train.eval_every`` steps it evaluates
 on the validation split, appends a row to ``metrics.csv``, saves ``latest`` (and ``best`` when the
 validation loss improved), writes a sample and redraws the learning curves.  A checkpoint holds the
-parameters, the optimizer state, the carried states and, in its JSON, the data position, the
-dropout generators and the loop's counters (:class:`_Loop`), so a resumed run continues bitwise
-exactly (:func:`_restore`).
+parameters, the optimizer state, the carried states and, in its JSON, the loop's counters once
+(``"loop"``: step, epoch, position in the epoch, best validation loss, ...; :class:`_Loop`), the
+learning rate in force and the dropout generators, so a resumed run continues bitwise exactly
+(:func:`_restore`).
 
 The run has diverged when a training step's loss or gradient norm is NaN or infinite, or its
 loss exceeds ``train.explode_factor`` times the first training loss.  A step's loss measures the
@@ -168,9 +169,8 @@ class _Trainer:
     # -- checkpoints -----------------------------------------------------------------------------
     def save(self, which):
         loop = self.loop
-        meta = {"step": loop.step, "epoch": loop.epoch, "data_position": [loop.epoch, loop.index],
-                "lr": self.lr(loop.step), "best_val_loss": loop.best_val,
-                "random_state": random_state(self.session), "loop": loop.to_dict()}
+        meta = {"loop": loop.to_dict(), "lr": self.lr(loop.step),
+                "random_state": random_state(self.session)}
         save_checkpoint(self.rundir.checkpoint(which),
                         checkpoint_arrays(self.session, loop.states), meta)
 

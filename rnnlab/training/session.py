@@ -198,7 +198,7 @@ def load_run(run_dir, which="best"):
     ...     out=lambda line: None)
     >>> path.unlink()  # a text run no longer needs its data
     >>> session = load_run(summary["run_dir"], which="latest")
-    >>> session.run_dir.name, session.checkpoint["step"], session.task.vocab.chars
+    >>> session.run_dir.name, session.checkpoint["loop"]["step"], session.task.vocab.chars
     ('tiny', 1, ('a', 'b', 'c'))
     >>> x = session.task.vocab.encode("abc")[None, :]  # (batch, time) = (1, 3)
     >>> probs, state = session.functions.predict(x, *session.functions.initial_states(1))

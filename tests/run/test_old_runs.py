@@ -37,7 +37,7 @@ def old_run(tmp_path, monkeypatch):
 def test_an_old_text_run_loads_and_samples(old_run, command):
     run = old_run("text-0.1.0")
     session = load_run(run, which="latest")
-    assert session.checkpoint["step"] == 2 and session.task.vocab.size > 10
+    assert session.checkpoint["loop"]["step"] == 2 and session.task.vocab.size > 10
     text = sampling.generate(session, length=12, seed=1)
     assert len(text) == 12 and set(text) <= set(session.task.vocab.chars)
     code, out, err = command(sample.main, [run, "--length", "12", "--seed", "1"])

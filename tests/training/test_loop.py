@@ -58,7 +58,7 @@ def test_halve_retries_from_the_last_good_checkpoint_and_resumes_exactly(tmp_pat
     summary = json.loads((run / "summary.json").read_text())
     assert summary["stop_reason"] == "max_steps" and summary["retries"] == 2
     arrays, meta = _latest(run)
-    assert meta["step"] == 10 and meta["loop"]["lr_scale"] == 0.25 and meta["lr"] == 2.5
+    assert meta["loop"]["step"] == 10 and meta["loop"]["lr_scale"] == 0.25 and meta["lr"] == 2.5
     rows = read_metrics(run / "metrics.csv")
     assert [row["step"] for row in rows] == [2, 4, 6, 8, 10]  # no row of a bad evaluation
     assert {row["lr"] for row in rows} == {2.5}
@@ -83,7 +83,7 @@ def test_halving_gives_up_after_max_retries_naming_the_last_good_checkpoint(tmp_
                            f"rate: the training loss ")
     assert f"learning rate 2.5e+05); the last good checkpoint is {run / 'checkpoints' / 'latest'}" \
         " (step 0)" in line
-    assert _latest(run)[1]["step"] == 0
+    assert _latest(run)[1]["loop"]["step"] == 0
 
 
 def _before_step(monkeypatch, step, action):
@@ -135,7 +135,7 @@ def test_a_failed_write_stops_with_one_line_keeping_a_checkpoint_to_resume(fault
     line, = err.splitlines()  # metrics.csv took the row of step 6, its checkpoint failed
     assert line.startswith(f"error: {run / 'checkpoints'}/") and f"cannot write ({reason})" in line
     assert "Traceback" not in err
-    assert _latest(run)[1]["step"] == 4  # the previous checkpoint loads
+    assert _latest(run)[1]["loop"]["step"] == 4  # the previous checkpoint loads
     assert max(row["step"] for row in read_metrics(run / "metrics.csv")) == 6
     code, _, err = command(main, ["--resume", run])
     assert code == 0, err

@@ -102,7 +102,7 @@ def test_load_run_restores_a_checkpoint_without_the_data_file(text_run, which):
 
     session = load_run(text_run, which)
     arrays, meta = load_checkpoint(text_run / "checkpoints" / which)
-    assert session.run_dir == text_run and session.checkpoint["step"] == meta["step"]
+    assert session.run_dir == text_run and session.checkpoint["loop"]["step"] == meta["loop"]["step"]
     assert session.cfg.model.cell == "gru"
     for param in session.functions.params:
         np.testing.assert_array_equal(param.get_value(), arrays[f"param/{param.name}"])

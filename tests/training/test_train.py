@@ -99,13 +99,16 @@ def test_resume_continues_bitwise_exactly(tmp_path, command, monkeypatch):
     code, _, err = command(main, common + ["train.max_steps=7", "run.name=stopped"])
     assert code == 0, err
     stopped = tmp_path / "stopped"
-    assert _params(stopped)[1]["step"] == 7
+    assert _params(stopped)[1]["loop"]["step"] == 7
     code, out, err = command(main, ["--resume", stopped, "train.max_steps=16"])
     assert code == 0, err
     straight_arrays, straight_meta = _params(tmp_path / "straight")
     resumed_arrays, resumed_meta = _params(stopped)
-    assert straight_meta["step"] == resumed_meta["step"] == 16
-    assert straight_meta["data_position"] == resumed_meta["data_position"] == [1, 4]
+    assert straight_meta["loop"]["step"] == resumed_meta["loop"]["step"] == 16
+    position = [(meta["loop"]["epoch"], meta["loop"]["index"]) for meta in (straight_meta,
+                                                                           resumed_meta)]
+    assert position == [(1, 4), (1, 4)]
+    assert set(straight_meta) == {"loop", "lr", "random_state"}  # the counters once, in "loop"
     assert sorted(straight_arrays) == sorted(resumed_arrays)
     assert any(name.startswith("opt/") for name in straight_arrays)
     for name, array in straight_arrays.items():
@@ -146,7 +149,7 @@ def test_an_absurd_learning_rate_stops_the_run_keeping_the_last_good_checkpoint(
     assert line.endswith(f"the last good checkpoint is {run / 'checkpoints' / 'latest'} (step "
                          f"{diverged['last_good_step']})")
     arrays, meta = _params(run)
-    assert meta["step"] == diverged["last_good_step"] < diverged["step"]
+    assert meta["loop"]["step"] == diverged["last_good_step"] < diverged["step"]
     assert all(np.isfinite(a).all() for a in arrays.values())
 
 

@@ -119,7 +119,7 @@ class _Training:
 def final_state(run):
     """What a finished run must reproduce: the arrays and generators of ``latest``."""
     arrays, meta = load_checkpoint(run / "checkpoints" / "latest")
-    return arrays, meta["random_state"], meta["step"]
+    return arrays, meta["random_state"], meta["loop"]["step"]
 
 
 def reference(root, steps, every, env):
@@ -148,7 +148,7 @@ def check_after_kill(run, last_step, seen):
         if not (folder / f"{which}.json").is_file():
             continue
         _, meta = load_checkpoint(folder / which)  # raises if it does not load
-        step = meta["step"] if which == "latest" else step
+        step = meta["loop"]["step"] if which == "latest" else step
         committed = json.loads((folder / f"{which}.json").read_text())["sha256"]
         if (_sha256(folder / f"{which}.next.npz") == committed
                 and _sha256(folder / f"{which}.npz") != committed):

@@ -38,7 +38,7 @@ def test_a_checkpoint_that_steps_back_or_does_not_load_fails_the_check(tmp_path)
     from rnnlab.errors import CheckpointError
 
     run = tmp_path / "run"
-    save_checkpoint(run / "checkpoints" / "latest", {}, {"step": 3})
+    save_checkpoint(run / "checkpoints" / "latest", {}, {"loop": {"step": 3}})
     assert kill_test.check_after_kill(run, 2, set()) == (3, set())
     with pytest.raises(AssertionError, match="latest went back from step 4 to 3"):
         kill_test.check_after_kill(run, 4, set())

@@ -154,7 +154,7 @@ def _moment_updates(loss_or_grads, params, optimizer, learning_rate, beta1, beta
                                              beta2=beta2, epsilon=epsilon)
     t_prev = maker.counter()
     t = t_prev + 1
-    a_t = step_size(learning_rate, pt.cast(t, pytensor.config.floatX))
+    a_t = step_size(learning_rate, t)
     for index, (param, grad) in enumerate(zip(params, grads)):
         m_prev = maker.slot(index, param, "m")
         m_t = beta1 * m_prev + (1 - beta1) * grad
@@ -194,8 +194,9 @@ def adam(loss_or_grads, params, learning_rate=0.001, beta1=0.9, beta2=0.999, eps
     -------
     OptimizerUpdates
         ``state`` holds ``"<param>.adam.m"`` and ``"<param>.adam.v"`` (the parameter's shape)
-        for each parameter, then the step counter ``"adam.t"`` (0-d ``int32``).  Restoring
-        ``t`` with the moments is what makes a resumed run identical to an uninterrupted one.
+        for each parameter, then the step counter ``"adam.t"`` (0-d ``floatX``, as in
+        Lasagne).  Restoring ``t`` with the moments is what makes a resumed run identical to an
+        uninterrupted one.
 
     Examples
     --------
@@ -251,7 +252,7 @@ def adamax(loss_or_grads, params, learning_rate=0.002, beta1=0.9, beta2=0.999, e
     -------
     OptimizerUpdates
         ``state`` holds ``"<param>.adamax.m"`` and ``"<param>.adamax.u"`` per parameter, then
-        ``"adamax.t"`` (0-d ``int32``).
+        ``"adamax.t"`` (0-d ``floatX``, as in Lasagne).
 
     Examples
     --------
@@ -290,7 +291,7 @@ def amsgrad(loss_or_grads, params, learning_rate=0.001, beta1=0.9, beta2=0.999, 
     -------
     OptimizerUpdates
         ``state`` holds ``"<param>.amsgrad.m"``, ``"<param>.amsgrad.v"`` and
-        ``"<param>.amsgrad.v_hat"`` per parameter, then ``"amsgrad.t"`` (0-d ``int32``).
+        ``"<param>.amsgrad.v_hat"`` per parameter, then ``"amsgrad.t"`` (0-d ``floatX``, as in Lasagne).
 
     Examples
     --------

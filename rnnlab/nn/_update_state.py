@@ -42,7 +42,8 @@ class OptimizerUpdates(OrderedDict):
     state : OrderedDict of str to SharedVariable
         Every shared variable the optimizer created (moments, accumulators, velocities, step
         counters), in creation order.  Each has the same shape and dtype as the value it tracks
-        (a parameter) or is a 0-d ``int32`` step counter; the variable's ``name`` is its key.
+        (a parameter) or is a 0-d ``floatX`` step counter (a float, as in Lasagne); the
+        variable's ``name`` is its key.
 
     Examples
     --------
@@ -118,7 +119,8 @@ def set_state_values(updates, values):
     """Set the optimizer state from named arrays, as saved by :func:`get_state_values`.
 
     Every name must be present with exactly the saved shape and dtype; nothing is set unless all
-    of them check out, so a failed restore leaves the optimizer untouched.
+    of them check out, so a failed restore leaves the optimizer untouched.  The one conversion:
+    a step counter saved as a 0-d integer (as rnnlab 0.1 kept it) restores a float counter.
 
     Parameters
     ----------
@@ -161,7 +163,7 @@ def set_state_values(updates, values):
     arrays = {}
     for name, var in state.items():
         current = var.get_value(borrow=True)
-        array = np.asarray(values[name])
+        array = _saved_counter(np.asarray(values[name]), current)
         if array.shape != current.shape or array.dtype != current.dtype:
             raise ValueError(f"set_state_values: {name!r} given shape {array.shape} dtype "
                              f"{array.dtype}, expected shape {current.shape} dtype "
@@ -171,6 +173,14 @@ def set_state_values(updates, values):
         var.set_value(arrays[name], borrow=False)
 
 
+def _saved_counter(array, current):
+    """A step counter saved as a 0-d integer (rnnlab 0.1) for today's 0-d float counter."""
+    if (array.shape == current.shape == () and array.dtype.kind in "iu"
+            and current.dtype.kind == "f" and current.dtype.type(array) == array):
+        return array.astype(current.dtype)
+    return array
+
+
 def get_or_compute_grads(loss_or_grads, params):
     """Return the gradients of a loss with respect to parameters, or check given gradients.
 
@@ -178,7 +188,8 @@ def get_or_compute_grads(loss_or_grads, params):
     ----------
     loss_or_grads : scalar expression or list of expressions
         A scalar loss, differentiated with ``pytensor.grad``; or one gradient per parameter,
-        each of its parameter's shape, returned unchanged.
+        each of its parameter's shape: a list is returned as it is (the same object, as in
+        Lasagne), a tuple as a list.
     params : list of SharedVariable
         The parameters.
 
@@ -209,7 +220,7 @@ def get_or_compute_grads(loss_or_grads, params):
         if len(loss_or_grads) != len(params):
             raise ValueError(f"loss_or_grads: got {len(loss_or_grads)} gradients for "
                              f"{len(params)} params, expected one per parameter")
-        return list(loss_or_grads)
+        return loss_or_grads if isinstance(loss_or_grads, list) else list(loss_or_grads)
     return pytensor.grad(loss_or_grads, params)
 
 
@@ -283,5 +294,11 @@ class StateMaker:
         return self._register(f"{self.labels[index]}.{self.optimizer}.{slot}", variable)
 
     def counter(self, slot="t"):
-        """A 0-d ``int32`` shared step counter starting at 0 (shared by all parameters)."""
-        return self._register(f"{self.optimizer}.{slot}", pytensor.shared(np.int32(0)))
+        """A 0-d ``floatX`` shared step counter starting at 0 (shared by all parameters).
+
+        A float, as Lasagne keeps it: ``beta ** t`` with an integer ``t`` cast to a float is
+        what LLVM turns into a call of ``__powisf2``/``__powidf2``, which Numba's JIT cannot
+        link (the process aborts).  Counts are exact up to 2**24 steps in float32.
+        """
+        value = np.asarray(0, dtype=pytensor.config.floatX)
+        return self._register(f"{self.optimizer}.{slot}", pytensor.shared(value))

@@ -60,7 +60,7 @@ def checkpoint_arrays(session, states):
     ['param/rec0.W_in_to_hid', 'param/rec0.b', 'param/rec0.W_hid_to_hid', 'param/out.W',
      'param/out.b', 'state/0']
     >>> arrays["param/rec0.W_in_to_hid"].shape, arrays["state/0"].shape, arrays["opt/adam.t"]
-    ((3, 4), (2, 4), array(0, dtype=int32))
+    ((3, 4), (2, 4), array(0., dtype=float32))
     >>> arrays["opt/rec0.W_in_to_hid.adam.m"].shape  # Adam's moments: one per parameter
     (3, 4)
     >>> tmp.cleanup()
@@ -85,7 +85,8 @@ def expected_arrays(session, batch_size=None):
     Returns
     -------
     dict of str to (tuple, numpy.dtype)
-        The names of :func:`checkpoint_arrays`, each with its shape and dtype; the carried
+        The names of :func:`checkpoint_arrays`, each with its shape and dtype (None for the
+        optimizer's 0-d step counters: :func:`restore_arrays` checks those); the carried
         states are ``(batch_size, hidden)``.
 
     Examples
@@ -114,7 +115,10 @@ def expected_arrays(session, batch_size=None):
     """
     batch_size = session.cfg.train.batch_size if batch_size is None else batch_size
     arrays = checkpoint_arrays(session, session.functions.initial_states(batch_size))
-    return {name: (array.shape, array.dtype) for name, array in arrays.items()}
+    # A step counter's dtype is left to set_state_values, which also restores the int32
+    # counters of rnnlab 0.1 (today's are floats, as in Lasagne).
+    return {name: (array.shape, None if name.startswith("opt/") and array.shape == ()
+                   else array.dtype) for name, array in arrays.items()}
 
 
 def restore_arrays(session, arrays):
@@ -152,7 +156,7 @@ def restore_arrays(session, arrays):
     >>> x, y = session.task.train_batch(0, 0)  # character ids, both (batch, seq_len) = (2, 5)
     >>> loss, grad_norm, state = session.functions.train(x, y, *session.functions.initial_states(2))
     >>> checkpoint_arrays(session, [state])["opt/adam.t"]  # one update taken
-    array(1, dtype=int32)
+    array(1., dtype=float32)
     >>> [state.shape for state in restore_arrays(session, saved)]
     [(2, 4)]
     >>> now = checkpoint_arrays(session, [])

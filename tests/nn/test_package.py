@@ -127,3 +127,31 @@ def test_a_copy_of_the_folder_under_another_name_is_a_working_library(tmp_path):
     where, first, last = _run(_VENDORED, env, cwd=tmp_path)
     assert Path(where).parent == tmp_path / "lasagne"
     assert last < 0.5 * first                          # it learns
+
+
+_USER_FLAGS = """
+import json
+import numpy as np
+import pytensor, pytensor.tensor as T
+import rnnlab.nn as lasagne
+l_in = lasagne.layers.InputLayer((None, 5, 3))
+l_rec = lasagne.layers.LSTMLayer(l_in, 4, only_return_final=True)
+l_out = lasagne.layers.DenseLayer(l_rec, 2, nonlinearity=lasagne.nonlinearities.softmax)
+targets = T.ivector("targets")
+loss = lasagne.objectives.categorical_crossentropy(lasagne.layers.get_output(l_out), targets).mean()
+params = lasagne.layers.get_all_params(l_out, trainable=True)
+train = pytensor.function([l_in.input_var, targets], loss,
+                          updates=lasagne.updates.adam(loss, params))
+value = train(np.zeros((2, 5, 3)), np.array([0, 1], "int32"))
+print(json.dumps([str(pytensor.config.mode), type(train.maker.linker).__name__,
+                  train.maker.linker.use_cloop, type(train.vm).__name__,
+                  sorted({p.dtype for p in params}), str(value.dtype)]))
+"""
+
+
+def test_lasagne_style_code_compiles_with_the_users_pytensor_flags():
+    cache = os.environ["RNNLAB_CACHE_DIR"]  # the suite's warm cache (conftest)
+    env = _clean_env(PYTENSOR_FLAGS=f"linker=cvm,floatX=float64,base_compiledir={cache}")
+    mode, linker, cloop, vm, dtypes, loss_dtype = _run(_USER_FLAGS, env)
+    assert (mode, linker, cloop, vm) == ("Mode", "VMLinker", True, "CVM")   # PyTensor's C VM
+    assert dtypes == ["float64"] and loss_dtype == "float64"

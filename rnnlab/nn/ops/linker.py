@@ -9,15 +9,25 @@ such outputs to C order (a no-op test for the usual contiguous ones), so the typ
 call match the first and there is one compile per graph.
 
 :func:`install` replaces PyTensor's ``NUMBA`` mode with it; :func:`rnnlab.backend.configure` calls
-it (importing :mod:`rnnlab.nn` does not).
+it (importing :mod:`rnnlab.nn` does not).  It also binds the two integer-power helpers of the C
+runtime (:func:`bind_integer_powers`): with fast math, LLVM turns ``x ** float(n)`` for an
+integer ``n`` into a call of ``__powisf2``/``__powidf2``, which Numba's JIT does not link by
+itself, and a missing symbol aborts the process (no exception).
 """
 
+import ctypes
+
+import llvmlite.binding as llvm
 import numpy as np
 from pytensor.compile import mode as _mode
 from pytensor.graph.rewriting.db import RewriteDatabaseQuery
 from pytensor.link.numba.linker import NumbaLinker
 
-__all__ = ["ContiguousNumbaLinker", "install"]
+__all__ = ["ContiguousNumbaLinker", "install", "bind_integer_powers"]
+
+#: LLVM's integer-power runtime functions (float32, float64) and the libraries that have them.
+_INTEGER_POWERS = ("__powisf2", "__powidf2")
+_RUNTIMES = ("libgcc_s.so.1", "libgcc_s.1.dylib", "libcompiler_rt.dylib")
 
 
 class ContiguousNumbaLinker(NumbaLinker):
@@ -68,6 +78,7 @@ def install():
     >>> isinstance(install().linker, ContiguousNumbaLinker)
     True
     """
+    bind_integer_powers()
     current = _mode.predefined_modes["NUMBA"]
     if isinstance(current.linker, ContiguousNumbaLinker):
         return current
@@ -78,3 +89,31 @@ def install():
     _mode.NUMBA = numba
     _mode._CACHED_RUNTIME_MODES.clear()
     return numba
+
+
+def bind_integer_powers():
+    """Make ``__powisf2`` and ``__powidf2`` known to LLVM, from the C runtime; idempotent.
+
+    Returns
+    -------
+    tuple of str
+        The names now resolvable: both where the runtime library was found (``libgcc_s`` on
+        Linux), else those LLVM resolved already (possibly none).
+
+    Examples
+    --------
+    >>> bind_integer_powers()
+    ('__powisf2', '__powidf2')
+    """
+    missing = [name for name in _INTEGER_POWERS if not llvm.address_of_symbol(name)]
+    for path in _RUNTIMES if missing else ():
+        try:
+            runtime = ctypes.CDLL(path)
+            addresses = [ctypes.cast(getattr(runtime, name), ctypes.c_void_p).value
+                         for name in missing]
+        except (OSError, AttributeError):
+            continue
+        for name, address in zip(missing, addresses):
+            llvm.add_symbol(name, address)
+        break
+    return tuple(name for name in _INTEGER_POWERS if llvm.address_of_symbol(name))

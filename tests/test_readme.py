@@ -42,8 +42,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 #: The documentation pages whose commands run, in the order of docs/index.md's tables of contents.
-DOCS = ["setup", "runs", "lasagne", "notebooks", "backend", "data", "dask", "layout", "results",
-        "benchmarks"]
+DOCS = ["setup", "runs", "lasagne", "lasagne_api", "notebooks", "backend", "data", "dask", "layout",
+        "results", "benchmarks"]
 TEXT = "\n\n".join([README] + [(ROOT / "docs" / f"{page}.md").read_text(encoding="utf-8")
                                 for page in DOCS])
 

@@ -48,9 +48,14 @@ def _gate(nonlinearity=nonlinearities.sigmoid, bias=0.0):
 
 
 def _elman(incoming, num_units, **kwargs):
-    return RecurrentLayer(incoming, num_units, W_in_to_hid=init.GlorotUniform(),
-                          W_hid_to_hid=init.Orthogonal(), b=init.Constant(0.),
-                          nonlinearity=nonlinearities.tanh, **kwargs)
+    layer = RecurrentLayer(incoming, num_units, W_in_to_hid=init.GlorotUniform(),
+                           W_hid_to_hid=init.Orthogonal(), b=init.Constant(0.),
+                           nonlinearity=nonlinearities.tanh, **kwargs)
+    # Checkpoints name the Elman parameters after the layer's attributes ("rec0.W_in_to_hid"),
+    # as every release did; the library's own names are Lasagne's ("rec0.input_to_hidden.W").
+    for attr in ("W_in_to_hid", "W_hid_to_hid", "b"):
+        getattr(layer, attr).name = f"{layer.name}.{attr}"
+    return layer
 
 
 def _lstm(incoming, num_units, **kwargs):

@@ -35,21 +35,31 @@ def _as_shape(shape):
     return tuple(int(s) for s in shape)
 
 
+def _real(value):
+    """``value`` as a float if it is a real number or a 0-d real array (``floatX(0.1)``), else
+    None."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf":
+        value = value[()]
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
 def _check_gain(gain):
     """Return ``gain`` as a float; ``'relu'`` means ``sqrt(2)``."""
     if isinstance(gain, str):
         if gain != "relu":
             raise ValueError(f"gain {gain!r} is not a number or 'relu'")
         return float(np.sqrt(2))
-    if not isinstance(gain, numbers.Real):
+    if _real(gain) is None:
         raise TypeError(f"gain {gain!r} is not a number or 'relu'")
-    return float(gain)
+    return _real(gain)
 
 
 def _check_non_negative(name, value):
-    if not isinstance(value, numbers.Real) or value < 0:
+    if _real(value) is None or _real(value) < 0:
         raise ValueError(f"{name} {value!r} is not a non-negative number")
-    return value
+    return _real(value)
 
 
 class Initializer:
@@ -94,22 +104,26 @@ class Constant(Initializer):
 
     Parameters
     ----------
-    val : float
-        The value of every entry.
+    val : float or array_like
+        The value of every entry, or an array that broadcasts to the shape asked for (as in
+        Lasagne, the sample is ``ones(shape) * val``).
 
     Examples
     --------
     >>> Constant(0.5)((2, 3)).tolist()
     [[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]]
+    >>> Constant(np.array([1.0, 2.0, 3.0]))((2, 3)).tolist()   # one value per column
+    [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]
     """
 
     def __init__(self, val=0.0):
-        if not isinstance(val, numbers.Number):
-            raise TypeError(f"val {val!r} is not a number")
+        if not isinstance(val, (numbers.Number, np.ndarray)) or (
+                isinstance(val, np.ndarray) and val.dtype.kind not in "biufc"):
+            raise TypeError(f"val {val!r} is not a number or a numeric array")
         self.val = val
 
     def sample(self, shape):
-        return floatX(np.full(_as_shape(shape), self.val))
+        return floatX(np.ones(_as_shape(shape)) * self.val)
 
 
 class Normal(Initializer):
@@ -163,17 +177,15 @@ class Uniform(Initializer):
 
     def __init__(self, range=0.01, std=None, mean=0.0):
         if std is not None:
-            _check_non_negative("std", std)
+            std = _check_non_negative("std", std)
             low, high = mean - np.sqrt(3) * std, mean + np.sqrt(3) * std
-        elif isinstance(range, numbers.Real):
-            low, high = -range, range
+        elif _real(range) is not None:
+            low, high = -_real(range), _real(range)
         else:
             try:
                 low, high = range
             except (TypeError, ValueError):
                 raise ValueError(f"range {range!r} is not a number or a (low, high) pair") from None
-        if not low <= high:
-            raise ValueError(f"range {range!r} gives low {low} > high {high}")
         self.range = (float(low), float(high))
 
     def sample(self, shape):
@@ -185,11 +197,11 @@ def _receptive_field(shape, c01b, who):
     """Return ``(n_in_axis, n_out_axis, receptive_field_size)`` of a weight shape."""
     if c01b:
         if len(shape) != 4:
-            raise ValueError(f"{who}: shape {shape} has {len(shape)} dimensions; with c01b=True "
+            raise RuntimeError(f"{who}: shape {shape} has {len(shape)} dimensions; with c01b=True "
                              "only 4-D shapes (channels, rows, cols, batch) are accepted")
         return shape[0], shape[3], shape[1] * shape[2]
     if len(shape) < 2:
-        raise ValueError(f"{who}: shape {shape} has {len(shape)} dimensions; expected at least 2")
+        raise RuntimeError(f"{who}: shape {shape} has {len(shape)} dimensions; expected at least 2")
     return shape[0], shape[1], int(np.prod(shape[2:]))
 
 
@@ -305,7 +317,7 @@ class He(_FanScaled):
         who = type(self).__name__
         if self.c01b:
             if len(shape) != 4:
-                raise ValueError(f"{who}: shape {shape} has {len(shape)} dimensions; with "
+                raise RuntimeError(f"{who}: shape {shape} has {len(shape)} dimensions; with "
                                  "c01b=True only 4-D shapes are accepted")
             fan_in = int(np.prod(shape[:3]))
         elif len(shape) == 2:
@@ -313,7 +325,7 @@ class He(_FanScaled):
         elif len(shape) > 2:
             fan_in = int(np.prod(shape[1:]))
         else:
-            raise ValueError(f"{who}: shape {shape} has {len(shape)} dimensions; expected at "
+            raise RuntimeError(f"{who}: shape {shape} has {len(shape)} dimensions; expected at "
                              "least 2")
         return self.gain * np.sqrt(1.0 / fan_in)
 
@@ -381,7 +393,7 @@ class Orthogonal(Initializer):
     def sample(self, shape):
         shape = _as_shape(shape)
         if len(shape) < 2:
-            raise ValueError(f"Orthogonal: shape {shape} has {len(shape)} dimensions; expected "
+            raise RuntimeError(f"Orthogonal: shape {shape} has {len(shape)} dimensions; expected "
                              "at least 2")
         flat_shape = (shape[0], int(np.prod(shape[1:])))
         a = get_rng().normal(0.0, 1.0, size=flat_shape)
@@ -410,15 +422,15 @@ class Sparse(Initializer):
     """
 
     def __init__(self, sparsity=0.1, std=0.01):
-        if not isinstance(sparsity, numbers.Real) or not 0 <= sparsity <= 1:
+        if _real(sparsity) is None or not 0 <= _real(sparsity) <= 1:
             raise ValueError(f"sparsity {sparsity!r} is not a number in [0, 1]")
-        self.sparsity = sparsity
+        self.sparsity = _real(sparsity)
         self.std = _check_non_negative("std", std)
 
     def sample(self, shape):
         shape = _as_shape(shape)
         if len(shape) != 2:
-            raise ValueError(f"Sparse: shape {shape} has {len(shape)} dimensions; expected 2")
+            raise RuntimeError(f"Sparse: shape {shape} has {len(shape)} dimensions; expected 2")
         n_inputs, n_outputs = shape
         size = int(self.sparsity * n_inputs)
         w = np.zeros(shape, dtype=np.float64)

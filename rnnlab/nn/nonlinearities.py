@@ -27,9 +27,23 @@ def _symbolic(x):
 
 
 def _check_number(name, value):
+    """A real number, a 0-d array (``floatX(0.1)``) or a scalar expression (a shared variable)."""
+    if isinstance(value, Variable):
+        if value.ndim != 0:
+            raise TypeError(f"{name} is a {value.ndim}-d expression; expected a scalar")
+        return value
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf":
+        return value
     if not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} {value!r} is not a real number")
+        raise TypeError(f"{name} {value!r} is not a real number or a scalar expression")
     return value
+
+
+def _operand(x, *params):
+    """``x`` as a PyTensor expression if it or a parameter is symbolic, else as a numpy array."""
+    if _symbolic(x) or any(isinstance(p, Variable) for p in params):
+        return pt.as_tensor_variable(x)
+    return np.asarray(x)
 
 
 def sigmoid(x):
@@ -109,9 +123,9 @@ class ScaledTanH:
 
     Parameters
     ----------
-    scale_in : float
+    scale_in : float or scalar expression
         Multiplies the input.
-    scale_out : float
+    scale_out : float or scalar expression
         Multiplies the output.
 
     Examples
@@ -127,7 +141,7 @@ class ScaledTanH:
 
     def __call__(self, x):
         """Apply to ``x`` (any shape); returns the same shape."""
-        return self.scale_out * tanh(self.scale_in * (x if _symbolic(x) else np.asarray(x)))
+        return self.scale_out * tanh(self.scale_in * _operand(x, self.scale_in, self.scale_out))
 
     def __repr__(self):
         return f"ScaledTanH(scale_in={self.scale_in!r}, scale_out={self.scale_out!r})"
@@ -168,13 +182,18 @@ class LeakyRectify:
 
     Parameters
     ----------
-    leakiness : float
-        Slope for negative inputs; 0 gives :func:`rectify`.
+    leakiness : float or scalar expression
+        Slope for negative inputs; 0 gives :func:`rectify`.  A shared variable can be changed
+        during training without recompiling.
 
     Examples
     --------
     >>> LeakyRectify(0.1)(np.array([-2.0, 3.0]))
     array([-0.2,  3. ])
+    >>> import pytensor
+    >>> slope = pytensor.shared(0.5)
+    >>> LeakyRectify(slope)(np.array([-2.0, 3.0])).eval().tolist()
+    [-1.0, 3.0]
     """
 
     def __init__(self, leakiness=0.01):
@@ -183,11 +202,11 @@ class LeakyRectify:
     def __call__(self, x):
         """Apply to ``x`` (any shape); returns the same shape."""
         a = self.leakiness
+        x = _operand(x, a)
         if _symbolic(x):
-            if a == 0:
+            if not isinstance(a, Variable) and a == 0:
                 return rectify(x)
             return 0.5 * (1 + a) * x + 0.5 * (1 - a) * abs(x)
-        x = np.asarray(x)
         return np.where(x > 0, x, a * x)
 
     def __repr__(self):
@@ -227,14 +246,15 @@ def elu(x):
 class SELU:
     """Scaled exponential linear unit (Klambauer et al., 2017).
 
-    ``scale * x`` for ``x > 0``, ``scale * scale_neg * (exp(x) - 1)`` otherwise.  The defaults
-    are the self-normalizing constants.
+    ``scale * x`` for ``x > 0``, ``scale * scale_neg * (exp(x) - 1)`` otherwise.  As in Lasagne,
+    the class defaults are 1 and 1 (an ELU); the instance :data:`selu` has the self-normalizing
+    constants ``scale=1.0507009873554805, scale_neg=1.6732632423543772``.
 
     Parameters
     ----------
-    scale : float
+    scale : float or scalar expression
         Overall scale.
-    scale_neg : float
+    scale_neg : float or scalar expression
         Extra scale of the negative part.
 
     Examples
@@ -244,24 +264,24 @@ class SELU:
     array([ 2., -6.])
     """
 
-    def __init__(self, scale=1.0507009873554805, scale_neg=1.6732632423543772):
+    def __init__(self, scale=1, scale_neg=1):
         self.scale = _check_number("scale", scale)
         self.scale_neg = _check_number("scale_neg", scale_neg)
 
     def __call__(self, x):
         """Apply to ``x`` (any shape); returns the same shape."""
+        x = _operand(x, self.scale, self.scale_neg)
         if _symbolic(x):
             neg = self.scale_neg * pt.expm1(pt.minimum(x, 0))
             return self.scale * pt.switch(x > 0, x, neg)
-        x = np.asarray(x)
         return self.scale * np.where(x > 0, x, self.scale_neg * np.expm1(np.minimum(x, 0)))
 
     def __repr__(self):
         return f"SELU(scale={self.scale!r}, scale_neg={self.scale_neg!r})"
 
 
-#: SELU with the self-normalizing constants.
-selu = SELU()
+#: SELU with the self-normalizing constants (Klambauer et al., 2017).
+selu = SELU(scale=1.0507009873554805, scale_neg=1.6732632423543772)
 
 
 def softplus(x):

@@ -58,10 +58,6 @@ def l2(x):
     return pt.sum(x ** 2)
 
 
-def _zero():
-    return pt.constant(0.0, dtype=pytensor.config.floatX)
-
-
 def apply_penalty(tensor_or_tensors, penalty, **kwargs):
     """Apply a penalty to a tensor, or to each of several tensors and sum the results.
 
@@ -76,8 +72,9 @@ def apply_penalty(tensor_or_tensors, penalty, **kwargs):
 
     Returns
     -------
-    scalar tensor
-        The (summed) penalty; a zero constant for an empty iterable.
+    scalar tensor or int
+        The (summed) penalty; the integer 0 for an empty iterable, as in Lasagne (so
+        ``loss + apply_penalty([], l2)`` is ``loss``).
 
     Raises
     ------
@@ -90,6 +87,8 @@ def apply_penalty(tensor_or_tensors, penalty, **kwargs):
     >>> b = pytensor.shared(np.array([[3.0]]))
     >>> float(apply_penalty([a, b], l2).eval())
     14.0
+    >>> apply_penalty([], l2)
+    0
     """
     if not callable(penalty):
         raise TypeError(f"penalty {penalty!r} is not callable; expected a function such as l2")
@@ -99,7 +98,7 @@ def apply_penalty(tensor_or_tensors, penalty, **kwargs):
     for x in tensor_or_tensors:
         term = penalty(x, **kwargs)
         total = term if total is None else total + term
-    return _zero() if total is None else total
+    return 0 if total is None else total
 
 
 def _check_tags(tags):
@@ -182,7 +181,7 @@ def regularize_layer_params_weighted(layers, penalty, tags={"regularizable": Tru
     for layer, coefficient in layers.items():
         term = coefficient * regularize_layer_params(layer, penalty, tags, **kwargs)
         total = term if total is None else total + term
-    return _zero() if total is None else total
+    return 0 if total is None else total
 
 
 def regularize_network_params(layer, penalty, tags={"regularizable": True}, **kwargs):

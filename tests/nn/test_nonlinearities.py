@@ -120,3 +120,21 @@ def test_scaled_tanh_alias_and_defaults():
 def test_bad_parameters(make):
     with pytest.raises(TypeError):
         make()
+
+
+def test_selu_defaults_are_lasagnes_and_parameters_may_be_symbolic_or_0d():
+    x = np.array([-1.0, 2.0])
+    plain = nl.SELU()                      # Lasagne: scale=1, scale_neg=1 (an ELU)
+    assert (plain.scale, plain.scale_neg) == (1, 1)
+    np.testing.assert_allclose(plain(x), nl.elu(x))
+    selu = nl.selu                         # the instance has the paper's constants
+    assert (selu.scale, selu.scale_neg) == (1.0507009873554805, 1.6732632423543772)
+    slope = pytensor.shared(0.25)
+    leaky = nl.LeakyRectify(slope)
+    assert leaky(x).eval().tolist() == [-0.25, 2.0]
+    slope.set_value(0.5)
+    assert leaky(x).eval().tolist() == [-0.5, 2.0]
+    np.testing.assert_allclose(nl.ScaledTanH(floatX(0.5), 2)(x),
+                               2 * np.tanh(0.5 * x), rtol=1e-6)
+    with pytest.raises(TypeError, match="scalar"):
+        nl.SELU(scale=pytensor.tensor.vector())

@@ -12,3 +12,7 @@ from .merge import *  # noqa: F401,F403
 from .cells import *  # noqa: F401,F403
 from .recurrence import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .pool import *  # noqa: F401,F403
+from .rectifiers import *  # noqa: F401,F403
+from .transforms import *  # noqa: F401,F403

@@ -3,6 +3,8 @@
 import inspect
 import numbers
 
+import numpy as np
+
 from .input import InputLayer
 
 
@@ -10,6 +12,8 @@ def check_grad_clipping(grad_clipping):
     """Return ``grad_clipping`` (0 for None/False) if it is a non-negative number."""
     if grad_clipping is None or grad_clipping is False:
         return 0
+    if isinstance(grad_clipping, np.ndarray) and grad_clipping.ndim == 0:
+        grad_clipping = grad_clipping[()]  # a 0-d array such as floatX(100)
     if (isinstance(grad_clipping, bool) or not isinstance(grad_clipping, numbers.Real)
             or grad_clipping < 0):
         raise ValueError(f"grad_clipping={grad_clipping!r}: expected a non-negative number "
@@ -33,7 +37,10 @@ def accepted_kwargs(layers):
         names.update(getattr(layer, "get_output_kwargs", ()))
         if isinstance(layer, InputLayer):
             continue
-        params = list(inspect.signature(layer.get_output_for).parameters.values())[1:]
+        try:
+            params = list(inspect.signature(layer.get_output_for).parameters.values())[1:]
+        except (AttributeError, TypeError, ValueError):  # not introspectable: as Lasagne, skip
+            continue
         names.update(p.name for p in params
                      if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
     return names

@@ -15,6 +15,16 @@ from .. import utils
 __all__ = ["Layer", "MergeLayer"]
 
 
+def _concrete(layer, shape):
+    """``shape`` after checking it holds no symbolic sizes (Lasagne's rule for output shapes)."""
+    if any(isinstance(s, Variable) for s in shape):
+        raise ValueError(f"{type(layer).__name__} returned a symbolic output shape from its "
+                         f"get_output_shape_for() method: {shape!r}. This is not allowed; "
+                         "shapes must be tuples of integers for fixed-size dimensions and Nones "
+                         "for variable dimensions.")
+    return shape
+
+
 def _check_shape(shape, what):
     if any(d is not None and d <= 0 for d in shape):
         raise ValueError(f"cannot create {what} with a non-positive input_shape dimension: "
@@ -71,16 +81,16 @@ class Layer:
 
     def __repr__(self):
         name = f" {self.name!r}" if self.name else ""
-        return f"<{type(self).__name__}{name} {self.output_shape}>"
+        try:
+            shape = f" {self.output_shape}"
+        except Exception:  # a half-defined layer (a repr in an error message must not fail)
+            shape = ""
+        return f"<{type(self).__name__}{name}{shape}>"
 
     @property
     def output_shape(self):
         """tuple: The shape of this layer's output, from its input shape."""
-        shape = self.get_output_shape_for(self.input_shape)
-        if any(isinstance(s, Variable) for s in shape):
-            raise ValueError(f"{type(self).__name__}.get_output_shape_for returned a symbolic "
-                             f"shape {shape}; it must return ints or None")
-        return shape
+        return _concrete(self, self.get_output_shape_for(self.input_shape))
 
     def get_params(self, unwrap_shared=True, **tags):
         """Return the layer's parameters, optionally filtered by tags.
@@ -203,7 +213,7 @@ class MergeLayer(Layer):
     @Layer.output_shape.getter
     def output_shape(self):
         """tuple: The shape of this layer's output, from its input shapes."""
-        return self.get_output_shape_for(self.input_shapes)
+        return _concrete(self, self.get_output_shape_for(self.input_shapes))
 
     def get_output_shape_for(self, input_shapes):
         """Compute the output shape from the list of input shapes.

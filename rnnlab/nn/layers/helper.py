@@ -10,7 +10,6 @@ from collections import deque
 import numpy as np
 
 from .. import utils
-from .base import MergeLayer
 from ._arguments import accepted_kwargs
 from .input import InputLayer
 
@@ -19,17 +18,25 @@ __all__ = ["get_all_layers", "get_output", "get_output_shape", "get_all_params",
 
 
 def _as_list(layer_or_layers):
+    """``(layers, several)``: any iterable is several layers, as in Lasagne; a layer is one."""
     if isinstance(layer_or_layers, (list, tuple)):
         return list(layer_or_layers), True
-    return [layer_or_layers], False
+    try:
+        return list(layer_or_layers), True
+    except TypeError:
+        return [layer_or_layers], False
 
 
 def _incoming(layer):
-    if isinstance(layer, MergeLayer):
+    """The layers feeding ``layer``, found by attribute as Lasagne does (duck-typed layers too)."""
+    if hasattr(layer, "input_layers"):
         return [l for l in layer.input_layers if l is not None]
-    if isinstance(layer, InputLayer):
-        return []
-    return [layer.input_layer] if layer.input_layer is not None else []
+    incoming = getattr(layer, "input_layer", None)
+    return [incoming] if incoming is not None else []
+
+
+def _is_layer(thing):
+    return hasattr(thing, "get_output_for") or hasattr(thing, "output_shape")
 
 
 def get_all_layers(layer, treat_as_input=None):
@@ -120,8 +127,13 @@ def get_output(layer_or_layers, inputs=None, **kwargs):
     >>> get_output(l_out, np.ones((5, 4))).eval().shape
     (5, 2)
     """
+    roots, is_list = _as_list(layer_or_layers)
     treat_as_input = list(inputs) if isinstance(inputs, dict) else []
-    layers = get_all_layers(layer_or_layers, treat_as_input)
+    for key in treat_as_input:
+        if not _is_layer(key):
+            raise TypeError(f"get_output(): the inputs dict has the key {key!r} of type "
+                            f"{type(key).__name__}; expected layers as keys")
+    layers = get_all_layers(roots, treat_as_input)
     outputs = {l: l.input_var for l in layers
                if isinstance(l, InputLayer) and l not in treat_as_input}
     if isinstance(inputs, dict):
@@ -136,7 +148,7 @@ def get_output(layer_or_layers, inputs=None, **kwargs):
         if layer in outputs:
             continue
         try:
-            if isinstance(layer, MergeLayer):
+            if hasattr(layer, "input_layers"):
                 layer_inputs = [outputs[l] for l in layer.input_layers]
             else:
                 layer_inputs = outputs[layer.input_layer]
@@ -146,7 +158,6 @@ def get_output(layer_or_layers, inputs=None, **kwargs):
                              "dict for it") from None
         outputs[layer] = layer.get_output_for(layer_inputs, **kwargs)
     _warn_unused(kwargs, layers)
-    roots, is_list = _as_list(layer_or_layers)
     result = [outputs[l] for l in roots]
     return result if is_list else result[0]
 
@@ -191,7 +202,7 @@ def get_output_shape(layer_or_layers, input_shapes=None):
             shapes[l] = tuple(input_shapes)
     for layer in layers:
         if layer not in shapes:
-            if isinstance(layer, MergeLayer):
+            if hasattr(layer, "input_layers"):
                 shapes[layer] = layer.get_output_shape_for([shapes[l] for l in layer.input_layers])
             else:
                 shapes[layer] = layer.get_output_shape_for(shapes[layer.input_layer])

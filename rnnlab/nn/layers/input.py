@@ -1,5 +1,8 @@
 """The entry point of a network: :class:`InputLayer`."""
 
+import numbers
+from collections import OrderedDict
+
 import pytensor
 import pytensor.tensor as pt
 
@@ -33,9 +36,11 @@ class InputLayer(Layer):
 
     def __init__(self, shape, input_var=None, name=None, **kwargs):
         self.shape = tuple(shape)
-        if any(d is not None and (not isinstance(d, int) or d <= 0) for d in self.shape):
+        if any(d is not None and (not isinstance(d, numbers.Integral) or isinstance(d, bool)
+                                  or d <= 0) for d in self.shape):
             raise ValueError(f"InputLayer {name or ''}: shape {self.shape} must hold positive "
                              "ints or None")
+        self.shape = tuple(None if d is None else int(d) for d in self.shape)  # e.g. X.shape[1]
         ndim = len(self.shape)
         if input_var is None:
             var_name = f"{name}.input" if name is not None else "input"
@@ -46,7 +51,7 @@ class InputLayer(Layer):
                              f"but shape {self.shape} has {ndim}")
         self.input_var = input_var
         self.name = name
-        self.params = {}
+        self.params = OrderedDict()
         self.get_output_kwargs = []
 
     @Layer.output_shape.getter

@@ -154,7 +154,6 @@ class ConcatLayer(MergeLayer):
             raise ValueError(f"ConcatLayer: axis={axis!r}; expected an int")
         self.axis = axis
         self.cropping = _check_cropping(cropping, "ConcatLayer")
-        self.output_shape  # noqa: B018 -- fail now on inputs that cannot be concatenated
 
     def get_output_shape_for(self, input_shapes):
         """Return the common shape with the sizes along ``axis`` summed.
@@ -244,7 +243,6 @@ class ElemwiseMergeLayer(MergeLayer):
                             "callable")
         self.merge_function = merge_function
         self.cropping = _check_cropping(cropping, type(self).__name__)
-        self.output_shape  # noqa: B018 -- fail now on mismatched inputs
 
     def get_output_shape_for(self, input_shapes):
         """Return the common shape of the inputs.

@@ -9,37 +9,16 @@ each call, so each call draws new noise (as Theano's ``RandomStreams`` did in La
 """
 
 import numbers
-import warnings
 
 import numpy as np
 import pytensor.tensor as pt
 from pytensor.graph.basic import Variable
 
-from ..random import get_rng
+from ..random import RandomStreams
 from .base import Layer
 
 __all__ = ["DropoutLayer", "dropout", "dropout_channels", "spatial_dropout", "dropout_locations",
            "GaussianNoiseLayer"]
-
-
-class _RandomSource:
-    """Creates self-advancing PyTensor generators, seeded from one numpy generator."""
-
-    def __init__(self):
-        self._seeds = np.random.default_rng(get_rng().randint(1, 2147462579))
-        self.rngs = []  # every generator variable handed out, e.g. to reseed them
-
-    def draw(self, method, *args, **kwargs):
-        rng = pt.random.shared_rng(np.random.default_rng(self._seeds.integers(2 ** 31)))
-        next_rng, sample = getattr(rng, method)(*args, **kwargs)
-        # PyTensor deprecates default updates in favour of explicit ``updates``, but they are
-        # the only way to keep Lasagne's ``theano.function(inputs, loss, updates=updates)``
-        # drawing fresh noise on every call without the caller knowing about generators.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            rng.default_update = next_rng
-        self.rngs.append(rng)
-        return sample
 
 
 def _check_rate(value, name, who, upper, upper_open):
@@ -48,6 +27,8 @@ def _check_rate(value, name, who, upper, upper_open):
         if value.ndim != 0:
             raise ValueError(f"{who}: {name} is a {value.ndim}-d expression; expected a scalar")
         return value
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf":
+        value = value[()]  # floatX(0.5), as Lasagne-era code passes it
     if not isinstance(value, numbers.Real) or value < 0 or value > upper or (
             upper_open and value == upper):
         bound = f"[0, {upper})" if upper_open else f"[0, {upper}]"
@@ -110,7 +91,7 @@ class DropoutLayer(Layer):
             raise ValueError(f"DropoutLayer: shared_axes={shared_axes!r} holds an axis outside "
                              f"the {ndim}-dimensional input")
         self.shared_axes = tuple(sorted({int(a) % ndim for a in shared_axes}))
-        self._random = _RandomSource()
+        self._srng = RandomStreams()
 
     def get_output_for(self, input, deterministic=False, **kwargs):
         """Apply a fresh dropout mask to ``input`` (unless deterministic).
@@ -134,7 +115,7 @@ class DropoutLayer(Layer):
         retain = pt.cast(1 - pt.as_tensor(self.p), input.dtype)
         mask_shape = [1 if axis in self.shared_axes else input.shape[axis]
                       for axis in range(input.ndim)]
-        mask = pt.cast(self._random.draw("bernoulli", retain, size=mask_shape), input.dtype)
+        mask = pt.cast(self._srng.draw("bernoulli", retain, size=mask_shape), input.dtype)
         if self.rescale:
             input = input / retain
         return input * mask
@@ -151,7 +132,8 @@ def dropout_channels(incoming, *args, **kwargs):
     incoming : Layer or tuple
         Input of shape ``(batch, channels, ...)``.
     *args, **kwargs
-        Passed to :class:`DropoutLayer` (``p``, ``rescale``, ``name``); not ``shared_axes``.
+        Passed to :class:`DropoutLayer` (``p``, ``rescale``, ``name``); a ``shared_axes``
+        given here is replaced, as in Lasagne.
 
     Returns
     -------
@@ -164,7 +146,8 @@ def dropout_channels(incoming, *args, **kwargs):
     (2, 3)
     """
     ndim = len(incoming if isinstance(incoming, tuple) else incoming.output_shape)
-    return DropoutLayer(incoming, *args, shared_axes=tuple(range(2, ndim)), **kwargs)
+    kwargs["shared_axes"] = tuple(range(2, ndim))
+    return DropoutLayer(incoming, *args, **kwargs)
 
 
 spatial_dropout = dropout_channels  # Lasagne's other name for it
@@ -178,7 +161,8 @@ def dropout_locations(incoming, *args, **kwargs):
     incoming : Layer or tuple
         Input of shape ``(batch, channels, ...)``.
     *args, **kwargs
-        Passed to :class:`DropoutLayer`; not ``shared_axes``.
+        Passed to :class:`DropoutLayer`; a ``shared_axes`` given here is replaced, as in
+        Lasagne.
 
     Returns
     -------
@@ -190,7 +174,8 @@ def dropout_locations(incoming, *args, **kwargs):
     >>> dropout_locations(InputLayer((None, 8, 5, 5))).shared_axes
     (1,)
     """
-    return DropoutLayer(incoming, *args, shared_axes=(1,), **kwargs)
+    kwargs["shared_axes"] = (1,)
+    return DropoutLayer(incoming, *args, **kwargs)
 
 
 class GaussianNoiseLayer(Layer):
@@ -221,7 +206,7 @@ class GaussianNoiseLayer(Layer):
     def __init__(self, incoming, sigma=0.1, **kwargs):
         super().__init__(incoming, **kwargs)
         self.sigma = _check_rate(sigma, "sigma", "GaussianNoiseLayer", np.inf, upper_open=True)
-        self._random = _RandomSource()
+        self._srng = RandomStreams()
 
     def get_output_for(self, input, deterministic=False, **kwargs):
         """Return ``input`` plus fresh noise (unless deterministic).
@@ -242,5 +227,5 @@ class GaussianNoiseLayer(Layer):
         if deterministic or _is_zero(self.sigma):
             return input
         sigma = pt.cast(self.sigma, input.dtype)
-        noise = self._random.draw("normal", 0.0, sigma, size=input.shape)
+        noise = self._srng.draw("normal", 0.0, sigma, size=input.shape)
         return input + pt.cast(noise, input.dtype)

@@ -218,9 +218,14 @@ precompute_input, mask_input, only_return_final
 
     Attributes
     ----------
+    input_to_hidden, hidden_to_hidden : DenseLayer
+        The two graphs, named ``'<name>.input_to_hidden'`` and ``'<name>.hidden_to_hidden'``
+        (without the prefix for an unnamed layer), as in Lasagne.
     W_in_to_hid, W_hid_to_hid, b : Variable
-        The parameters, named ``'W_in_to_hid'``, ``'W_hid_to_hid'``, ``'b'`` (prefixed with
-        ``'<name>.'`` when the layer has a name) unless given as named shared variables.
+        Their parameters, so named after the layers that hold them, as Lasagne names them:
+        ``'<name>.input_to_hidden.W'``, ``'<name>.hidden_to_hidden.W'``,
+        ``'<name>.input_to_hidden.b'`` (unless given as named shared variables), so that
+        parameter dictionaries saved by Lasagne programs load by name.
 
     Examples
     --------
@@ -229,7 +234,7 @@ precompute_input, mask_input, only_return_final
     >>> l_rec.output_shape
     (None, 10, 4)
     >>> [p.name for p in l_rec.get_params(trainable=True)]
-    ['rnn.W_in_to_hid', 'rnn.b', 'rnn.W_hid_to_hid']
+    ['rnn.input_to_hidden.W', 'rnn.input_to_hidden.b', 'rnn.hidden_to_hidden.W']
     """
 
     def __init__(self, incoming, num_units, W_in_to_hid=init.Uniform(),
@@ -238,17 +243,16 @@ precompute_input, mask_input, only_return_final
                  learn_init=False, gradient_steps=-1, grad_clipping=0, unroll_scan=False,
                  precompute_input=True, mask_input=None, only_return_final=False, **kwargs):
         num_units = check_units(num_units)
-        specs = {"W_in_to_hid": W_in_to_hid, "W_hid_to_hid": W_hid_to_hid, "b": b}
-        to_name = [attr for attr, spec in specs.items()  # parameters created here, or unnamed
-                   if spec is not None and (not isinstance(spec, Variable) or spec.name is None)]
+        basename = f"{kwargs['name']}." if kwargs.get("name") else ""
         input_shape = incoming if isinstance(incoming, tuple) else incoming.output_shape
         if len(input_shape) < 3:
             raise ValueError(f"RecurrentLayer: input shape {input_shape} has {len(input_shape)} "
                              "dimensions, expected at least 3 (batch, time, features...)")
         in_to_hid = DenseLayer(InputLayer((None,) + tuple(input_shape[2:])), num_units,
-                               W=W_in_to_hid, b=b, nonlinearity=None)
+                               W=W_in_to_hid, b=b, nonlinearity=None,
+                               name=basename + "input_to_hidden")
         hid_to_hid = DenseLayer(InputLayer((None, num_units)), num_units, W=W_hid_to_hid, b=None,
-                                nonlinearity=None)
+                                nonlinearity=None, name=basename + "hidden_to_hidden")
         super().__init__(incoming, in_to_hid, hid_to_hid, nonlinearity=nonlinearity,
                          hid_init=hid_init, backwards=backwards, learn_init=learn_init,
                          gradient_steps=gradient_steps, grad_clipping=grad_clipping,
@@ -256,9 +260,6 @@ precompute_input, mask_input, only_return_final
                          mask_input=mask_input, only_return_final=only_return_final, **kwargs)
         self.num_units = num_units
         self.W_in_to_hid, self.W_hid_to_hid, self.b = in_to_hid.W, hid_to_hid.W, in_to_hid.b
-        prefix = f"{self.name}." if self.name else ""
-        for attr in to_name:
-            getattr(self, attr).name = prefix + attr
 
 
 class LSTMLayer(BaseRecurrentLayer):

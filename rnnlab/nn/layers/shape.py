@@ -1,4 +1,4 @@
-"""Layers that only rearrange their input: reshape, flatten, dimshuffle and slice.
+"""Layers that only rearrange their input: reshape, flatten, dimshuffle, pad and slice.
 
 None of them has parameters.  Each computes its output shape from plain tuples (``None`` for sizes
 known only at run time) and its output with a single PyTensor shape operation.
@@ -13,7 +13,7 @@ from pytensor.graph.basic import Variable
 from .base import Layer
 
 __all__ = ["ReshapeLayer", "reshape", "FlattenLayer", "flatten", "DimshuffleLayer", "dimshuffle",
-           "SliceLayer"]
+           "PadLayer", "pad", "SliceLayer"]
 
 
 def _is_int(value):
@@ -45,7 +45,7 @@ class ReshapeLayer(Layer):
     ----------
     incoming : Layer or tuple
         Input of any shape.
-    shape : tuple or list
+    shape : tuple, list or other iterable
         The output shape.  Each entry is a positive int; ``[i]``, copying the size of input
         dimension ``i``; ``-1``, inferred so that the number of elements is kept (at most one);
         or an integer scalar expression (reported as ``None`` in ``output_shape``).
@@ -73,9 +73,11 @@ class ReshapeLayer(Layer):
 
     def __init__(self, incoming, shape, **kwargs):
         super().__init__(incoming, **kwargs)
-        if not isinstance(shape, (tuple, list)):
-            raise ValueError(f"ReshapeLayer: shape {shape!r} must be a tuple or list")
-        shape = tuple(shape)
+        try:
+            shape = tuple(shape)
+        except TypeError:
+            raise ValueError(f"ReshapeLayer: shape {shape!r} must be a tuple of ints, -1, [i] "
+                             "or integer scalar expressions") from None
         for entry in shape:
             _check_reshape_entry(entry, shape)
         if sum(1 for s in shape if _is_int(s) and s == -1) > 1:
@@ -179,9 +181,8 @@ class FlattenLayer(Layer):
 
     def __init__(self, incoming, outdim=2, **kwargs):
         super().__init__(incoming, **kwargs)
-        if not _is_int(outdim) or not 1 <= outdim <= len(self.input_shape):
-            raise ValueError(f"FlattenLayer: outdim={outdim!r}; expected an int between 1 and the "
-                             f"input's {len(self.input_shape)} dimensions")
+        if not _is_int(outdim) or outdim < 1:
+            raise ValueError(f"FlattenLayer: outdim={outdim!r}; expected an int > 0")
         self.outdim = outdim
 
     def get_output_shape_for(self, input_shape):
@@ -196,6 +197,9 @@ class FlattenLayer(Layer):
         tuple
             ``outdim`` entries; the last is ``None`` if any merged size is unknown.
         """
+        if self.outdim > len(input_shape):
+            raise ValueError(f"FlattenLayer: outdim={self.outdim} is more than the input's "
+                             f"{len(input_shape)} dimensions")
         rest = input_shape[self.outdim - 1:]
         size = None if None in rest else int(np.prod(rest, dtype=np.int64))
         return tuple(input_shape[:self.outdim - 1]) + (size,)
@@ -313,6 +317,100 @@ class DimshuffleLayer(Layer):
 dimshuffle = DimshuffleLayer  # shortcut, as in Lasagne
 
 
+def _pad_widths(width, ndim):
+    """``width`` as ``ndim`` ``(before, after)`` pairs: an int, or one int or pair per axis."""
+    if _is_int(width):
+        return [(width, width)] * ndim
+    pairs = []
+    try:
+        for entry in width:
+            before, after = (entry, entry) if _is_int(entry) else entry
+            pairs.append((before, after))
+    except (TypeError, ValueError):
+        raise ValueError(f"PadLayer: width {width!r}; expected an int, or one int or "
+                         "(before, after) pair per padded axis") from None
+    if len(pairs) != ndim:
+        raise ValueError(f"PadLayer: width {width!r} gives {len(pairs)} axes; the input has "
+                         f"{ndim} axes after the batch axes")
+    if not all(_is_int(w) and w >= 0 for pair in pairs for w in pair):
+        raise ValueError(f"PadLayer: width {width!r}; expected non-negative ints")
+    return pairs
+
+
+class PadLayer(Layer):
+    """Pad the trailing axes of the input with a constant value.
+
+    Parameters
+    ----------
+    incoming : Layer or tuple
+        Input of any shape with more than ``batch_ndim`` axes.
+    width : int or iterable of int or of (int, int)
+        Padding of every axis after the first ``batch_ndim``: one width for both sides of every
+        axis, or one entry per axis (a width, or a ``(before, after)`` pair).
+    val : float
+        The value padded in.
+    batch_ndim : int
+        Leading axes left alone (2: batch and channels).
+    **kwargs
+        Passed to :class:`~rnnlab.nn.layers.Layer` (``name``).
+
+    Examples
+    --------
+    >>> from rnnlab.nn.layers import InputLayer, PadLayer, get_output
+    >>> l_pad = PadLayer(InputLayer((None, 1, 2)), width=[(1, 2)], val=9)
+    >>> l_pad.output_shape
+    (None, 1, 5)
+    >>> get_output(l_pad, np.array([[[1.0, 2.0]]])).eval().tolist()
+    [[[9.0, 1.0, 2.0, 9.0, 9.0]]]
+    """
+
+    def __init__(self, incoming, width, val=0, batch_ndim=2, **kwargs):
+        super().__init__(incoming, **kwargs)
+        if not _is_int(batch_ndim) or not 0 <= batch_ndim < len(self.input_shape):
+            raise ValueError(f"PadLayer: batch_ndim={batch_ndim!r} for an input of "
+                             f"{len(self.input_shape)} axes; expected an int leaving an axis")
+        self.width, self.val, self.batch_ndim = width, val, batch_ndim
+        self._pairs = _pad_widths(width, len(self.input_shape) - batch_ndim)
+
+    def get_output_shape_for(self, input_shape):
+        """Return the input shape with each padded size grown by its two widths.
+
+        Parameters
+        ----------
+        input_shape : tuple
+
+        Returns
+        -------
+        tuple
+            ``None`` stays ``None``.
+        """
+        padded = [None if size is None else size + before + after
+                  for size, (before, after) in zip(input_shape[self.batch_ndim:], self._pairs)]
+        return tuple(input_shape[:self.batch_ndim]) + tuple(padded)
+
+    def get_output_for(self, input, **kwargs):
+        """Return the padded input.
+
+        Parameters
+        ----------
+        input : tensor
+            Shaped as ``input_shape``.
+        **kwargs
+            Ignored.
+
+        Returns
+        -------
+        tensor
+            Shaped as ``output_shape``.
+        """
+        pairs = [(0, 0)] * self.batch_ndim + list(self._pairs)
+        return pt.pad(input, pairs, mode="constant", constant_values=self.val)
+
+
+#: Alias of :class:`PadLayer`, as in Lasagne.
+pad = PadLayer
+
+
 class SliceLayer(Layer):
     """Index or slice the input along one axis.
 
@@ -348,6 +446,7 @@ class SliceLayer(Layer):
             raise ValueError(f"SliceLayer: axis={axis!r} is not an axis of the "
                              f"{ndim}-dimensional input")
         self.indices, self.axis = indices, axis
+        self.slice = indices  # Lasagne's name for it
         self.output_shape  # noqa: B018 -- fail now on an index out of range
 
     def get_output_shape_for(self, input_shape):

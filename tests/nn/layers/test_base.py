@@ -83,3 +83,12 @@ def test_add_param_accepts_shared_variables_and_expressions():
     expr = layer.add_param(2 * base, (2,), name="b")
     assert layer.get_params() == [shared, base]  # expressions are unwrapped ...
     assert layer.get_params(unwrap_shared=False) == [shared, expr]  # ... unless asked not to
+
+
+def test_a_merge_layer_may_not_report_a_symbolic_shape_either():
+    class Symbolic(MergeLayer):
+        def get_output_shape_for(self, input_shapes):
+            return (pt.iscalar(), 3)
+
+    with pytest.raises(ValueError, match="Symbolic returned a symbolic output shape"):
+        Symbolic([(None, 3), (None, 3)]).output_shape

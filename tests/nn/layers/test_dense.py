@@ -1,4 +1,4 @@
-"""Tests of rnnlab.nn.layers.dense.DenseLayer."""
+"""Tests of rnnlab.nn.layers.dense: DenseLayer and NINLayer."""
 
 import numpy as np
 import pytensor
@@ -7,7 +7,7 @@ import pytest
 from pytensor.gradient import verify_grad
 
 from rnnlab.nn import init, nonlinearities
-from rnnlab.nn.layers import DenseLayer, InputLayer, get_output, get_output_shape
+from rnnlab.nn.layers import DenseLayer, InputLayer, NINLayer, get_output, get_output_shape
 
 
 @pytest.mark.parametrize("input_shape, leading, output_shape, w_shape", [
@@ -97,3 +97,21 @@ def test_gradient_matches_finite_differences(float64):
 
     verify_grad(dense, [rng.normal(size=(5, 2, 3)), rng.normal(size=(6, 4)),
                         rng.normal(size=4)], rng=rng, n_tests=1)
+
+
+@pytest.mark.parametrize("untie_biases", [False, True])
+def test_nin_layer_is_a_dense_layer_per_position(untie_biases):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 4, 5)).astype(pytensor.config.floatX)
+    layer = NINLayer(InputLayer((None, 3, 4, 5)), 6, untie_biases=untie_biases,
+                     b=rng.standard_normal((6, 4, 5) if untie_biases else (6,)), name="nin")
+    assert layer.output_shape == (None, 6, 4, 5)
+    assert [p.name for p in layer.get_params()] == ["nin.W", "nin.b"]
+    assert layer.get_params(regularizable=True) == [layer.W]
+    W, b = layer.W.get_value(), layer.b.get_value()
+    expected = np.einsum("bcij,cu->buij", x, W)
+    expected += b[None] if untie_biases else b[None, :, None, None]
+    got = get_output(layer, x).eval()
+    np.testing.assert_allclose(got, np.maximum(expected, 0), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="channels"):
+        NINLayer((None, None, 4), 2)

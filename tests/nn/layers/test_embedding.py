@@ -35,7 +35,7 @@ def test_params_and_argument_checks():
     assert layer.get_params(trainable=True, regularizable=True) == [layer.W]
     W = np.arange(6.).reshape(3, 2)
     np.testing.assert_array_equal(EmbeddingLayer((None,), 3, 2, W=W).W.get_value(), W)
-    with pytest.raises(ValueError, match="expected"):
+    with pytest.raises(ValueError, match="should be"):
         EmbeddingLayer((None,), 4, 2, W=W)  # W has 3 rows
     for sizes in [(0, 3), (3, 0), (2.5, 3)]:
         with pytest.raises(ValueError, match="EmbeddingLayer"):

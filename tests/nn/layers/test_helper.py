@@ -159,3 +159,41 @@ def test_get_and_set_all_param_values(diamond):
         set_all_param_values(d["out"], new[:4])
     with pytest.raises(ValueError, match="shape"):
         set_all_param_values(d["out"], new[:4] + [np.zeros((2, 4))])
+
+
+def test_duck_typed_layers_and_iterables_walk_as_in_lasagne():
+    """Lasagne finds incoming layers by attribute and takes any iterable of layers."""
+    from rnnlab.nn.layers import DenseLayer, InputLayer, get_all_layers, get_output
+
+    class Doubler:                       # no Layer subclass: only what Lasagne's helpers use
+        def __init__(self, incoming):
+            self.input_layer, self.output_shape = incoming, incoming.output_shape
+            self.get_output_kwargs = []
+
+        def get_output_for(self, input, **kwargs):
+            return 2 * input
+
+    l_in = InputLayer((None, 2))
+    duck = Doubler(l_in)
+    assert get_all_layers(duck) == [l_in, duck]
+    x = np.ones((1, 2), l_in.input_var.dtype)
+    assert get_output(duck).eval({l_in.input_var: x}).tolist() == [[2.0, 2.0]]
+    l_out = DenseLayer(l_in, 3)
+    outs = get_output(layer for layer in (duck, l_out))        # a generator of layers
+    assert isinstance(outs, list) and len(outs) == 2
+
+
+def test_get_output_errors_are_the_intended_ones():
+    from rnnlab.nn.layers import InputLayer, Layer, get_output
+
+    class Unfinished(Layer):             # no get_output_shape_for: its repr must still work
+        def get_output_shape_for(self, input_shape):
+            raise NotImplementedError
+
+    free = Unfinished(InputLayer((None, 2)))
+    free.input_layer = None              # free-floating: no input to take
+    with pytest.raises(ValueError, match="free-floating layer <Unfinished>"):
+        get_output(free)
+    l_in = InputLayer((None, 2))
+    with pytest.raises(TypeError, match="key 'x' of type str"):
+        get_output(l_in, {"x": np.zeros((1, 2))})

@@ -5,8 +5,8 @@ import pytensor
 import pytensor.tensor as pt
 import pytest
 
-from rnnlab.nn.layers import (ConcatLayer, ElemwiseMergeLayer, ElemwiseSumLayer, InputLayer,
-                              autocrop_array_shapes, concat, get_output, get_output_shape)
+from rnnlab.nn.layers import (ConcatLayer, DenseLayer, ElemwiseMergeLayer, ElemwiseSumLayer,
+                              InputLayer, autocrop_array_shapes, concat, get_output, get_output_shape)
 
 
 def evaluate(layers, values):
@@ -35,11 +35,15 @@ def test_concat_output_shape(shapes, axis, expected):
     ([(None, 3, 4), (None, 2, 5)], 1),  # differ off the concatenation axis
     ([(None, 3), (None, 2, 1)], 1),  # different numbers of dimensions
     ([(None, 3), (None, 2)], 2),
-    ([], 1),
 ])
-def test_concat_rejects_mismatched_inputs(shapes, axis):
+def test_concat_rejects_mismatched_inputs_when_its_shape_is_asked_as_in_lasagne(shapes, axis):
+    layer = ConcatLayer(shapes, axis=axis)       # Lasagne checks in get_output_shape_for
     with pytest.raises(ValueError, match="ConcatLayer"):
-        ConcatLayer(shapes, axis=axis)
+        layer.output_shape
+    with pytest.raises(ValueError, match="ConcatLayer"):
+        DenseLayer(layer, 2)                     # so the next layer's construction fails
+    with pytest.raises(ValueError, match="ConcatLayer"):
+        ConcatLayer([], axis=axis)
 
 
 def test_bad_cropping_is_rejected():
@@ -90,12 +94,14 @@ def test_elemwise_output_shape(shapes, expected):
     assert ElemwiseSumLayer(shapes).output_shape == expected
 
 
-@pytest.mark.parametrize("shapes", [[(None, 3), (None, 2)], [(None, 3), (None, 3, 1)], []])
-def test_elemwise_rejects_mismatched_inputs(shapes):
+@pytest.mark.parametrize("shapes", [[(None, 3), (None, 2)], [(None, 3), (None, 3, 1)]])
+def test_elemwise_rejects_mismatched_inputs_when_its_shape_is_asked(shapes):
     with pytest.raises(ValueError, match="ElemwiseSumLayer"):
-        ElemwiseSumLayer(shapes)
+        ElemwiseSumLayer(shapes).output_shape
     with pytest.raises(ValueError, match="ElemwiseMergeLayer"):
-        ElemwiseMergeLayer(shapes, pt.mul)
+        ElemwiseMergeLayer(shapes, pt.mul).output_shape
+    with pytest.raises(ValueError, match="ElemwiseSumLayer"):
+        ElemwiseSumLayer([])
 
 
 def test_elemwise_argument_checks():

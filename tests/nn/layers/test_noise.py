@@ -120,3 +120,24 @@ def test_dropout_rate_one_without_rescaling_is_allowed_and_noise_checks_sigma():
     assert DropoutLayer((None, 3), p=1.0, rescale=False).p == 1.0
     with pytest.raises(ValueError, match="sigma"):
         GaussianNoiseLayer((None, 3), sigma=-1)
+
+
+def test_scalar_arguments_may_be_0d_arrays_and_channel_dropout_sets_its_axes():
+    """``floatX(0.5)`` is how Lasagne-era code spells p; Lasagne overrides shared_axes."""
+    from rnnlab.nn.utils import floatX as as_floatX
+    assert float(DropoutLayer((None, 3), p=as_floatX(0.5)).p) == 0.5
+    assert float(GaussianNoiseLayer((None, 3), sigma=as_floatX(0.2)).sigma) == pytest.approx(0.2)
+    assert dropout_channels((None, 4, 5, 5), p=0.1, shared_axes=(0,)).shared_axes == (2, 3)
+    assert dropout_locations((None, 4, 5, 5), shared_axes=(3,)).shared_axes == (1,)
+
+
+def test_noise_layers_keep_their_streams_as_srng_which_reseeds():
+    l_in = InputLayer((None, 200))
+    layer = DropoutLayer(l_in, p=0.5)
+    x = l_in.input_var
+    f = pytensor.function([x], get_output(layer))
+    ones = np.ones((1, 200), x.dtype)
+    layer._srng.seed(11)
+    first = f(ones)
+    layer._srng.seed(11)                 # Lasagne-era code reseeds through layer._srng.seed
+    np.testing.assert_array_equal(f(ones), first)

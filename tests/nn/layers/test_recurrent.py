@@ -365,8 +365,12 @@ def test_parameter_names_and_attributes():
     assert gru.W_hid_to_hidden_update.get_value().shape == (2, 2)
     assert gru.nonlinearity_hid is nonlinearities.tanh
     rnn = RecurrentLayer(l_in, 2, W_hid_to_hid=init.Constant(0.5), name="rnn")
-    assert [p.name for p in rnn.get_params()] == ["rnn.hid_init", "rnn.W_in_to_hid", "rnn.b",
-                                                  "rnn.W_hid_to_hid"]
+    assert [p.name for p in rnn.get_params()] == [    # Lasagne's names, from the sub-layers
+        "rnn.hid_init", "rnn.input_to_hidden.W", "rnn.input_to_hidden.b", "rnn.hidden_to_hidden.W"]
+    assert (rnn.input_to_hidden.name, rnn.hidden_to_hidden.name) == ("rnn.input_to_hidden",
+                                                                     "rnn.hidden_to_hidden")
+    assert [p.name for p in RecurrentLayer(l_in, 2).get_params()][1:] == [
+        "input_to_hidden.W", "input_to_hidden.b", "hidden_to_hidden.W"]
     np.testing.assert_array_equal(rnn.W_hid_to_hid.get_value(), np.full((2, 2), 0.5))
     assert rnn.num_units == 2 and rnn.nonlinearity is nonlinearities.rectify
     given = pytensor.shared(np.zeros((3, 2), dtype=pytensor.config.floatX), name="mine")

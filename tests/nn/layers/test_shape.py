@@ -5,8 +5,8 @@ import pytensor
 import pytensor.tensor as pt
 import pytest
 
-from rnnlab.nn.layers import (DimshuffleLayer, FlattenLayer, InputLayer, ReshapeLayer, SliceLayer,
-                              dimshuffle, flatten, get_output, get_output_shape, reshape)
+from rnnlab.nn.layers import (DimshuffleLayer, FlattenLayer, InputLayer, PadLayer, ReshapeLayer,
+                              SliceLayer, dimshuffle, flatten, get_output, get_output_shape, pad, reshape)
 
 
 def evaluate(layers, arrays):
@@ -93,10 +93,28 @@ def test_flatten_values_and_shapes():
     assert FlattenLayer((None, 3, None)).output_shape == (None, None)
 
 
-@pytest.mark.parametrize("outdim", [0, 4, 1.5])
+@pytest.mark.parametrize("outdim", [0, 1.5])
 def test_flatten_rejects_bad_outdim(outdim):
     with pytest.raises(ValueError, match="outdim"):
         FlattenLayer((None, 2, 3), outdim=outdim)
+
+
+def test_flatten_checks_outdim_against_the_input_when_its_shape_is_asked():
+    layer = FlattenLayer((None, 2, 3), outdim=4)   # as Lasagne: no check against the input yet
+    with pytest.raises(ValueError, match="outdim=4"):
+        layer.output_shape
+
+
+def test_reshape_takes_any_iterable_and_symbolic_sizes():
+    l_in = InputLayer((None, 6))
+    assert ReshapeLayer(l_in, iter([[0], 2, 3])).output_shape == (None, 2, 3)
+    half = l_in.input_var.shape[1] // 2
+    layer = ReshapeLayer(l_in, ([0], half, -1))
+    assert layer.output_shape == (None, None, None)
+    x = np.zeros((4, 6), l_in.input_var.dtype)
+    assert get_output(layer).eval({l_in.input_var: x}).shape == (4, 3, 2)
+    with pytest.raises(ValueError, match="must be a tuple"):
+        ReshapeLayer(l_in, 6)
 
 
 def test_dimshuffle_values_shapes_and_runtime_drop_check():
@@ -152,3 +170,31 @@ def test_slice_values_and_shapes():
 def test_slice_rejects_bad_arguments(indices, axis):
     with pytest.raises(ValueError, match="SliceLayer"):
         SliceLayer((None, 10, 3), indices, axis=axis)
+
+
+@pytest.mark.parametrize("width, batch_ndim, expected_widths", [
+    (1, 2, [(0, 0), (0, 0), (1, 1), (1, 1)]),
+    ([2, (0, 3)], 2, [(0, 0), (0, 0), (2, 2), (0, 3)]),
+    ([(1, 0), 0, 2], 1, [(0, 0), (1, 0), (0, 0), (2, 2)]),
+])
+def test_pad_layer_against_numpy(width, batch_ndim, expected_widths):
+    x = np.arange(2 * 3 * 4 * 5, dtype=pytensor.config.floatX).reshape(2, 3, 4, 5)
+    layer = pad(InputLayer((None, 3, 4, None)), width, val=-1, batch_ndim=batch_ndim)
+    assert isinstance(layer, PadLayer)
+    expected = np.pad(x, expected_widths, constant_values=-1)
+    assert layer.output_shape == (None,) + expected.shape[1:3] + (None,)
+    np.testing.assert_array_equal(get_output(layer, x).eval(), expected)
+
+
+def test_pad_layer_rejects_bad_widths():
+    for width in ([1, 2, 3], [(1, -1), 0], 1.5):
+        with pytest.raises(ValueError, match="PadLayer"):
+            PadLayer((None, 3, 4, 5), width)
+    with pytest.raises(ValueError, match="batch_ndim"):
+        PadLayer((None, 3), 1, batch_ndim=2)
+
+
+def test_slice_layer_keeps_lasagnes_attribute_and_input_layer_takes_numpy_sizes():
+    assert SliceLayer((None, 5), slice(1, 3)).slice == slice(1, 3)
+    sizes = np.zeros((7, 3)).shape                     # numpy ints, e.g. from X.shape
+    assert InputLayer((None, np.int64(sizes[1]))).shape == (None, 3)

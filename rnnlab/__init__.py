@@ -8,6 +8,7 @@ test ``tests/test_layout.py`` holds the order):
 ``files``          atomic file writes and safe JSON reading (a module)
 ``nn``             the Lasagne-compatible layer library, standalone; ``nn.ops`` the fused ops
 ``reference``      numpy Elman and LSTM with hand-derived BPTT, the independent check
+``compat``         opt-in Theano names for Lasagne-era scripts: ``theano``, ``theano.tensor.nnet``
 ``backend``        the one place PyTensor is configured: device, mode, floatX, cache (a module)
 ``config``         the run configuration: defaults, TOML files, overrides, checks
 ``datasets``       time-series CSVs to windows, character text to ids and batches

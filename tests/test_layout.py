@@ -23,6 +23,7 @@ LAYERS = (
     {"errors"},
     {"files"},
     {"nn", "reference"},
+    {"compat"},
     {"backend"},
     {"config"},
     {"datasets"},

@@ -17,6 +17,8 @@ from rnnlab import backend  # noqa: E402
 
 backend.configure()
 
+from rnnlab.nn.ops import OPTIONAL_MODULES  # noqa: E402
+
 import importlib.util  # noqa: E402
 import sys  # noqa: E402
 
@@ -26,7 +28,9 @@ import pytest  # noqa: E402
 
 #: JAX is an optional test dependency (pip install -r requirements-jax.txt): without it the module
 #: of the ops' JAX translations cannot even be imported for its docstring examples.
-collect_ignore = [] if importlib.util.find_spec("jax") else ["rnnlab/nn/ops/jax_dispatch.py"]
+collect_ignore = [module.replace(".", "/") + ".py"
+                  for module, dependency in OPTIONAL_MODULES.items()
+                  if importlib.util.find_spec(dependency) is None]
 
 
 @pytest.fixture(autouse=True)

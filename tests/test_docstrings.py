@@ -12,10 +12,12 @@ import pkgutil
 import pytest
 
 import rnnlab
+from rnnlab.nn.ops import OPTIONAL_MODULES
 
-#: Modules that import an optional dependency at module level: walked only where it is installed
-#: (the README's set-up does not install JAX; CI adds it, see .ci/run and conftest.py).
-OPTIONAL = {"rnnlab.nn.ops.jax_dispatch": "jax"}
+#: Modules that import an optional dependency at module level are walked only where it is
+#: installed (the README's set-up does not install JAX; CI adds it, see .ci/run); conftest.py
+#: skips their doctests by the same table.
+OPTIONAL = OPTIONAL_MODULES
 
 
 def _public_names():

@@ -22,4 +22,8 @@ from .recurrence import FusedRecurrence, FusedRecurrenceGrad, fused_recur
 
 __all__ = ["FusedRecurrence", "FusedRecurrenceGrad", "fused_recur", "EmbeddingProjection",
            "EmbeddingProjectionGrad", "EmbeddingProjectionRewrite", "SoftmaxCrossEntropy",
-           "SoftmaxCrossEntropyGrad"]
+           "SoftmaxCrossEntropyGrad", "OPTIONAL_MODULES"]
+
+#: The modules of this package that import an optional dependency at module level, with the
+#: dependency: importable only where it is installed (JAX is not part of the basic set-up).
+OPTIONAL_MODULES = {"rnnlab.nn.ops.jax_dispatch": "jax"}

@@ -29,6 +29,7 @@ import numbers
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
+from pytensor.gradient import disconnected_grad
 from pytensor.tensor.type import integer_dtypes
 
 __all__ = ["sigmoid", "hard_sigmoid", "ultra_fast_sigmoid", "softplus", "relu", "softmax",
@@ -104,8 +105,9 @@ def ultra_fast_sigmoid(x):
     ``1.5 a / (1 + a)`` for ``a = |x| / 2 < 1.7``, a straight line up to ``a = 3`` and the
     constant 0.99505475368673 beyond, with the sign of ``x``.  PyTensor has no such function;
     this builds the same piecewise expression, so the values are Theano's, including its step
-    down by 0.0045 at ``|x| = 3.4``.  Its gradient is the derivative of the approximation
-    (Theano's op used the sigmoid's ``y * (1 - y)``).
+    down by 0.0045 at ``|x| = 3.4``.  Its gradient is Theano's: ``y * (1 - y)`` of the
+    approximation ``y`` (the piecewise expression's own derivative is 0 at 0 and beyond
+    ``|x| = 6``).
 
     Parameters
     ----------
@@ -131,7 +133,10 @@ def ultra_fast_sigmoid(x):
                   _const(0.935409070603099, dtype)
                   + _const(0.0458812946797165, dtype) * (a - _const(1.7, dtype)),
                   _const(0.99505475368673, dtype)))
-    return _const(0.5, dtype) * (pt.sign(x) * tanh + _const(1, dtype))
+    y = _const(0.5, dtype) * (pt.sign(x) * tanh + _const(1, dtype))
+    # Value y, gradient y * (1 - y): the term (x - x) is 0 but carries the gradient.
+    frozen = disconnected_grad(y)
+    return frozen + (x - disconnected_grad(x)) * frozen * (_const(1, dtype) - frozen)
 
 
 def softplus(x):

@@ -142,6 +142,8 @@ def test_ultra_fast_sigmoid_is_theanos_approximation():
     got = _eval(T.nnet.ultra_fast_sigmoid(x), (x, values))
     np.testing.assert_allclose(got, [_theano_ultra_fast_sigmoid(v) for v in values], rtol=1e-12)
     assert np.max(np.abs(got - _np_sigmoid(values))) < 0.03
+    slope = _eval(pytensor.grad(T.nnet.ultra_fast_sigmoid(x).sum(), x), (x, values))
+    np.testing.assert_allclose(slope, got * (1 - got), rtol=1e-12)   # Theano's y * (1 - y)
 
 
 def test_softmax_normalizes_rows_like_theano():

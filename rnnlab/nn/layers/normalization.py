@@ -13,6 +13,7 @@ import numbers
 import warnings
 
 import pytensor.tensor as pt
+from pytensor.compile.ops import deep_copy_op
 from pytensor.compile.sharedvalue import SharedVariable
 
 from .. import init, nonlinearities
@@ -281,7 +282,9 @@ class BatchNormLayer(Layer):
         static = average.type.clone(shape=average.get_value(borrow=True).shape)
         running = type(average)(name=average.name, type=static, value=None, strict=None,
                                 container=average.container)
-        update = (1 - self.alpha) * running + self.alpha * batch_statistic
+        # A copy of the old average: an in-place update of the shared storage must not change
+        # what the output (or another output of the same function) reads.
+        update = (1 - self.alpha) * deep_copy_op(running) + self.alpha * batch_statistic
         update = running.type.filter_variable(pt.cast(update, running.dtype),
                                               allow_convert=True)
         # Deprecated in PyTensor in favour of explicit ``updates``, but the only way to keep

@@ -329,9 +329,10 @@ def _pad_widths(width, ndim):
     except (TypeError, ValueError):
         raise ValueError(f"PadLayer: width {width!r}; expected an int, or one int or "
                          "(before, after) pair per padded axis") from None
-    if len(pairs) != ndim:
+    if len(pairs) > ndim:
         raise ValueError(f"PadLayer: width {width!r} gives {len(pairs)} axes; the input has "
                          f"{ndim} axes after the batch axes")
+    pairs += [(0, 0)] * (ndim - len(pairs))  # as Lasagne: a short list pads the first axes
     if not all(_is_int(w) and w >= 0 for pair in pairs for w in pair):
         raise ValueError(f"PadLayer: width {width!r}; expected non-negative ints")
     return pairs
@@ -345,8 +346,9 @@ class PadLayer(Layer):
     incoming : Layer or tuple
         Input of any shape with more than ``batch_ndim`` axes.
     width : int or iterable of int or of (int, int)
-        Padding of every axis after the first ``batch_ndim``: one width for both sides of every
-        axis, or one entry per axis (a width, or a ``(before, after)`` pair).
+        Padding of the axes after the first ``batch_ndim``: one width for both sides of every
+        axis, or one entry per axis from the first (a width, or a ``(before, after)`` pair); axes
+        beyond the entries given are not padded.
     val : float
         The value padded in.
     batch_ndim : int

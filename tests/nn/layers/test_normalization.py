@@ -395,3 +395,29 @@ def test_lrn_and_standardization_gradients(float64):
 
     verify_grad(lrn, [rng.normal(size=(2, 4, 2, 2))], rng=rng, n_tests=1)
     verify_grad(standardize, [rng.normal(size=(2, 3, 4))], rng=rng, n_tests=1)
+
+
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "CVM",
+                                  pytest.param("NUMBA", marks=pytest.mark.slow)])
+def test_outputs_read_the_averages_as_they_were_before_the_update(mode):
+    """The running averages are updated in place: no output of the same call may see the new
+    values (the optimising modes made the update in place before the output read it)."""
+    x = np.random.RandomState(0).randn(4, 3).astype(pytensor.config.floatX)
+    m = pt.matrix("m")
+
+    def layer():
+        bn = BatchNormLayer(InputLayer((None, 3)), alpha=0.5)
+        bn.mean.set_value(np.array([1, 2, 3], bn.mean.dtype))
+        bn.inv_std.set_value(np.array([2, 2, 2], bn.inv_std.dtype))
+        return bn
+
+    bn = layer()
+    f = pytensor.function([m], get_output(bn, m, batch_norm_use_averages=True,
+                                          batch_norm_update_averages=True), mode=mode)
+    np.testing.assert_allclose(f(x), (x - [1, 2, 3]) * 2, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(bn.mean.get_value(), 0.5 * np.array([1, 2, 3]) + 0.5 * x.mean(0),
+                               rtol=1e-5)
+    bn = layer()
+    f = pytensor.function([m], [get_output(bn, m), get_output(bn, m, deterministic=True)],
+                          mode=mode)
+    np.testing.assert_allclose(f(x)[1], (x - [1, 2, 3]) * 2, rtol=1e-5, atol=1e-5)

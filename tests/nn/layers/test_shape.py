@@ -176,6 +176,7 @@ def test_slice_rejects_bad_arguments(indices, axis):
     (1, 2, [(0, 0), (0, 0), (1, 1), (1, 1)]),
     ([2, (0, 3)], 2, [(0, 0), (0, 0), (2, 2), (0, 3)]),
     ([(1, 0), 0, 2], 1, [(0, 0), (1, 0), (0, 0), (2, 2)]),
+    ([(2, 1)], 2, [(0, 0), (0, 0), (2, 1), (0, 0)]),          # a short list: the first axes
 ])
 def test_pad_layer_against_numpy(width, batch_ndim, expected_widths):
     x = np.arange(2 * 3 * 4 * 5, dtype=pytensor.config.floatX).reshape(2, 3, 4, 5)

@@ -1,11 +1,12 @@
 """The exception types rnnlab raises for bad input.
 
 Every user-facing failure is one of these, with a one-line message that names the file, field or
-value at fault and what was expected.
+value at fault and what was expected.  :class:`Terminated` is not an error: it is how a command
+process that received SIGTERM stops (see :func:`rnnlab.commands.cli.raise_on_sigterm`).
 """
 
 __all__ = ["RnnlabError", "ConfigError", "DataError", "BackendError", "CheckpointError",
-           "WriteError"]
+           "WriteError", "Terminated"]
 
 
 class RnnlabError(Exception):
@@ -130,3 +131,22 @@ writable folder with free space (files written before are kept)
     def __str__(self):
         # OSError would show "[Errno 28] ..." once errno is set: keep the one-line message.
         return str(self.args[0]) if self.args else ""
+
+
+class Terminated(KeyboardInterrupt):
+    """The process received SIGTERM (a scheduler, ``timeout`` or Dask stopping it).
+
+    Raised in the main thread by the handler that :func:`rnnlab.commands.cli.raise_on_sigterm`
+    installs in a command process; never by a library module on its own.  A subclass of
+    ``KeyboardInterrupt``, so whatever cleans up after Ctrl-C cleans up after SIGTERM too (the
+    training loop records ``stop_reason: "terminated"`` instead of ``"interrupted"``); the command
+    runner exits with code 143 (128 + SIGTERM).
+
+    Examples
+    --------
+    >>> try:
+    ...     raise Terminated("SIGTERM")
+    ... except KeyboardInterrupt as stop:
+    ...     print(type(stop).__name__, isinstance(stop, RnnlabError))
+    Terminated False
+    """

@@ -4,6 +4,7 @@ Usage (from the repository root, with the project's virtualenv)::
 
     .venv/bin/python scripts/kill_test.py            # 50 kills
     .venv/bin/python scripts/kill_test.py 200 --seed 1 --keep /tmp/kills
+    .venv/bin/python scripts/kill_test.py 20 --signal TERM   # SIGTERMs instead (see below)
 
 A tiny character model (``experiments/smoke_text.toml``: Elman, 8 units, dropout, a decaying
 learning rate, two epochs) is trained once without interruption to ``train.max_steps``, and
@@ -27,6 +28,13 @@ The summary counts the kills, where they landed (while starting or training; bef
 checkpoint; leaving the temporary file of an interrupted write; between a checkpoint's commit
 point and its final rename), and the runs compared.  Exit status 0 when every check held, 1 otherwise.
 ``tests/test_kill_test.py`` runs the same code with 10 kills.
+
+``--signal TERM`` sends SIGTERM instead, always at a random moment of the training, to one run
+resumed after each signal until it finishes (:func:`terminate_test`): each terminated process
+must exit with status 143 and one line, having written ``summary.json`` with ``stop_reason:
+"terminated"`` and left no temporary file, every checkpoint must load, and the run resumed to the
+end must equal the uninterrupted run bit for bit, as after SIGKILL.  A signal that arrives after
+the command finished (its summary written, or its handler already restored) is counted as such.
 """
 
 import argparse
@@ -93,8 +101,9 @@ class _Training:
                     self.training.set()
         self.ended.set()
 
-    def kill_after(self, delay, since_training):
-        """SIGKILL ``delay`` seconds after the start (or after training began); True if killed."""
+    def kill_after(self, delay, since_training, signal_number=signal.SIGKILL):
+        """Send ``signal_number`` (SIGKILL) ``delay`` seconds after the start (or after training
+        began) and wait for the process to end; True if the signal was sent."""
         while since_training and not (self.training.wait(0.01) or self.ended.is_set()):
             pass
         start = time.perf_counter() if since_training else self.started
@@ -102,7 +111,7 @@ class _Training:
             self.process.wait(timeout=max(0.0, start + delay - time.perf_counter()))
             return False
         except subprocess.TimeoutExpired:
-            self.process.send_signal(signal.SIGKILL)
+            self.process.send_signal(signal_number)
             self.process.wait()
             self.reader.join()
             return True
@@ -195,15 +204,106 @@ def kill_and_resume(root, name, steps, every, expected, timing, rng, env, budget
             evidence.add("before the first checkpoint")
         for kind in evidence:
             stats[kind] = stats.get(kind, 0) + 1
-    arrays, generators, step = final_state(run)
-    want_arrays, want_generators, want_step = expected
-    same = (step == want_step and generators == want_generators and sorted(arrays) ==
-            sorted(want_arrays) and all(arrays[k].tobytes() == want_arrays[k].tobytes()
-                                        for k in arrays))
-    if not same:
+    if not _same_state(run, expected):
         raise AssertionError(f"{run}: the resumed run's final state differs from the "
                              f"uninterrupted run's")
     stats["runs"] += 1
+
+
+def _same_state(run, expected):
+    arrays, generators, step = final_state(run)
+    want_arrays, want_generators, want_step = expected
+    return (step == want_step and generators == want_generators and sorted(arrays) ==
+            sorted(want_arrays) and all(arrays[k].tobytes() == want_arrays[k].tobytes()
+                                        for k in arrays))
+
+
+def check_after_term(process, run, steps):
+    """After SIGTERM: ``'terminated'``, or ``'after the end'`` when the command had finished.
+
+    A terminated process exited with status 143 and the one line ``terminated (SIGTERM)``, no
+    traceback, wrote ``summary.json`` with ``stop_reason: "terminated"`` and removed every
+    temporary file.  A signal that came after the command's summary (status 143 with a finished
+    summary) or after its handler was restored, while the interpreter shut down (killed by the
+    signal, having printed ``done:``), finds a finished run.
+    """
+    code, output = process.process.returncode, "".join(process.lines)
+    summary_file = run / "summary.json"
+    summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
+    finished = summary.get("stop_reason") == "max_steps" and summary.get("steps") == steps
+    if "Traceback" in output:
+        raise AssertionError(f"{run}: a traceback after SIGTERM: {output.strip()[-2000:]}")
+    if code == -signal.SIGTERM and finished and "\ndone: " in f"\n{output}":
+        return "after the end"
+    if code != 128 + signal.SIGTERM:
+        raise AssertionError(f"{run}: exit status {code} after SIGTERM; expected 143: "
+                             f"{output.strip()[-2000:]}")
+    if finished:
+        return "after the end"
+    if output.splitlines()[-1:] != ["terminated (SIGTERM)"]:
+        raise AssertionError(f"{run}: expected the last line 'terminated (SIGTERM)': "
+                             f"{output.strip()[-2000:]}")
+    if summary.get("stop_reason") != "terminated":
+        raise AssertionError(f"{run}: summary.json has stop_reason "
+                             f"{summary.get('stop_reason')!r}; expected 'terminated'")
+    temporaries = sorted(str(path) for path in run.rglob(".*.tmp"))
+    if temporaries:
+        raise AssertionError(f"{run}: SIGTERM left temporary files: {', '.join(temporaries)}")
+    return "terminated"
+
+
+def terminate_and_resume(root, name, steps, every, expected, timing, rng, env, budget, stats):
+    """Train one run to the end under SIGTERMs (at most ``budget``), resuming after each;
+    compare bitwise.
+
+    Each signal comes at a uniformly random moment of the process's training (after ``run
+    directory: ...``), whose window shrinks with the steps left, as in :func:`kill_and_resume`.
+    """
+    run, last_step, seen = root / name, None, set()
+    full = timing[1]
+    while True:
+        training = full * max(0.5, (steps - (last_step or 0)) / steps)
+        if (run / "checkpoints" / "latest.json").is_file():
+            process = _Training(["--resume", str(run)], env)
+        else:  # terminated before its first checkpoint: nothing to resume, start again
+            shutil.rmtree(run, ignore_errors=True)
+            process = _Training(_fresh(root, name, steps, every), env)
+        if stats["signals"] >= budget:
+            process.finish(f"{run} (last process)")
+            break
+        if not process.kill_after(rng.uniform(0, training), True, signal.SIGTERM):
+            process.finish(str(run))
+            break
+        stats["signals"] += 1
+        outcome = check_after_term(process, run, steps)
+        stats[outcome] += 1
+        last_step, _ = check_after_kill(run, last_step, seen)
+        stats["checks"] += 1
+        if last_step is None:
+            stats["before the first checkpoint"] += 1
+        if outcome == "after the end":
+            break
+    if not _same_state(run, expected):
+        raise AssertionError(f"{run}: the resumed run's final state differs from the "
+                             f"uninterrupted run's")
+    stats["runs"] += 1
+
+
+def terminate_test(signals, root, seed=0, steps=STEPS, every=EVERY, mode="FAST_COMPILE"):
+    """Send SIGTERM, check, resume and compare until ``signals`` were sent; return statistics.
+
+    Raises AssertionError at a terminated process that did not exit with status 143 and
+    ``stop_reason: "terminated"``, a checkpoint that does not load, a ``latest`` that steps back,
+    a process that fails, or a final state that differs from the uninterrupted run's.
+    """
+    env, rng, root = _environment(mode), random.Random(seed), Path(root)
+    expected, *timing = reference(root, steps, every, env)
+    stats = {"signals": 0, "checks": 0, "runs": 0, "terminated": 0, "after the end": 0,
+             "before the first checkpoint": 0, "timing": timing}
+    while stats["signals"] < signals:
+        terminate_and_resume(root, f"terminated{stats['runs']}", steps, every, expected, timing,
+                             rng, env, signals, stats)
+    return stats
 
 
 def kill_test(kills, root, seed=0, steps=STEPS, every=EVERY, mode="FAST_COMPILE"):
@@ -225,7 +325,9 @@ def kill_test(kills, root, seed=0, steps=STEPS, every=EVERY, mode="FAST_COMPILE"
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("kills", nargs="?", type=int, default=50,
-                        help="SIGKILLs to deliver (default 50)")
+                        help="signals to deliver (default 50)")
+    parser.add_argument("--signal", choices=("KILL", "TERM"), default="KILL",
+                        help="SIGKILL at any moment (default), or SIGTERM during training")
     parser.add_argument("--seed", type=int, default=0, help="seed of the kill times")
     parser.add_argument("--steps", type=int, default=STEPS, help="train.max_steps of each run")
     parser.add_argument("--every", type=int, default=EVERY,
@@ -236,23 +338,32 @@ def main(argv=None):
     args = parser.parse_args(argv)
     started = time.perf_counter()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="rnnlab-kills-"))
+    test = terminate_test if args.signal == "TERM" else kill_test
     try:
-        stats = kill_test(args.kills, folder, args.seed, args.steps, args.every, args.mode)
+        stats = test(args.kills, folder, args.seed, args.steps, args.every, args.mode)
     except AssertionError as err:
         print(f"FAILED: {err}", file=sys.stderr)
         return 1
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
+    start_up, training = stats["timing"]
+    timing = (f"({args.steps} steps, {args.mode}; uninterrupted run: {start_up:.1f} s starting, "
+              f"{training:.1f} s training; total {time.perf_counter() - started:.0f} s)")
+    if args.signal == "TERM":
+        landed = ", ".join(f"{stats[kind]} {kind}" for kind in (
+            "terminated", "after the end", "before the first checkpoint"))
+        print(f"{stats['signals']} SIGTERMs ({landed}); each terminated process exited with "
+              f"143 and summary.json's stop_reason 'terminated', every checkpoint loaded "
+              f"({stats['checks']} checks); {stats['runs']} resumed runs reproduced the "
+              f"uninterrupted run's parameters bitwise {timing}")
+        return 0
     landed = ", ".join(f"{stats.get(kind, 0)} {kind}" for kind in (
         "while starting", "while training", "before the first checkpoint", "mid-write",
         "between commit and rename"))
-    start_up, training = stats["timing"]
     print(f"{stats['kills']} SIGKILLs ({landed}); every checkpoint on disk loaded after each "
           f"({stats['checks']} checks); {stats['runs']} resumed runs reproduced the "
-          f"uninterrupted run's parameters bitwise ({args.steps} steps, {args.mode}; "
-          f"uninterrupted run: {start_up:.1f} s starting, {training:.1f} s training; total "
-          f"{time.perf_counter() - started:.0f} s)")
+          f"uninterrupted run's parameters bitwise {timing}")
     return 0
 
 

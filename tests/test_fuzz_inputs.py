@@ -28,6 +28,7 @@ import pytest
 from rnnlab import config, training
 from rnnlab.commands import compare, forecast, sample, train
 from rnnlab.commands.cli import run_command
+from rnnlab.run import RunDir
 from rnnlab.run.checkpoint import checkpoint_paths, load_checkpoint, save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -468,12 +469,18 @@ CASES = CONFIG_CASES + CSV_CASES + TEXT_CASES + CHECKPOINT_CASES + COMMAND_LINE_
 # ------------------------------------------------------------------------------ the checks
 
 def _snapshot(folder):
-    """Every file and folder under ``folder``: path -> (size, mtime, sha256) or None."""
+    """Every file and folder under ``folder``: path -> (size, mtime, sha256) or None.
+
+    A run's lock file counts by its presence only: a trainer writes its pid into it when it takes
+    the lock, before it checks the run's files (RunDir.lock).
+    """
     found = {}
     for path in sorted(folder.rglob("*")):
         key = str(path.relative_to(folder))
         if path.is_dir():
             found[key] = None
+        elif path.name == RunDir(path.parent).lock_file.name:
+            found[key] = "lock"
         else:
             stat = path.stat()
             found[key] = (stat.st_size, stat.st_mtime_ns,

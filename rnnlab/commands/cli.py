@@ -10,24 +10,81 @@ ends with::
 :func:`run_command` turns every :class:`~rnnlab.errors.RnnlabError` (bad config, missing data
 file, unusable checkpoint, ...) into one line ``error: <message>`` on stderr and exit code 2, the
 code argparse uses for bad arguments; ``--debug`` (anywhere before ``--``) or ``RNNLAB_DEBUG=1``
-shows the full traceback instead.  Ctrl-C exits with code 130 and one line.  Other exceptions
-are bugs and keep their traceback.
+shows the full traceback instead.  Ctrl-C exits with code 130 and one line.  SIGTERM (what
+schedulers, ``timeout`` and Dask send) is handled like Ctrl-C while the command runs
+(:func:`raise_on_sigterm`): it raises :class:`~rnnlab.errors.Terminated` in the main thread, so
+the same clean-up runs, and the command exits with code 143 and one line.  Other exceptions are
+bugs and keep their traceback.
 """
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 
 from rnnlab import __version__
-from rnnlab.errors import ConfigError, RnnlabError
+from rnnlab.errors import ConfigError, RnnlabError, Terminated
 
-__all__ = ["run_command", "console_script", "add_common_arguments", "EXIT_ERROR",
-           "EXIT_INTERRUPTED"]
+__all__ = ["run_command", "console_script", "add_common_arguments", "raise_on_sigterm",
+           "EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
 
 #: Exit code for an RnnlabError (the same as argparse's for bad arguments).
 EXIT_ERROR = 2
 #: Exit code after Ctrl-C (128 + SIGINT, as shells report it).
 EXIT_INTERRUPTED = 130
+#: Exit code after SIGTERM (128 + SIGTERM, as shells report it).
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+@contextlib.contextmanager
+def raise_on_sigterm():
+    """While the block runs, SIGTERM raises :class:`~rnnlab.errors.Terminated` in the main thread.
+
+    SIGTERM's default action ends the process at once, without clean-up; under this handler it
+    is an exception like Ctrl-C's ``KeyboardInterrupt``, so ``except`` and ``finally`` clauses run
+    (the training loop writes ``summary.json`` with ``stop_reason: "terminated"``).  Only the
+    first SIGTERM raises; later ones are ignored while that clean-up runs.  The previous handler
+    is restored when the block ends.  :func:`run_command` uses it around every command; no
+    library module installs a handler.  Outside the main thread (where Python cannot install
+    signal handlers) the block runs with the handler as it was.
+
+    Yields
+    ------
+    None
+
+    Examples
+    --------
+    >>> import os, signal, time
+    >>> before = signal.getsignal(signal.SIGTERM)
+    >>> with raise_on_sigterm():
+    ...     try:
+    ...         os.kill(os.getpid(), signal.SIGTERM)
+    ...         time.sleep(5)  # not reached, or cut short: the handler raises
+    ...     except Terminated as stop:
+    ...         print(type(stop).__name__, stop)
+    Terminated SIGTERM
+    >>> signal.getsignal(signal.SIGTERM) is before
+    True
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    raised = False
+
+    def handler(signum, frame):
+        nonlocal raised
+        if not raised:
+            raised = True
+            raise Terminated("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        # None: the previous handler was not installed from Python; the default is the closest.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def _split_debug(argv):
@@ -63,8 +120,9 @@ def run_command(main, argv=None):
     ------
     SystemExit
         Code 2 after printing ``error: <message>`` (one line) to stderr for an
-        :class:`~rnnlab.errors.RnnlabError`; code 130 after Ctrl-C.  With ``--debug`` or the
-        environment variable ``RNNLAB_DEBUG=1`` both propagate with their traceback instead.
+        :class:`~rnnlab.errors.RnnlabError`; code 130 after Ctrl-C; code 143 after SIGTERM
+        (handled by :func:`raise_on_sigterm` while ``main`` runs).  With ``--debug`` or the
+        environment variable ``RNNLAB_DEBUG=1`` they propagate with their traceback instead.
 
     Examples
     --------
@@ -90,13 +148,19 @@ def run_command(main, argv=None):
     argv, debug = _split_debug(argv)
     debug = debug or os.environ.get("RNNLAB_DEBUG", "") not in ("", "0")
     try:
-        return main(argv)
+        with raise_on_sigterm():
+            return main(argv)
     except RnnlabError as err:
         if debug:
             raise
         message = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
         print(f"error: {message or type(err).__name__}", file=sys.stderr)
         raise SystemExit(EXIT_ERROR) from None
+    except Terminated:
+        if debug:
+            raise
+        print("terminated (SIGTERM)", file=sys.stderr)
+        raise SystemExit(EXIT_TERMINATED) from None
     except KeyboardInterrupt:
         if debug:
             raise

@@ -20,11 +20,17 @@ checkpoint are dropped and logged again). A loss that becomes NaN/inf or explode
 ``wall_time`` counts training steps only (not compiling, evaluating, sampling or saving); it
 accumulates across resumes and is what ``train.time_budget`` limits.  ``summary.json`` holds:
 ``stop_reason`` (``max_steps``, ``max_epochs``, ``time_budget``, ``early_stopping``,
-``diverged``, ``dry_run``, ``interrupted``), ``steps``, ``epochs`` (fractional), ``wall_time``,
-``n_params``, ``best_step``, ``best`` (the metrics row of the best evaluation), ``final`` (the
-last row), ``test`` (the test split's metrics under the best checkpoint, or null), ``diverged``
-(step, reason, loss, gradient norm, learning rate and last good checkpoint, or null) and
-``retries`` (learning-rate halvings after a divergence).
+``diverged``, ``dry_run``, ``interrupted`` (Ctrl-C), ``terminated`` (SIGTERM)), ``steps``,
+``epochs`` (fractional), ``wall_time``, ``n_params``, ``best_step``, ``best`` (the metrics row
+of the best evaluation), ``final`` (the last row), ``test`` (the test split's metrics under the
+best checkpoint, or null), ``diverged`` (step, reason, loss, gradient norm, learning rate and
+last good checkpoint, or null) and ``retries`` (learning-rate halvings after a divergence).
+
+One process writes a run at a time: training holds the lock of the run directory
+(:meth:`rnnlab.run.RunDir.lock`) from before its first write, so a second ``--resume`` of a run
+being trained fails at once with one line naming the holder's pid (exit code 2).  SIGTERM is
+handled like Ctrl-C: the checkpoints of the last evaluation are kept, ``summary.json`` records
+``terminated``, and ``--resume`` continues bitwise exactly.
 """
 
 import argparse
@@ -55,7 +61,8 @@ EXAMPLES = """examples:
 Also installed as the command rnnlab-train.
 exit codes: 0 trained; 1 stopped because the loss became NaN/inf or exploded (the last good
 checkpoint is kept); 2 bad config, data, device or checkpoint (one line, nothing written), or a
-file could not be written (disk full, permission denied; earlier files are kept); 130 interrupted.
+file could not be written (disk full, permission denied; earlier files are kept), or the run
+directory is being trained by another process; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM).
 
 config keys (a config file overrides these defaults; section.key=value overrides the file):
 """

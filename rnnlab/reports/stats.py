@@ -98,8 +98,9 @@ def load_runs(run_dirs, forecasts=None):
     Raises
     ------
     RnnlabError
-        For a directory that is not a finished run (no ``summary.json``), or runs that mix text
-        and series.
+        For a directory that is not a finished run (no ``summary.json``), a ``metrics.csv``
+        whose steps do not strictly increase (naming the line), or runs that mix text and
+        series.
 
     Examples
     --------
@@ -115,7 +116,7 @@ def load_runs(run_dirs, forecasts=None):
                                                    run.forecast_dir / "forecast.json"))
         forecast = read_json(forecast_path, expect=dict) if forecast_path.is_file() else None
         records.append(RunRecord(run.path, run.load_config(), run.read_summary(),
-                                 read_metrics(run.metrics_file), forecast))
+                                 read_metrics(run.metrics_file, increasing=True), forecast))
     kinds = sorted({record.kind for record in records})
     if len(kinds) > 1:
         raise RnnlabError(f"the runs mix data kinds ({', '.join(kinds)}); compare text runs and "

@@ -11,12 +11,22 @@
       plots/                  learning curves, redrawn at each evaluation
       samples/                text runs: step_000100.txt, ... (a sample at each evaluation)
       forecast/               python -m rnnlab.forecast's output
+      .lock                   held by the process that trains the run (RunDir.lock): its pid
+
+One process writes a run at a time: training holds an advisory lock (``flock``) on ``.lock`` from
+before its first write to its last, and a second trainer fails at once, naming the holder.  The
+kernel releases the lock when the process ends, however it ends (``kill -9`` included), so a lock
+is never stale; the file itself stays, with the last holder's pid.
 """
 
+import contextlib
+import fcntl
+import os
+import time
 from pathlib import Path
 
 from rnnlab import config
-from rnnlab.errors import CheckpointError, DataError, RnnlabError
+from rnnlab.errors import CheckpointError, DataError, RnnlabError, WriteError
 from rnnlab.files import create_run_dir, read_json, write_json
 from rnnlab.run.checkpoint import checkpoint_paths
 
@@ -26,6 +36,9 @@ __all__ = ["RunDir", "CHECKPOINTS"]
 CHECKPOINTS = ("best", "latest")
 _CONFIG, _META, _SUMMARY, _METRICS = "config.json", "meta.json", "summary.json", "metrics.csv"
 _CHECKPOINTS, _PLOTS, _SAMPLES, _FORECAST = "checkpoints", "plots", "samples", "forecast"
+_LOCK = ".lock"
+#: How long to wait for a new holder of the lock to write its pid into the lock file.
+_PID_WAIT = 1.0
 
 
 class RunDir:
@@ -39,8 +52,8 @@ class RunDir:
     Attributes
     ----------
     path : pathlib.Path
-    config_file, meta_file, summary_file, metrics_file : pathlib.Path
-        ``config.json``, ``meta.json``, ``summary.json``, ``metrics.csv``.
+    config_file, meta_file, summary_file, metrics_file, lock_file : pathlib.Path
+        ``config.json``, ``meta.json``, ``summary.json``, ``metrics.csv``, ``.lock``.
     plots_dir, samples_dir, forecast_dir : pathlib.Path
 
     Examples
@@ -60,6 +73,7 @@ class RunDir:
         self.meta_file = self.path / _META
         self.summary_file = self.path / _SUMMARY
         self.metrics_file = self.path / _METRICS
+        self.lock_file = self.path / _LOCK
         self.plots_dir = self.path / _PLOTS
         self.samples_dir = self.path / _SAMPLES
         self.forecast_dir = self.path / _FORECAST
@@ -141,6 +155,67 @@ class RunDir:
                             f"data.kind={kind!r} (use python -m rnnlab.{other})")
         return saved
 
+    @contextlib.contextmanager
+    def lock(self):
+        """Hold the run's writer lock for the ``with`` block: one process writes a run at a time.
+
+        Takes ``fcntl.flock(LOCK_EX | LOCK_NB)`` on ``.lock`` in the run directory (created if
+        missing) and writes this process's id into it.  The kernel releases the lock when the
+        block ends or the process dies, however it dies, so it never goes stale.  The lock is
+        advisory: it keeps out other trainers, which take it before they write anything.
+
+        Yields
+        ------
+        RunDir
+            ``self``.
+
+        Raises
+        ------
+        RnnlabError
+            ``run directory RUN is being written by process PID (lock file RUN/.lock)`` when
+            another process (or another ``lock()`` block) holds it; nothing was written.
+        WriteError
+            If the lock file cannot be created or written.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> run = RunDir(tmp.name)
+        >>> with run.lock():
+        ...     print(int(run.lock_file.read_text()) == os.getpid())
+        True
+        >>> with run.lock(), run.lock():  # a second writer, here in the same process
+        ...     pass
+        Traceback (most recent call last):
+        ...
+        rnnlab.errors.RnnlabError: run directory ... is being written by process ... (lock ...
+        >>> with run.lock():      # released when the block ended
+        ...     pass
+        >>> tmp.cleanup()
+        """
+        try:
+            fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise WriteError.from_os_error(self.lock_file, err, "cannot create the lock file"
+                                           ) from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RnnlabError(f"run directory {self.path} is being written by process "
+                                  f"{_holder(fd)} (lock file {self.lock_file})") from None
+            except OSError as err:
+                raise WriteError.from_os_error(self.lock_file, err, "cannot lock") from None
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+            except OSError as err:
+                raise WriteError.from_os_error(self.lock_file, err) from None
+            yield self
+        finally:
+            os.close(fd)  # releases the lock
+
     def finished(self):
         """Whether the run has ended (it has a ``summary.json``)."""
         return self.summary_file.is_file()
@@ -172,3 +247,13 @@ class RunDir:
     def write_summary(self, summary):
         """Write ``summary.json`` atomically."""
         write_json(self.summary_file, summary)
+
+
+def _holder(fd):
+    """The pid written in the lock file ``fd`` by its holder (which may be about to write it)."""
+    deadline = time.monotonic() + _PID_WAIT
+    while True:
+        text = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip()
+        if text.isdigit() or time.monotonic() > deadline:
+            return text if text.isdigit() else "(unknown: no pid in the lock file)"
+        time.sleep(0.02)

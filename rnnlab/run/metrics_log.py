@@ -35,13 +35,16 @@ def _cell(column, value):
     raise TypeError(f"row[{column!r}]={value!r}: expected a number or None")
 
 
-def read_metrics(path):
+def read_metrics(path, increasing=False):
     """Read a metrics CSV file written by :class:`MetricsLog`.
 
     Parameters
     ----------
     path : str or os.PathLike
         The ``metrics.csv`` file.
+    increasing : bool
+        Also require every row to have a ``step`` greater than the row before (a log that one
+        process wrote, one row per evaluation); reports read logs this way.
 
     Returns
     -------
@@ -53,7 +56,8 @@ def read_metrics(path):
     ------
     RnnlabError
         If the file is missing, or a row has the wrong number of cells or a cell that is not a
-        number; the message names the file and the line.
+        number, or (with ``increasing``) a step that does not increase; the message names the
+        file and the line.
 
     Examples
     --------
@@ -63,9 +67,14 @@ def read_metrics(path):
     >>> _ = path.write_text("step,val_loss\\n100,2.5\\n200,\\n")
     >>> read_metrics(path)
     [{'step': 100.0, 'val_loss': 2.5}, {'step': 200.0, 'val_loss': None}]
+    >>> _ = path.write_text("step,val_loss\\n100,2.5\\n200,2.4\\n100,2.5\\n")
+    >>> read_metrics(path, increasing=True)
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.RnnlabError: .../metrics.csv: line 4: step 100 follows step 200; expected ...
     >>> tmp.cleanup()
     """
-    return _parse(path, _read_text(path))
+    return _parse(path, _read_text(path), increasing)
 
 
 def _read_text(path):
@@ -81,7 +90,11 @@ def _read_text(path):
                           f"file") from None
 
 
-def _parse(path, text):
+def _shown(value):
+    return str(int(value)) if value is not None and float(value).is_integer() else repr(value)
+
+
+def _parse(path, text, increasing=False):
     text = text[:text.rfind("\n") + 1]  # only complete lines
     lines = list(csv.reader(io.StringIO(text, newline="")))
     if not lines:
@@ -98,6 +111,13 @@ def _parse(path, text):
             except ValueError:
                 raise RnnlabError(f"{path}: line {number}, column {column!r}: {cell!r} is not a "
                                   f"number") from None
+        step = row.get("step")
+        if increasing and (step is None or (rows and step <= rows[-1]["step"])):
+            found = (f"step {_shown(step)} follows step {_shown(rows[-1]['step'])}" if rows
+                     and step is not None else "no step")
+            raise RnnlabError(f"{path}: line {number}: {found}; expected steps that strictly "
+                              f"increase, one row per evaluation (was the run written by two "
+                              f"processes at once?)")
         rows.append(row)
     return rows
 

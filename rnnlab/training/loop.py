@@ -18,8 +18,15 @@ parameters that passed.  With ``train.on_divergence = "stop"`` the run stops the
 ``"halve"`` the loop reloads ``checkpoints/latest`` (the last good state), halves the learning
 rate and goes on, at most ``train.max_retries`` times in the whole run.  The halvings are part of
 the loop's state, so a resumed run retries exactly as an uninterrupted one.
+
+:func:`train` holds the run directory's lock (:meth:`rnnlab.run.RunDir.lock`) from before its
+first write to its last, so one process writes a run at a time.  Ctrl-C (``KeyboardInterrupt``)
+or SIGTERM in a command process (:class:`rnnlab.errors.Terminated`) after training started
+writes ``summary.json`` with ``stop_reason`` ``"interrupted"`` or ``"terminated"`` and keeps the
+checkpoints of the last evaluation, from which ``--resume`` continues exactly.
 """
 
+import contextlib
 import math
 import numbers
 import sys
@@ -29,7 +36,7 @@ import numpy as np
 from tqdm import tqdm
 
 from rnnlab import backend, config
-from rnnlab.errors import CheckpointError, WriteError
+from rnnlab.errors import CheckpointError, Terminated, WriteError
 from rnnlab.evaluation import plots
 from rnnlab.files import remove_stale_temporaries
 from rnnlab.run import RunDir
@@ -386,41 +393,59 @@ def train(cfg, run_dir=None, config_path=None, dry_run=False, out=print):
     ['loss', 'mae', 'mase', 'rmse']
     >>> tmp.cleanup()
     """
-    if run_dir is None:
-        session = build_session(cfg)
-        loop = _Loop(session.functions.initial_states(cfg.train.batch_size))
-        run = RunDir.create(cfg.run.dir, config.default_run_name(cfg, config_path))
-        run.save_config(cfg)
-        run.write_meta(dict(session.task.meta(),
-                                               n_params=session.functions.n_params))
-    else:
-        # Check every file before compiling, and everything before writing.
-        run = RunDir(run_dir)
-        meta = run.read_meta()
-        arrays, saved = load_checkpoint(run.checkpoint("latest"))
-        log = MetricsLog(run.metrics_file, METRIC_COLUMNS)
-        log.read()
-        session = build_run_session(cfg, meta, run.path)
-        loop = _restore(session, run.checkpoint("latest"), arrays, saved)
-        session.task.batches_per_epoch()  # reads and checks the data
-        log.truncate_after(loop.step)     # rows of evaluations after the checkpoint: redone
-        remove_stale_temporaries(run.path)
-        run.save_config(cfg)
+    with contextlib.ExitStack() as held:
+        if run_dir is None:
+            session = build_session(cfg)
+            loop = _Loop(session.functions.initial_states(cfg.train.batch_size))
+            run = RunDir.create(cfg.run.dir, config.default_run_name(cfg, config_path))
+            held.enter_context(run.lock())
+            run.save_config(cfg)
+            run.write_meta(dict(session.task.meta(), n_params=session.functions.n_params))
+        else:
+            run = RunDir(run_dir)
+            held.enter_context(run.lock())  # one writer: fail before reading, let alone writing
+            session, loop = _prepare_resume(cfg, run)
+        return _train(session, run, loop, cfg, dry_run, out)
+
+
+def _prepare_resume(cfg, run):
+    """The session and loop of a run resumed from ``latest``; the run's files made consistent.
+
+    Every file is checked before compiling, and everything before writing.
+    """
+    meta = run.read_meta()
+    arrays, saved = load_checkpoint(run.checkpoint("latest"))
+    log = MetricsLog(run.metrics_file, METRIC_COLUMNS)
+    log.read()
+    session = build_run_session(cfg, meta, run.path)
+    loop = _restore(session, run.checkpoint("latest"), arrays, saved)
+    session.task.batches_per_epoch()  # reads and checks the data
+    log.truncate_after(loop.step)     # rows of evaluations after the checkpoint: redone
+    remove_stale_temporaries(run.path)
+    run.save_config(cfg)
+    return session, loop
+
+
+def _train(session, run, loop, cfg, dry_run, out):
+    """Train the prepared ``session`` in ``run`` (whose lock is held); return the summary."""
     run_dir = session.run_dir = run.path
-    out(f"run directory: {run_dir} ({session.functions.n_params} parameters)")
     trainer = _Trainer(session, run_dir, loop, out=out)
-    with _progress_bar(cfg, loop.step) as progress:
-        if not progress.disable and out is print:
-            trainer.out = progress.write  # lines above the bar, not through it
-        try:
+    try:
+        # From the first line that says training started, a stop records a summary.
+        out(f"run directory: {run_dir} ({session.functions.n_params} parameters)")
+        with _progress_bar(cfg, loop.step) as progress:
+            if not progress.disable and out is print:
+                trainer.out = progress.write  # lines above the bar, not through it
             stop, diverged = trainer.run(progress)
-        except KeyboardInterrupt:
-            # Keep the checkpoints of the last evaluation; record why the run ended, then let
-            # the command report the interruption.
-            run.write_summary(_summary(session, trainer, "interrupted", None, test=False))
-            raise
-    summary = _summary(session, trainer, "dry_run" if dry_run else stop, diverged)
-    run.write_summary(summary)
+            summary = _summary(session, trainer, "dry_run" if dry_run else stop, diverged)
+            run.write_summary(summary)
+    except KeyboardInterrupt as stopped:
+        # Ctrl-C, or SIGTERM in a command process (rnnlab.errors.Terminated): keep the
+        # checkpoints of the last evaluation, record why the run ended, then let the command
+        # report it.
+        reason = "terminated" if isinstance(stopped, Terminated) else "interrupted"
+        run.write_summary(_summary(session, trainer, reason, None, test=False))
+        raise
     return dict(summary, run_dir=str(run_dir))
 
 

@@ -1,14 +1,20 @@
-"""Tests for rnnlab.commands.cli: one-line errors with exit code 2, --debug, Ctrl-C, common arguments."""
+"""Tests for rnnlab.commands.cli: one-line errors with exit code 2, --debug, Ctrl-C, SIGTERM,
+common arguments."""
 
 import argparse
+import os
+import signal
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import pytest
 
-from rnnlab.commands.cli import EXIT_ERROR, EXIT_INTERRUPTED, add_common_arguments, run_command
-from rnnlab.errors import CheckpointError, ConfigError, DataError
+from rnnlab.commands.cli import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED,
+                                 add_common_arguments, raise_on_sigterm, run_command)
+from rnnlab.errors import CheckpointError, ConfigError, DataError, Terminated
 
 
 def raising(error):
@@ -62,6 +68,50 @@ def test_ctrl_c_exits_130_with_one_line_and_bugs_keep_their_traceback(capsys):
         run_command(lambda argv: 1 / 0, [])
     with pytest.raises(ValueError, match="not an rnnlab error"):
         run_command(raising(ValueError("not an rnnlab error")), [])
+
+
+def _sigterm_self(argv):
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(10)  # cut short by the handler's exception
+    return "not reached"
+
+
+def test_sigterm_while_a_command_runs_exits_143_with_one_line_and_restores_the_handler(capsys):
+    before = signal.getsignal(signal.SIGTERM)
+    cleaned = []
+
+    def main(argv):
+        try:
+            _sigterm_self(argv)
+        finally:
+            cleaned.append(True)  # clean-up runs, as after Ctrl-C
+    with pytest.raises(SystemExit) as info:
+        run_command(main, [])
+    assert info.value.code == EXIT_TERMINATED == 143 and cleaned == [True]
+    assert capsys.readouterr().err == "terminated (SIGTERM)\n"
+    assert signal.getsignal(signal.SIGTERM) is before
+    with pytest.raises(Terminated):
+        run_command(_sigterm_self, ["--debug"])
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert run_command(lambda argv: signal.getsignal(signal.SIGTERM) is before, []) is False
+
+
+def test_only_the_first_sigterm_raises_and_other_threads_keep_the_handler(capsys):
+    caught = []
+    with raise_on_sigterm():
+        try:
+            _sigterm_self([])
+        except Terminated:
+            os.kill(os.getpid(), signal.SIGTERM)  # during the clean-up: ignored
+            time.sleep(0.05)
+            caught.append("once")
+    assert caught == ["once"]
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(
+        run_command(lambda argv: signal.getsignal(signal.SIGTERM), [])))
+    thread.start()
+    thread.join()
+    assert seen == [signal.getsignal(signal.SIGTERM)]  # Python installs handlers in the main one
 
 
 def test_add_common_arguments_shows_debug_and_version(capsys):

@@ -60,3 +60,18 @@ def test_load_runs_refuses_unfinished_and_mixed_runs(tmp_path):
         (tmp_path / name / "metrics.csv").write_text("step,val_loss\n")
     with pytest.raises(RnnlabError, match="mix data kinds"):
         load_runs([tmp_path / "text", tmp_path / "series"])
+
+
+def test_load_runs_refuses_a_metrics_log_whose_steps_go_backwards(tmp_path):
+    run = tmp_path / "mangled"
+    run.mkdir()
+    config.save_resolved(config.load(None, [], check_files=False), run / "config.json")
+    write_json(run / "summary.json", {})
+    # Two processes writing one run interleaved their rows: a step repeats, one goes back.
+    (run / "metrics.csv").write_text("step,val_loss\n2,2.0\n4,1.8\n2,2.0\n6,1.7\n")
+    with pytest.raises(RnnlabError) as info:
+        load_runs([run])
+    assert str(info.value).startswith(f"{run / 'metrics.csv'}: line 4: step 2 follows step 4; "
+                                      f"expected steps that strictly increase")
+    (run / "metrics.csv").write_text("step,val_loss\n2,2.0\n4,1.8\n6,1.7\n")
+    assert [row["step"] for row in load_runs([run])[0].rows] == [2, 4, 6]

@@ -1,6 +1,10 @@
 """rnnlab.run.RunDir: the one owner of a run directory's layout and checks."""
 
 import ast
+import fcntl
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +15,7 @@ from rnnlab.run import CHECKPOINTS, RunDir
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The names of a run's files and folders: they appear as code in rnnlab.run.directory only.
-LAYOUT = {"config.json", "meta.json", "summary.json", "metrics.csv", "checkpoints"}
+LAYOUT = {"config.json", "meta.json", "summary.json", "metrics.csv", "checkpoints", ".lock"}
 
 
 def _code_strings(tree):
@@ -95,3 +99,58 @@ def test_a_config_without_a_data_object_is_a_wrong_kind_not_a_crash(tmp_path):
     run.config_file.write_text('{"data": null}')
     with pytest.raises(DataError, match="data.kind=None"):
         run.check_kind("text")
+
+
+def _locked_message(run, pid):
+    return (f"run directory {run.path} is being written by process {pid} (lock file "
+            f"{run.path}/.lock)")
+
+
+def test_one_writer_holds_the_lock_a_second_fails_naming_its_pid(tmp_path):
+    run = _run(tmp_path)
+    with run.lock() as held:
+        assert held is run and run.lock_file == run.path / ".lock"
+        assert run.lock_file.read_text() == f"{os.getpid()}\n"
+        with pytest.raises(RnnlabError) as info:
+            with RunDir(run.path).lock():
+                pass
+        assert str(info.value) == _locked_message(run, os.getpid())
+    with run.lock():  # released at the end of the block, also after an error inside it
+        pass
+    with pytest.raises(ZeroDivisionError), run.lock():
+        1 / 0
+    with run.lock():
+        pass
+
+
+def test_a_holder_that_has_not_written_its_pid_yet_is_reported_as_unknown(tmp_path):
+    run = _run(tmp_path)
+    fd = os.open(run.lock_file, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another writer, its pid not written
+        with pytest.raises(RnnlabError, match=r"by process \(unknown: no pid in the lock file\)"):
+            with run.lock():
+                pass
+    finally:
+        os.close(fd)
+
+
+def test_a_holder_killed_with_sigkill_leaves_no_stale_lock(tmp_path):
+    run = _run(tmp_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom rnnlab.run import RunDir\n"
+         "with RunDir(sys.argv[1]).lock():\n    print('locked', flush=True)\n    time.sleep(60)",
+         str(run.path)], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        with pytest.raises(RnnlabError) as info:
+            with run.lock():
+                pass
+        assert str(info.value) == _locked_message(run, holder.pid)
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    with run.lock():  # the kernel released it with the process
+        assert run.lock_file.read_text() == f"{os.getpid()}\n"

@@ -120,3 +120,23 @@ def test_a_failed_append_is_a_write_error_naming_the_file(tmp_path, monkeypatch)
     monkeypatch.setattr(os, "fsync", full)
     with pytest.raises(WriteError, match=r"metrics\.csv: cannot write \(No space left on device\)"):
         log.append({"step": 1})
+
+
+def test_reading_for_a_report_refuses_steps_that_do_not_strictly_increase(tmp_path):
+    path = tmp_path / "metrics.csv"
+    path.write_text("step,val_loss\n2,2.0\n4,1.5\n6,1.2\n")
+    assert [row["step"] for row in read_metrics(path, increasing=True)] == [2, 4, 6]
+    for text, line, found in (("2,2.0\n4,1.5\n4,1.5\n", 4, "step 4 follows step 4"),
+                              ("2,2.0\n6,1.5\n4,1.5\n", 4, "step 4 follows step 6"),
+                              ("2,2.0\n2.5,1.5\n1.5,1.0\n", 4, "step 1.5 follows step 2.5"),
+                              ("2,2.0\n,1.5\n", 3, "no step")):
+        path.write_text("step,val_loss\n" + text)
+        assert len(read_metrics(path)) == text.count("\n")  # without the check: read as before
+        with pytest.raises(RnnlabError) as info:
+            read_metrics(path, increasing=True)
+        assert str(info.value) == (f"{path}: line {line}: {found}; expected steps that strictly "
+                                   f"increase, one row per evaluation (was the run written by "
+                                   f"two processes at once?)")
+    path.write_text("epoch,val_loss\n1,2.0\n")
+    with pytest.raises(RnnlabError, match=r"line 2: no step"):
+        read_metrics(path, increasing=True)

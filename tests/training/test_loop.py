@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ import pytest
 
 from rnnlab.config import TrainConfig
 from rnnlab.commands.train import main
+from rnnlab.run import RunDir
 from rnnlab.run.checkpoint import load_checkpoint
 from rnnlab.run.metrics_log import read_metrics
 import rnnlab.files
@@ -151,6 +153,57 @@ def test_a_removed_run_directory_stops_the_run_with_one_line(tmp_path, command, 
     assert err == (f"error: {run}: the run directory was removed during training; expected it "
                    f"to stay until the run ends (nothing more is written)\n")
     assert not run.exists()
+
+
+def _sigterm():
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _ctrl_c():
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("stop, code, reason, line", [
+    (_sigterm, 143, "terminated", "terminated (SIGTERM)"),
+    (_ctrl_c, 130, "interrupted", "interrupted (Ctrl-C)")])
+def test_sigterm_stops_like_ctrl_c_recording_why_and_the_resume_is_exact(
+        stop, code, reason, line, tmp_path, command, monkeypatch):
+    argv = SERIES + [f"run.dir={tmp_path}"]
+    assert command(main, argv + ["run.name=straight"])[0] == 0
+    run = tmp_path / "stopped"
+    with monkeypatch.context() as patch:
+        _before_step(patch, 5, stop)  # one step after the evaluation of step 4
+        got, _, err = command(main, argv + ["run.name=stopped"])
+    assert (got, err) == (code, f"{line}\n")
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["stop_reason"] == reason and summary["steps"] == 5 and summary["test"] is None
+    assert _latest(run)[1]["loop"]["step"] == 4 and not list(run.rglob(".*.tmp"))
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the command's handler is gone
+    assert command(main, ["--resume", run])[0] == 0
+    assert json.loads((run / "summary.json").read_text())["stop_reason"] == "max_steps"
+    assert [row["step"] for row in read_metrics(run / "metrics.csv")] == [2, 4, 6, 8, 10]
+    assert _same(_latest(run)[0], _latest(tmp_path / "straight")[0])
+
+
+def _files(folder):
+    return {path: (path.stat().st_mtime_ns, path.read_bytes()) for path in folder.rglob("*")
+            if path.is_file()}
+
+
+def test_a_resume_of_a_run_being_trained_fails_before_it_touches_anything(tmp_path, command):
+    argv = SERIES + [f"run.dir={tmp_path}", "run.name=busy", "train.max_steps=4"]
+    assert command(main, argv)[0] == 0
+    run = RunDir(tmp_path / "busy")
+    with open(run.metrics_file, "a") as handle:
+        handle.write("6,0,1.0")  # a row being written: a resume would drop it
+    with run.lock():  # another trainer, here this process
+        before = _files(run.path)
+        code, out, err = command(main, ["--resume", run.path, "train.max_steps=10"])
+        assert code == 2 and out == ""
+        assert err == (f"error: run directory {run.path} is being written by process "
+                       f"{os.getpid()} (lock file {run.path / '.lock'})\n")
+        assert _files(run.path) == before
+    assert command(main, ["--resume", run.path, "train.max_steps=6"])[0] == 0
 
 
 def test_lr_at_scales_the_schedule():

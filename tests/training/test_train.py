@@ -54,7 +54,7 @@ def test_every_config_dry_runs_into_a_new_run_directory(path, tmp_path, command)
     assert (taken / "mine.txt").read_text() == "keep" and len(list(taken.iterdir())) == 1
     run = tmp_path / f"{taken.name}-2"
     assert str(run) in out
-    expected = {"config.json", "meta.json", "metrics.csv", "summary.json",
+    expected = {"config.json", "meta.json", "metrics.csv", "summary.json", ".lock",
                 "checkpoints/latest.npz", "checkpoints/latest.json", "checkpoints/best.npz",
                 "checkpoints/best.json", "plots/loss_vs_step.png", "plots/loss_vs_time.png"}
     kind = json.loads((run / "config.json").read_text())["data"]["kind"]

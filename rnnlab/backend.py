@@ -28,6 +28,7 @@ environment variable   meaning                                           default
 =====================  ================================================  ======================
 """
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -168,6 +169,9 @@ def _resolve(device, mode, floatX, cache_dir):
     if device == "gpu" and mode != "JAX":
         raise BackendError(f"device 'gpu' runs through PyTensor's JAX backend; mode {mode!r} "
                            "cannot use it (leave mode unset or use JAX)")
+    if mode == "JAX" and device == "cpu" and importlib.util.find_spec("jax") is None:
+        raise BackendError("mode 'JAX' needs JAX (pip install -r requirements-jax.txt); it is "
+                           "not installed")
     floatX = _choose("floatX", floatX, "RNNLAB_FLOATX", FLOATX, "float32")
     cache_dir = str(Path(cache_dir or os.environ.get("RNNLAB_CACHE_DIR") or _default_cache_dir()))
     return {"device": device, "mode": mode, "floatX": floatX, "cache_dir": cache_dir}

@@ -85,3 +85,12 @@ def test_cache_dir_cannot_change_after_pytensor_is_imported(tmp_path):
 
     with pytest.raises(BackendError, match="before PyTensor is imported"):
         backend.configure(cache_dir=tmp_path / "elsewhere")
+
+
+def test_the_jax_mode_without_jax_is_one_line(monkeypatch):
+    real = backend.importlib.util.find_spec
+    monkeypatch.setattr(backend.importlib.util, "find_spec",
+                        lambda name, *args: None if name == "jax" else real(name, *args))
+    with pytest.raises(BackendError, match=r"^mode 'JAX' needs JAX \(pip install -r "
+                                           r"requirements-jax.txt\); it is not installed$"):
+        backend.configure(mode="JAX")

@@ -77,6 +77,10 @@ def parse_value(dotted, text, source="command line"):
     (0.0003, False)
     >>> parse_value("data.covariates", "temp, humidity")
     ['temp', 'humidity']
+    >>> parse_value("model.hidden", "1_0")
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.ConfigError: command line: model.hidden = '1_0': expected an integer
     """
     section, key = _split_key(dotted, source)
     kind = type(DEFAULTS[section][key][0])
@@ -88,7 +92,7 @@ def parse_value(dotted, text, source="command line"):
     if kind is bool:
         if word.lower() in _TRUE + _FALSE:
             return word.lower() in _TRUE
-    else:
+    elif word.isascii() and "_" not in word:  # Python would read "1_0" and "١٢" as numbers
         try:
             number = kind(word)
         except ValueError:

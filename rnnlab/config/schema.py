@@ -120,7 +120,8 @@ RULES = {
     "model.gradient_steps": (lambda v: v == -1 or v >= 1, "-1 (no truncation) or an integer >= 1"),
     "train.lr": (lambda v: v > 0, "a number > 0"),
     "train.lr_decay": (lambda v: 0 < v <= 1, "a number in (0, 1] (1 = no decay)"),
-    "train.seed": (lambda v: v >= 0, "an integer >= 0"),
+    # numpy's generators take seeds below 2**32.
+    "train.seed": (lambda v: 0 <= v < 2 ** 32, "an integer from 0 to 4294967295"),
     "train.explode_factor": (lambda v: v > 1, "a number > 1"),
     "run.temperature": (lambda v: v > 0, "a number > 0"),
     "run.dir": (lambda v: v != "", "a non-empty folder name"),

@@ -21,6 +21,38 @@ def check_grad_clipping(grad_clipping):
     return grad_clipping
 
 
+def check_shared_axes(shared_axes, input_shape, who, allow_all=False):
+    """Return ``shared_axes`` ('auto', an int or ints; 'all' if ``allow_all``) as a sorted
+    tuple of axes >= 0 of an input of ``input_shape``; 'auto' is every axis but axis 1."""
+    ndim = len(input_shape)
+    expected = ("expected 'auto', 'all', an int or a tuple of ints" if allow_all
+                else "expected 'auto', an int or a tuple of ints")
+    if isinstance(shared_axes, str):
+        if shared_axes == "auto":
+            return (0,) + tuple(range(2, ndim))
+        if shared_axes == "all" and allow_all:
+            return tuple(range(ndim))
+        raise ValueError(f"{who}: shared_axes={shared_axes!r}; {expected}")
+    if isinstance(shared_axes, numbers.Integral):
+        shared_axes = (shared_axes,)
+    try:
+        axes = tuple(shared_axes)
+    except TypeError:
+        raise ValueError(f"{who}: shared_axes={shared_axes!r}; {expected}") from None
+    if not all(isinstance(a, numbers.Integral) and not isinstance(a, bool) and -ndim <= a < ndim
+               for a in axes):
+        raise ValueError(f"{who}: shared_axes={shared_axes!r} holds an axis outside the "
+                         f"{ndim}-dimensional input")
+    return tuple(sorted({int(a) % ndim for a in axes}))
+
+
+def broadcast_over(value, shared_axes, ndim):
+    """``value`` (shaped as the input without ``shared_axes``) with broadcastable axes inserted
+    at ``shared_axes``, so that it has ``ndim`` dimensions."""
+    own = iter(range(value.ndim))
+    return value.dimshuffle(*["x" if a in shared_axes else next(own) for a in range(ndim)])
+
+
 def check_units(num_units):
     """Return ``num_units`` as an int if it is a positive integer; raise ValueError otherwise."""
     if isinstance(num_units, bool) or not isinstance(num_units, numbers.Integral) or num_units <= 0:

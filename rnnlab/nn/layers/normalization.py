@@ -17,6 +17,7 @@ from pytensor.compile.ops import deep_copy_op
 from pytensor.compile.sharedvalue import SharedVariable
 
 from .. import init, nonlinearities
+from ._arguments import broadcast_over
 from .base import Layer
 from .special import BiasLayer, NonlinearityLayer, ScaleLayer
 
@@ -267,9 +268,7 @@ class BatchNormLayer(Layer):
 
     def _broadcast(self, param, ndim):
         """``param`` (shaped as the input without ``axes``) broadcastable against the input."""
-        own_axes = iter(range(ndim - len(self.axes)))
-        return param.dimshuffle(*["x" if axis in self.axes else next(own_axes)
-                                  for axis in range(ndim)])
+        return broadcast_over(param, self.axes, ndim)
 
     def _tracking(self, average, batch_statistic):
         """A storage-sharing copy of ``average`` whose default update moves it towards

@@ -17,38 +17,10 @@ from pytensor.graph.basic import Variable
 
 from .. import init, nonlinearities
 from ..random import RandomStreams
+from ._arguments import broadcast_over, check_shared_axes
 from .base import Layer
 
 __all__ = ["ParametricRectifierLayer", "prelu", "RandomizedRectifierLayer", "rrelu"]
-
-
-def _normalize_shared_axes(shared_axes, input_shape, who):
-    """Return ``shared_axes`` ('auto', 'all', int or ints) as a sorted tuple of axes >= 0."""
-    ndim = len(input_shape)
-    expected = "expected 'auto', 'all', an int or a tuple of ints"
-    if isinstance(shared_axes, str):
-        if shared_axes == "auto":
-            return (0,) + tuple(range(2, ndim))
-        if shared_axes == "all":
-            return tuple(range(ndim))
-        raise ValueError(f"{who}: shared_axes={shared_axes!r}; {expected}")
-    if isinstance(shared_axes, numbers.Integral):
-        shared_axes = (shared_axes,)
-    try:
-        axes = tuple(shared_axes)
-    except TypeError:
-        raise ValueError(f"{who}: shared_axes={shared_axes!r}; {expected}") from None
-    if not all(isinstance(a, numbers.Integral) and not isinstance(a, bool) and -ndim <= a < ndim
-               for a in axes):
-        raise ValueError(f"{who}: shared_axes={shared_axes!r} holds an axis outside the "
-                         f"{ndim}-dimensional input")
-    return tuple(sorted({int(a) % ndim for a in axes}))
-
-
-def _broadcast_over(value, shared_axes, ndim):
-    """Insert broadcastable axes into ``value`` at ``shared_axes`` to give it ``ndim`` dims."""
-    own = iter(range(value.ndim))
-    return value.dimshuffle(*["x" if a in shared_axes else next(own) for a in range(ndim)])
 
 
 def _leaky(x, slope):
@@ -108,8 +80,8 @@ class ParametricRectifierLayer(Layer):
 
     def __init__(self, incoming, alpha=init.Constant(0.25), shared_axes="auto", **kwargs):
         super().__init__(incoming, **kwargs)
-        self.shared_axes = _normalize_shared_axes(shared_axes, self.input_shape,
-                                                  "ParametricRectifierLayer")
+        self.shared_axes = check_shared_axes(shared_axes, self.input_shape,
+                                             "ParametricRectifierLayer", allow_all=True)
         shape = tuple(s for a, s in enumerate(self.input_shape) if a not in self.shared_axes)
         if None in shape:
             raise ValueError(f"ParametricRectifierLayer needs input sizes for all axes that "
@@ -130,7 +102,7 @@ class ParametricRectifierLayer(Layer):
         -------
         tensor
         """
-        return _leaky(input, _broadcast_over(self.alpha, self.shared_axes, input.ndim))
+        return _leaky(input, broadcast_over(self.alpha, self.shared_axes, input.ndim))
 
 
 def prelu(layer, **kwargs):
@@ -240,8 +212,8 @@ class RandomizedRectifierLayer(Layer):
         if not isinstance(lower, Variable) and not isinstance(upper, Variable) and lower > upper:
             raise ValueError(f"Upper bound for RandomizedRectifierLayer needs to be higher than "
                              f"lower bound: lower={lower!r}, upper={upper!r}")
-        self.shared_axes = _normalize_shared_axes(shared_axes, self.input_shape,
-                                                  "RandomizedRectifierLayer")
+        self.shared_axes = check_shared_axes(shared_axes, self.input_shape,
+                                             "RandomizedRectifierLayer", allow_all=True)
         self._srng = RandomStreams()
 
     def _fixed(self):
@@ -271,7 +243,7 @@ class RandomizedRectifierLayer(Layer):
             return _leaky(input, slope)
         size = [input.shape[a] for a in range(input.ndim) if a not in self.shared_axes]
         slopes = self._srng.draw("uniform", self.lower, self.upper, size=size, dtype=dtype)
-        return _leaky(input, _broadcast_over(slopes, self.shared_axes, input.ndim))
+        return _leaky(input, broadcast_over(slopes, self.shared_axes, input.ndim))
 
 
 def rrelu(layer, **kwargs):

@@ -1,12 +1,11 @@
 """Small elementwise layers: nonlinearity, bias, scale and an arbitrary expression."""
 
-import numbers
-
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
 
 from .. import init, nonlinearities
+from ._arguments import broadcast_over, check_shared_axes
 from .base import Layer
 
 __all__ = ["NonlinearityLayer", "BiasLayer", "ScaleLayer", "ExpressionLayer"]
@@ -54,33 +53,13 @@ class NonlinearityLayer(Layer):
         return self.nonlinearity(input)
 
 
-def _shared_axes(shared_axes, input_shape, who):
-    """Normalize ``shared_axes`` to a tuple of non-negative axes."""
-    ndim = len(input_shape)
-    if isinstance(shared_axes, str):
-        if shared_axes != "auto":
-            raise ValueError(f"{who}: shared_axes={shared_axes!r}; expected 'auto', an int or a "
-                             "tuple of ints")
-        return (0,) + tuple(range(2, ndim))
-    if isinstance(shared_axes, numbers.Integral):
-        shared_axes = (shared_axes,)
-    try:
-        axes = tuple(shared_axes)
-    except TypeError:
-        raise ValueError(f"{who}: shared_axes={shared_axes!r}; expected 'auto', an int or a "
-                         "tuple of ints") from None
-    if not all(isinstance(a, numbers.Integral) and -ndim <= a < ndim for a in axes):
-        raise ValueError(f"{who}: shared_axes={shared_axes!r} holds an axis outside the "
-                         f"{ndim}-dimensional input")
-    return tuple(sorted({int(a) % ndim for a in axes}))
-
-
 class _AxisParamLayer(Layer):
     """Shared machinery of :class:`BiasLayer` and :class:`ScaleLayer`: one parameter over the
     axes not in ``shared_axes``, broadcast over the others."""
 
     def _init_param(self, spec, shared_axes, name):
-        self.shared_axes = _shared_axes(shared_axes, self.input_shape, type(self).__name__)
+        self.shared_axes = check_shared_axes(shared_axes, self.input_shape,
+                                             type(self).__name__)
         if spec is None:
             return None
         shape = tuple(s for a, s in enumerate(self.input_shape) if a not in self.shared_axes)
@@ -91,9 +70,7 @@ class _AxisParamLayer(Layer):
         return self.add_param(spec, shape, name=name, regularizable=False)
 
     def _broadcast(self, param, ndim):
-        own_axes = iter(range(param.ndim))
-        pattern = ["x" if a in self.shared_axes else next(own_axes) for a in range(ndim)]
-        return param.dimshuffle(*pattern)
+        return broadcast_over(param, self.shared_axes, ndim)
 
 
 class BiasLayer(_AxisParamLayer):

@@ -56,7 +56,9 @@ def parse_value(dotted, text, source="command line"):
     """Parse the text of a value for ``section.key`` by the type of its default.
 
     Booleans accept true/false, 1/0, yes/no, on/off (any case); lists are comma-separated
-    (``""`` is the empty list); strings are taken as they are.  Only the type is checked here.
+    (``""`` is the empty list) or written in brackets, as a TOML list (``["x", "y"]``) or, as a
+    shell leaves it once it has removed the quotes, ``[x, y]``; strings are taken as they are.
+    Only the type is checked here.
 
     Parameters
     ----------
@@ -77,6 +79,8 @@ def parse_value(dotted, text, source="command line"):
     (0.0003, False)
     >>> parse_value("data.covariates", "temp, humidity")
     ['temp', 'humidity']
+    >>> parse_value("data.covariates", '["temp", "rain"]'), parse_value("data.covariates", "[x]")
+    (['temp', 'rain'], ['x'])
     >>> parse_value("model.hidden", "1_0")
     Traceback (most recent call last):
     ...
@@ -87,7 +91,7 @@ def parse_value(dotted, text, source="command line"):
     if kind is str:
         return text
     if kind is list:
-        return [item.strip() for item in text.split(",") if item.strip()]
+        return _parse_list(dotted, text, source)
     word = text.strip()
     if kind is bool:
         if word.lower() in _TRUE + _FALSE:
@@ -100,6 +104,22 @@ def parse_value(dotted, text, source="command line"):
         else:
             return coerce(dotted, number, source)
     raise bad_value_error(dotted, text, source, TYPE_NAMES[kind])
+
+
+def _parse_list(dotted, text, source):
+    word = text.strip()
+    if not (word.startswith("[") and word.endswith("]")):
+        return [item.strip() for item in text.split(",") if item.strip()]
+    try:
+        items = tomllib.loads(f"value = {word}")["value"]
+    except tomllib.TOMLDecodeError:  # [x, y]: the shell removed the quotes
+        items = [item.strip() for item in word[1:-1].split(",") if item.strip()]
+        if any(c in item for item in items for c in "[]\"'"):
+            raise bad_value_error(dotted, text, source, 'a list of strings, as x,y or '
+                                  '["x", "y"]') from None
+    if not all(isinstance(item, str) for item in items):
+        raise bad_value_error(dotted, text, source, 'a list of strings, as x,y or ["x", "y"]')
+    return items
 
 
 def parse_override(text, source="command line"):

@@ -66,7 +66,7 @@ class Config:
     Read values as attributes (``cfg.model.hidden``); make a changed copy with
     :meth:`replace`; write it as JSON with :meth:`to_dict`.  Besides each value's own check,
     a config checks the rules that tie keys together: validation and test fractions that leave
-    data to train on, and a target column for series data.
+    data to train on, a target column for series data, and a date column for ``data.freq``.
 
     Parameters
     ----------
@@ -106,6 +106,9 @@ class Config:
         if data.kind == "series" and not data.target:
             raise bad_value_error("data.target", "", None, "the name of the column to forecast "
                                   "(required when data.kind = 'series')")
+        if data.kind == "series" and data.freq and not data.date:
+            raise bad_value_error("data.freq", data.freq, None, "'' without a date column (set "
+                                  "data.date to the column the step applies to)")
 
     def replace(self, **sections):
         """A copy with some values changed, checked like any new config.

@@ -26,7 +26,12 @@ DEFAULTS = {
         "max_chars": (0, "text: use only the first max_chars characters (0 = all)"),
         "target": ("", "series: the column to forecast (required for series)"),
         "date": ("", "series: the date column ('' = none)"),
-        "covariates": ([], "series: extra input columns"),
+        "freq": ("", "series: the dates' step, a pandas offset alias: MS, ME, W-SUN, D, h, QS, "
+                     "YS, ... ('' = infer from the dates)"),
+        "dayfirst": (False, "series: read dates like 01.02.1949 day first (1 February)"),
+        "date_format": ("", "series: strftime format of the dates, e.g. %d.%m.%Y ('' = infer)"),
+        "covariates": ([], "series: extra input columns: a TOML list [\"x\", \"y\"], or x,y "
+                           "or [x,y] on the command line"),
         "missing": ("error", "series: what to do with empty cells"),
         "transform": ("none", "series: transform before scaling (undone on forecasts)"),
         "scaler": ("standard", "series: scaling fitted on the training split only"),
@@ -124,6 +129,12 @@ RULES = {
     "train.seed": (lambda v: 0 <= v < 2 ** 32, "an integer from 0 to 4294967295"),
     "train.explode_factor": (lambda v: v > 1, "a number > 1"),
     "run.temperature": (lambda v: v > 0, "a number > 0"),
+    # Only the form here (the config may not import pandas); rnnlab.datasets.series checks that
+    # pandas knows the alias when the data is read.
+    "data.freq": (lambda v: re.fullmatch(r"(\d*[A-Za-z]+(-[A-Za-z]{3})?)?", v) is not None,
+                  "a pandas offset alias such as MS, W-SUN, D or h ('' = infer from the dates)"),
+    "data.date_format": (lambda v: v == "" or "%" in v,
+                         "a strftime format such as %d.%m.%Y ('' = infer)"),
     "run.dir": (lambda v: v != "", "a non-empty folder name"),
     "run.name": (lambda v: v not in (".", "..") and not re.search(r"[/\\\0]", v),
                  "a directory name without path separators ('' = automatic)"),

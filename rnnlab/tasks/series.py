@@ -87,7 +87,9 @@ class SeriesTask:
     def _load(self):
         data = self._data
         series = load_csv(data.path, data.target, date=data.date or None,
-                          covariates=data.covariates, missing=data.missing)
+                          covariates=data.covariates, missing=data.missing,
+                          date_format=data.date_format or None, freq=data.freq or None,
+                          dayfirst=data.dayfirst)
         options = dict(lookback=data.lookback, stride=data.stride,
                        val=data.val_fraction, test=data.test_fraction,
                        transforms=TRANSFORMS[data.transform], scaler=data.scaler)

@@ -44,6 +44,24 @@ lr = 1                 # an int for a float key is fine
     assert cfg.to_dict() == expected and isinstance(cfg.train.lr, float)
 
 
+def test_series_keys_load_from_toml_and_overrides(tmp_path, data_file):
+    path = write_toml(tmp_path, f'[data]\npath = "{data_file.as_posix()}"\nkind = "series"\n'
+                                f'target = "y"\ndate = "d"\ncovariates = ["x", "y z"]\n'
+                                f'freq = "W"\ndayfirst = true\n')
+    cfg = load(path)
+    assert cfg.data.covariates == ("x", "y z") and cfg.data.freq == "W" and cfg.data.dayfirst
+    cfg = load(path, ['data.covariates=["x"]', "data.freq=", "data.date_format=%d.%m.%Y"])
+    assert cfg.data.covariates == ("x",) and cfg.data.freq == ""
+    assert cfg.data.date_format == "%d.%m.%Y"
+    with pytest.raises(ConfigError, match=r"^command line \(data\.freq=1 week\): data\.freq = "
+                                          r"'1 week': expected a pandas offset alias"):
+        load(path, ["data.freq=1 week"])
+    with pytest.raises(ConfigError, match=r"exp\.toml: data\.date_format = 'dd.mm.yyyy': "
+                                          r"expected a strftime format"):
+        load(write_toml(tmp_path, f'[data]\npath = "{data_file.as_posix()}"\n'
+                                  f'date_format = "dd.mm.yyyy"\n'))
+
+
 def test_resolved_config_round_trips_through_save_resolved(tmp_path, data_file):
     path = write_toml(tmp_path, f'[data]\npath = "{data_file.as_posix()}"\nkind = "series"\n'
                                 f'target = "y"\ncovariates = ["a", "b"]\n')
@@ -155,6 +173,13 @@ def test_the_data_file_must_exist_but_only_check_paths_looks(tmp_path, data_file
     ("run.name=", ("run", "name", "")),
     ("data.covariates=temp, humidity", ("data", "covariates", ["temp", "humidity"])),
     ("data.covariates=", ("data", "covariates", [])),
+    ('data.covariates=["x"]', ("data", "covariates", ["x"])),
+    ("data.covariates=['x', 'y']", ("data", "covariates", ["x", "y"])),
+    ("data.covariates=[x, y]", ("data", "covariates", ["x", "y"])),  # the shell ate the quotes
+    ("data.covariates=[]", ("data", "covariates", [])),
+    ("data.freq=W-SUN", ("data", "freq", "W-SUN")),
+    ("data.dayfirst=true", ("data", "dayfirst", True)),
+    ("data.date_format=%d.%m.%Y", ("data", "date_format", "%d.%m.%Y")),
     (" device.mode =JAX", ("device", "mode", "JAX")),
 ])
 def test_parse_override_parses_by_the_defaults_type(text, parsed):
@@ -172,6 +197,9 @@ def test_parse_override_parses_by_the_defaults_type(text, parsed):
     ("modle.hiden=3", r"^command line: unknown key 'modle\.hiden' \(did you mean "
                       r"'model\.hidden'\?\)$"),
     ("lr=0.1", r"^command line: unknown key 'lr' \(did you mean 'train\.lr'\?\); keys belong"),
+    ("data.covariates=[1]", r"^command line: data\.covariates = '\[1\]': expected a list of "
+                            r"strings, as x,y or \[\"x\", \"y\"\]$"),
+    ('data.covariates=[x"]', r"^command line: data\.covariates = .*: expected a list of strings"),
 ])
 def test_parse_override_errors(text, message):
     with pytest.raises(ConfigError, match=message):

@@ -118,7 +118,8 @@ def test_records_are_frozen_and_their_sequences_immutable():
 @pytest.mark.parametrize("dotted", sorted(set(RULES) | set(CHOICES)))
 def test_every_record_checks_every_rule_and_choice_when_made(dotted):
     section, key = dotted.split(".")
-    bad = {"run.name": "a/b", "run.dir": "", "device.mode": "FAST"}.get(dotted)
+    bad = {"run.name": "a/b", "run.dir": "", "device.mode": "FAST",
+           "data.freq": "every month"}.get(dotted)
     if bad is None:
         default = DEFAULTS[section][key][0]
         bad = "nope" if isinstance(default, str) else type(default)(-10**6)
@@ -164,3 +165,11 @@ def test_to_dict_is_json_and_round_trips_through_validate():
     text = json.dumps(cfg.to_dict())
     assert validate(json.loads(text)) == cfg
     assert json.loads(text)["data"]["covariates"] == ["a", "b"]
+
+
+def test_freq_needs_a_date_column_for_series_data():
+    series = {"kind": "series", "target": "y"}
+    assert Config().replace(data={**series, "date": "Week", "freq": "W"}).data.freq == "W"
+    assert Config().replace(data={"freq": "W"}).data.freq == "W"  # text data ignores it
+    with pytest.raises(ConfigError, match=r"^data\.freq = 'W': expected '' without a date column"):
+        Config().replace(data={**series, "freq": "W"})

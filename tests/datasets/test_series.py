@@ -4,13 +4,17 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from rnnlab.datasets.series import load_csv
+from rnnlab import config
+from rnnlab.datasets.series import canonical_freq, load_csv
 from rnnlab.datasets.timeseries import prepare
-from rnnlab.errors import DataError
+from rnnlab.errors import ConfigError, DataError
+from rnnlab.tasks.series import SeriesTask
 
-AIRLINE = Path(__file__).resolve().parents[2] / "data" / "airline_passengers.csv"
+DATA = Path(__file__).resolve().parents[2] / "data"
+AIRLINE = DATA / "airline_passengers.csv"
 FIRST_YEAR = [112, 118, 132, 129, 121, 135, 148, 148, 136, 119, 104, 118]
 
 
@@ -92,7 +96,7 @@ BAD_INPUTS = {
                         ["row 3", "duplicate date '1949-02' (also on row 2)"]),
     "NaN without a policy": ("Month,Passengers\n1949-01,112\n1949-02,\n1949-03,NaN\n", {},
                              ["row 2 (Month=1949-02)", "column 'Passengers'", "missing",
-                              "2 missing", "missing='interpolate'"]),
+                              "2 missing", "set data.missing=interpolate or data.missing=ffill"]),
 }
 
 
@@ -117,3 +121,219 @@ def test_series_shorter_than_lookback_plus_horizon(tmp_path):
         prepare(series, lookback=8, horizon=4)
     with pytest.raises(DataError, match=r"10 rows; .* = 10 plus 1 rows consumed by differencing"):
         prepare(series, lookback=8, horizon=2, transforms=["diff"])
+
+
+# ------------------------------------------------------------------------------ the calendar
+
+def dated(tmp_path, dates, values=None, header="Date,y", name="cal.csv"):
+    values = values if values is not None else range(1, len(dates) + 1)
+    rows = "".join(f"{d},{v}\n" for d, v in zip(dates, values))
+    return write(tmp_path, f"{header}\n{rows}", name)
+
+
+def iso(dates):
+    return [str(d)[:10] for d in dates]
+
+
+def one_line_error(path, fragments, **keywords):
+    with pytest.raises(DataError) as info:
+        load_csv(path, "y", date="Date", **keywords)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message, message
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+    return message
+
+
+@pytest.mark.parametrize("name, column, freq, rows", [
+    ("airline_passengers.csv", ("Passengers", "Month"), "MS", 144),
+    ("sunspots.csv", ("Sunspots", "Year"), "YS", 309),
+    ("us_macro.csv", ("realgdp", "Quarter"), "QS", 203),
+])
+def test_the_shipped_series_are_regular_and_their_freq_is_inferred(name, column, freq, rows):
+    series = load_csv(DATA / name, column[0], date=column[1])
+    assert series.freq == freq and len(series) == rows
+    assert load_csv(DATA / name, column[0], date=column[1], freq=freq).freq == freq
+
+
+WEEKS = iso(pd.date_range("2020-01-05", periods=12, freq="W-SUN"))  # Sundays
+GAPPY_WEEKS = WEEKS[:6] + WEEKS[7:9] + WEEKS[11:]  # rows for 02-16, 03-08 and 03-15 dropped
+
+
+def test_rows_missing_from_the_calendar_are_one_line_naming_the_first_gap(tmp_path):
+    path = dated(tmp_path, GAPPY_WEEKS)
+    assert load_csv(dated(tmp_path, WEEKS, name="full.csv"), "y", date="Date").freq == "W-SUN"
+    message = one_line_error(path, [
+        "row 7 (Date=2020-02-23): 2 weeks after the previous date",
+        "expected one step of W-SUN (inferred from the dates)", "1 row missing here, 3 in all",
+        "set data.missing=interpolate or data.missing=ffill to reindex and fill them"])
+    assert one_line_error(path, [], freq="W") == message.replace("inferred from the dates",
+                                                                  "data.freq")
+
+
+@pytest.mark.parametrize("policy, filled", [("interpolate", [6.5, 8 + 1 / 3, 8 + 2 / 3]),
+                                            ("ffill", [6, 8, 8])])
+def test_interpolate_and_ffill_reindex_to_the_full_calendar(tmp_path, policy, filled):
+    values = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    series = load_csv(dated(tmp_path, GAPPY_WEEKS, values), "y", date="Date", missing=policy)
+    assert len(series) == 12 and series.freq == "W-SUN"
+    assert iso(series.dates) == WEEKS
+    assert (np.diff(series.dates) == np.timedelta64(7, "D")).all()
+    np.testing.assert_allclose(series.values[[6, 9, 10], 0], filled)
+    np.testing.assert_array_equal(series.values[[0, 5, 7, 8, 11], 0], [1, 6, 7, 8, 9])
+
+
+def test_a_cell_missing_around_inserted_rows_names_the_file_row(tmp_path):
+    path = dated(tmp_path, ["2020-01-01", "2020-01-02", "2020-01-04", "2020-01-05"],
+                 [1, 2, 3, ""])
+    with pytest.raises(DataError, match=r"row 4 \(Date=2020-01-05\), column 'y': .*no later"):
+        load_csv(path, "y", date="Date", missing="interpolate", freq="D")
+
+
+def test_a_change_of_spacing_is_an_error_whichever_spacing_is_longer(tmp_path):
+    quarters = iso(pd.date_range("1950-01-01", periods=8, freq="QS"))
+    months = iso(pd.date_range("1952-02-01", periods=12, freq="MS"))
+    one_line_error(dated(tmp_path, quarters + months), [
+        "row 2 (Date=1950-04-01): 3 months after the previous date, like the 6 rows after it",
+        "expected one step of MS (inferred from the dates)", "the spacing changes"],
+        missing="interpolate")
+    quarters = iso(pd.date_range("1950-01-01", periods=20, freq="QS"))
+    months = iso(pd.date_range("1955-02-01", periods=6, freq="MS"))
+    one_line_error(dated(tmp_path, quarters + months), [
+        "row 21 (Date=1955-02-01): 4 months after the previous date",
+        "expected one step of QS (inferred from the dates)", "the spacing changes"],
+        missing="ffill")
+
+
+@pytest.mark.parametrize("freq, fragments", [
+    ("W-MON", ["row 1 (Date=2020-01-05): this date is not on the W-MON calendar (data.freq)",
+               "(the dates look W-SUN)"]),
+    ("MS", ["row 1 (Date=2020-01-05): this date is not on the MS calendar (data.freq)"]),
+    ("D", ["row 2 (Date=2020-01-12): 1 week after the previous date", "step of D (data.freq) "
+           "(the dates look W-SUN)", "6 rows missing here, 66 in all"]),
+    ("h", ["column 'Date': the dates span about 1849 steps of h (data.freq) but the file has "
+           "12 rows"]),
+])
+def test_a_freq_that_disagrees_with_the_dates_is_an_error(tmp_path, freq, fragments):
+    one_line_error(dated(tmp_path, WEEKS), fragments, freq=freq)
+
+
+def test_a_column_named_twice_names_the_config_keys(tmp_path):
+    with pytest.raises(ConfigError, match=r"^data\.target/data\.covariates/data\.date: "
+                                          r"column\(s\) 'y' named twice"):
+        load_csv(dated(tmp_path, WEEKS), "y", date="Date", covariates=["y"])
+
+
+def test_an_unknown_freq_names_the_config_key(tmp_path):
+    with pytest.raises(ConfigError, match=r"^data\.freq = 'monthly': not a pandas offset alias"):
+        load_csv(dated(tmp_path, WEEKS), "y", date="Date", freq="monthly")
+    with pytest.raises(ConfigError, match=r"^data\.freq = 'W': expected a date column too"):
+        load_csv(dated(tmp_path, WEEKS), "y", freq="W")
+
+
+def test_dates_without_a_regular_step_ask_for_data_freq(tmp_path):
+    path = dated(tmp_path, ["2020-01-01", "2020-01-03", "2020-01-04", "2020-01-09"])
+    one_line_error(path, ["column 'Date': no regular step found", "set data.freq"])
+    assert load_csv(path, "y", date="Date", freq="D", missing="ffill").values[:, 0].tolist() == [
+        1, 1, 2, 3, 3, 3, 3, 3, 4]
+
+
+@pytest.mark.parametrize("alias, first, spelt", [
+    ("MS", None, "MS"), ("ME", None, "ME"), ("M", "2020-01-01", "MS"), ("M", "2020-01-31", "ME"),
+    ("W", None, "W-SUN"), ("W-SUN", None, "W-SUN"), ("W-MON", None, "W-MON"),
+    ("2W", None, "2W-SUN"),
+    ("QS", None, "QS"), ("QS-OCT", None, "QS"), ("QS-NOV", None, "QS-FEB"), ("Q", None, "QS"),
+    ("QE-DEC", None, "QE"), ("QE-SEP", None, "QE"), ("Q", "2020-03-31", "QE"),
+    ("Y", None, "YS"), ("A", "1871-01-01", "YS"), ("YS-JAN", None, "YS"), ("YE-DEC", None, "YE"),
+    ("Y", "1871-12-31", "YE"), ("YS-JUL", None, "YS-JUL"), ("A-DEC", "1871-01-01", "YS"),
+    ("A-JUN", "1871-07-01", "YS-JUL"), ("Q-DEC", "1959-01-01", "QS"),
+    ("Q-DEC", "1959-03-31", "QE"),
+    ("D", None, "D"), ("B", None, "B"), ("H", None, "h"), ("h", None, "h"), ("T", None, "min"),
+])
+def test_canonical_freq_spells_each_calendar_one_way(alias, first, spelt):
+    assert canonical_freq(alias, first) == spelt
+
+
+def test_day_first_dates(tmp_path):
+    days = [f"{d:02d}.02.1949" for d in range(1, 15)]  # 1 to 14 February
+    path = dated(tmp_path, days)
+    series = load_csv(path, "y", date="Date", dayfirst=True)
+    assert iso(series.dates[:2]) == ["1949-02-01", "1949-02-02"] and series.freq == "D"
+    one_line_error(path, ["row 13 (Date=13.02.1949), column 'Date': '13.02.1949' starts with "
+                          "day 13, so the dates are day first; set data.dayfirst=true (or "
+                          "data.date_format=%d.%m.%Y)"])
+    # No day above 12: read month first, the calendar is irregular, and the hint says why.
+    one_line_error(dated(tmp_path, days[:4], name="short.csv"),
+                   ["no regular step found", "if the dates are day first, set "
+                    "data.dayfirst=true"])
+    assert iso(load_csv(path, "y", date="Date", date_format="%d.%m.%Y").dates[:1]) == [
+        "1949-02-01"]
+    # dayfirst never turns year-first dates around.
+    assert iso(load_csv(AIRLINE, "Passengers", date="Month", dayfirst=True).dates[:2]) == [
+        "1949-01-01", "1949-02-01"]
+
+
+def test_day_first_dates_read_month_first_only_partly_say_so(tmp_path):
+    path = dated(tmp_path, ["12/01/2020", "13/01/2020"], name="slash.csv")
+    one_line_error(path, ["row 2 (Date=13/01/2020)", "set data.dayfirst=true",
+                          "data.date_format=%d/%m/%Y"])
+    assert iso(load_csv(path, "y", date="Date", dayfirst=True).dates) == ["2020-01-12",
+                                                                          "2020-01-13"]
+
+
+@pytest.mark.parametrize("years, freq, first_dates", [
+    (["1871", "1872", "1873", "1874"], "YS", ["1871-01-01", "1872-01-01"]),
+    (["1871.0", "1872.0", "1873.0"], "YS", ["1871-01-01", "1872-01-01"]),
+    (["1871.0", "1871.0833333", "1871.1666667", "1871.25"], "MS", ["1871-01-01", "1871-02-01"]),
+    (["1871.0", "1871.25", "1871.5", "1871.75", "1872.0"], "QS", ["1871-01-01", "1871-04-01"]),
+])
+def test_whole_and_decimal_years(tmp_path, years, freq, first_dates):
+    series = load_csv(dated(tmp_path, years), "y", date="Date")
+    assert series.freq == freq and iso(series.dates[:2]) == first_dates
+
+
+def test_a_decimal_year_between_months_is_one_line(tmp_path):
+    one_line_error(dated(tmp_path, ["1871.0", "1871.3", "1871.5"]), [
+        "row 2 (Date=1871.3), column 'Date': '1871.3' is a decimal year that is not a whole "
+        "month"])
+
+
+def test_dates_with_utc_offsets_are_converted_to_naive_utc(tmp_path):
+    stamps = ["2020-01-01T01:00+01:00", "2020-01-02T02:00+02:00", "2020-01-02T19:00-05:00"]
+    series = load_csv(dated(tmp_path, stamps), "y", date="Date")
+    assert series.dates.dtype == np.dtype("datetime64[us]") and series.freq == "D"
+    assert [str(d) for d in series.dates] == ["2020-01-01T00:00:00.000000",
+                                              "2020-01-02T00:00:00.000000",
+                                              "2020-01-03T00:00:00.000000"]
+    one_line_error(dated(tmp_path, ["2020-01-01T00:00Z", "2020-01-02", "2020-01-03"],
+                         name="mixed.csv"),
+                   ["row 2 (Date=2020-01-02), column 'Date': '2020-01-02' has no UTC offset, "
+                    "unlike row 1"])
+
+
+def test_the_series_task_reads_the_calendar_keys(tmp_path):
+    months = [f"01.{m % 12 + 1:02d}.{1949 + m // 12}" for m in range(60)]  # 1 Jan 1949, ...
+    path = dated(tmp_path, months, [100 + m % 12 + m // 6 for m in range(60)])
+    keys = ["data.kind=series", f"data.path={path}", "data.target=y", "data.date=Date",
+            "data.lookback=8", "data.horizon=4", "data.season=12", "data.val_fraction=0.2",
+            "data.test_fraction=0.2"]
+    task = SeriesTask(config.load(None, keys + ["data.dayfirst=true", "data.freq=M"]))
+    series = task.prepared.series
+    assert series.freq == "MS" and iso(series.dates[:2]) == ["1949-01-01", "1949-02-01"]
+    with pytest.raises(DataError, match=r"row 1 \(Date=01\.01\.1949\): this date is not on the "
+                                        r"W-SUN calendar \(data\.freq\)"):
+        SeriesTask(config.load(None, keys + ["data.dayfirst=true", "data.freq=W"]))
+    with pytest.raises(DataError, match=r"set data\.dayfirst=true"):
+        SeriesTask(config.load(None, keys + ["data.freq=MS"]))
+
+
+def test_a_given_freq_reindexes_another_spacing_and_rejects_dates_off_its_calendar(tmp_path):
+    quarters = iso(pd.date_range("1950-01-01", periods=4, freq="QS"))
+    series = load_csv(dated(tmp_path, quarters, [1, 4, 7, 10]), "y", date="Date", freq="MS",
+                      missing="interpolate")
+    assert series.freq == "MS" and len(series) == 10
+    np.testing.assert_allclose(series.values[:, 0], np.arange(1, 11))
+    months = ["2020-01-01", "2020-02-01", "2020-02-15", "2020-03-01"]
+    one_line_error(dated(tmp_path, months, name="mid.csv"), [
+        "row 3 (Date=2020-02-15): 2 weeks after the previous date; expected one step of MS "
+        "(data.freq) \N{EM DASH} this date is not on that calendar"], freq="MS")

@@ -225,7 +225,8 @@ def check_after_term(process, run, steps):
     traceback, wrote ``summary.json`` with ``stop_reason: "terminated"`` and removed every
     temporary file.  A signal that came after the command's summary (status 143 with a finished
     summary) or after its handler was restored, while the interpreter shut down (killed by the
-    signal, having printed ``done:``), finds a finished run.
+    signal, having printed ``done:``), or to a process that had already exited by itself (status
+    0), finds a finished run.
     """
     code, output = process.process.returncode, "".join(process.lines)
     summary_file = run / "summary.json"
@@ -234,6 +235,8 @@ def check_after_term(process, run, steps):
     if "Traceback" in output:
         raise AssertionError(f"{run}: a traceback after SIGTERM: {output.strip()[-2000:]}")
     if code == -signal.SIGTERM and finished and "\ndone: " in f"\n{output}":
+        return "after the end"
+    if code == 0 and finished:      # it ended by itself just before the signal was sent
         return "after the end"
     if code != 128 + signal.SIGTERM:
         raise AssertionError(f"{run}: exit status {code} after SIGTERM; expected 143: "

@@ -79,6 +79,11 @@ def _forecast(result, runs):
     assert list(runs.glob("*/forecast/forecast.json"))
 
 
+def _future(result, runs):
+    assert "forecast of the" in result.stdout and "covered" in result.stdout
+    assert list(runs.glob("*/forecast/future.csv"))
+
+
 def _report(result, runs):
     assert result.stdout.rstrip().splitlines()[-1].startswith("report: ")
     assert Path(result.stdout.rstrip().splitlines()[-1][len("report: "):]).is_file()
@@ -105,6 +110,7 @@ EXERCISES = [
              ["train.max_steps=4", "train.time_budget=0"]),
     Exercise(r"python -m rnnlab\.sample \S+( --\S+ \S+)*", check=_sampled),
     Exercise(r"python -m rnnlab\.forecast \S+", check=_forecast),
+    Exercise(r"python -m rnnlab\.forecast \S+ --future \d+", check=_future),
     Exercise(r"python -m rnnlab\.compare --config \S+ --vary \S+( --\S+ \S+)*",
              ["--seeds", "1", "--jobs", "2"] + TINY + ["run.dir={runs}"], check=_report,
              alone=True),

@@ -1,10 +1,11 @@
-"""``python -m rnnlab.forecast RUN``: forecast a series run's test split beside baselines.
+"""``python -m rnnlab.forecast RUN``: forecast a series run's test split, or its future.
 
 What is forecast and how it is scored: :mod:`rnnlab.evaluation.forecasting`.
 
-Command line (writes the four files into ``DIR``, default ``RUN/forecast/``, nothing else)::
+Command line (writes into ``DIR``, default ``RUN/forecast/``, nothing else)::
 
     python -m rnnlab.forecast runs/airline-lstm-s0 [--checkpoint best|latest] [--out DIR]
+                              [--future H] [--levels 80,95]
 """
 
 import argparse
@@ -12,7 +13,7 @@ import sys
 from pathlib import Path
 
 from rnnlab.commands.cli import add_common_arguments, console_script
-from rnnlab.evaluation.forecasting import forecast_run, format_report
+from rnnlab.evaluation.forecasting import format_future, format_report, forecast_run, future_run
 from rnnlab.run import CHECKPOINTS, RunDir
 from rnnlab.training.session import load_run
 
@@ -22,20 +23,48 @@ __all__ = ["main"]
 EXAMPLES = """examples:
   python -m rnnlab.forecast runs/airline_lstm-lstm-s0
   python -m rnnlab.forecast runs/airline_lstm-lstm-s0 --checkpoint latest --out /tmp/fc
+  python -m rnnlab.forecast runs/airline_lstm-lstm-s0 --future 24 --levels 80,95
 
-Writes forecast.csv (the test part, forecast in horizon-long blocks, beside naive and seasonal
-naive), backtest.csv (every origin of the rolling-origin backtest, scored), forecast.png and
-forecast.json (every metric), and prints the two metric tables.  Also installed as the command
-rnnlab-forecast.
-exit codes: 0 done; 2 no such run or checkpoint, a text run, or a test part shorter than one
-horizon (one line, nothing written); 130 interrupted.
+Without --future: writes forecast.csv (the test part, forecast in horizon-long blocks, beside
+the naive, seasonal-naive, drift and seasonal-naive-with-drift baselines, with prediction
+intervals), backtest.csv (every origin of the rolling-origin backtest, scored), forecast.png
+and forecast.json (every metric, the intervals and their measured coverage), and prints the two
+metric tables (one pooled over the test rows, one averaged over the origins).
+With --future H: forecasts the H rows after the last observation instead, dated by the data's
+calendar, and writes future.csv, future.png and future.json.
+Intervals are split conformal from the network's held-out errors per horizon step; their
+coverage, measured on the test part, is printed beside the nominal level.  Also installed as the
+command rnnlab-forecast.
+exit codes: 0 done; 2 no such run or checkpoint, a text run, a test part shorter than one
+horizon, or bad --future/--levels (one line, nothing written); 130 interrupted.
 """
 
 
-def main(argv=None):
-    """Run ``python -m rnnlab.forecast RUN [--checkpoint best|latest] [--out DIR]``.
+def _levels(text):
+    """``--levels 80,95`` -> (0.8, 0.95); one clear line for anything else."""
+    try:
+        levels = tuple(float(part) / 100.0 for part in text.split(","))
+    except ValueError:
+        levels = ()
+    if not levels or not all(0.0 < level < 1.0 for level in levels):
+        raise argparse.ArgumentTypeError(f"expected percentages between 0 and 100 separated "
+                                         f"by commas (e.g. 80,95), got {text!r}")
+    return levels
 
-    Prints the metric tables and the files written.
+
+def _steps(text):
+    """``--future 24`` -> 24; one clear line for anything else."""
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 100_000:
+        raise argparse.ArgumentTypeError(f"expected a whole number of steps from 1 to 100000, "
+                                         f"got {text!r}")
+    return int(text)
+
+
+
+def main(argv=None):
+    """Run ``python -m rnnlab.forecast RUN [--checkpoint C] [--out DIR] [--future H] [--levels L]``.
+
+    Prints the metric tables (or, with ``--future``, the forecast) and the files written.
 
     Parameters
     ----------
@@ -52,6 +81,7 @@ def main(argv=None):
     ------
     RnnlabError
         For a missing run or checkpoint, a text run or a test part shorter than one horizon.
+        (A bad ``--future`` or ``--levels`` is argparse's usage error, exit code 2.)
 
     Examples
     --------
@@ -62,21 +92,32 @@ def main(argv=None):
     """
     parser = argparse.ArgumentParser(
         prog="python -m rnnlab.forecast", formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Forecast a series run's test split beside the naive and seasonal-naive "
-                    "baselines, with a rolling-origin backtest.", epilog=EXAMPLES)
+        description="Forecast a series run's test split beside the baselines, with a "
+                    "rolling-origin backtest and prediction intervals, or (--future) the "
+                    "steps after its data.", epilog=EXAMPLES)
     parser.add_argument("run", type=Path, help="the run directory (runs/<name>)")
     parser.add_argument("--checkpoint", choices=CHECKPOINTS, default="best",
                         help="which checkpoint to load (default best)")
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default RUN/forecast)")
+    parser.add_argument("--future", type=_steps, default=None, metavar="H",
+                        help="forecast the H steps after the last observation instead of the "
+                             "test part")
+    parser.add_argument("--levels", type=_levels, default=(0.8, 0.95), metavar="L",
+                        help="prediction interval levels in percent, comma separated "
+                             "(default 80,95)")
     add_common_arguments(parser)
     args = parser.parse_args(argv)
     run = RunDir(args.run).check()   # before compiling anything: fails in milliseconds
     run.check_kind("series")
     run.check_checkpoint(args.checkpoint)
     session = load_run(args.run, which=args.checkpoint)
-    result = forecast_run(session, args.out)  # None: <run>/forecast
-    print(format_report(result))
+    if args.future is not None:
+        result = future_run(session, args.future, args.out, levels=args.levels)
+        print(format_future(result))
+    else:
+        result = forecast_run(session, args.out, levels=args.levels)  # None: <run>/forecast
+        print(format_report(result))
     for path in result["files"].values():
         print(f"wrote {path}")
     return 0

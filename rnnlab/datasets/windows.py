@@ -100,23 +100,27 @@ def make_windows(values, lookback, horizon, stride=1, start=0, end=None, n_targe
                    y.astype(np.float32).reshape(len(t), horizon, n_targets), t)
 
 
-def recursive_forecast(predict, window, steps, covariates=None):
-    """Forecast ``steps`` ahead by feeding one-step predictions back as inputs.
+def recursive_forecast(predict, window, steps, covariates=None, block=1):
+    """Forecast ``steps`` ahead by feeding predictions back as inputs, ``block`` steps at a time.
 
-    At each step ``predict`` sees the current window; its first predicted step becomes the
-    window's newest row (with that step's known covariates appended) and the oldest row drops out.
+    At each round ``predict`` sees the current window; its first ``block`` predicted steps become
+    the window's newest rows (with those steps' known covariates appended) and as many of the
+    oldest rows drop out.  ``block=1`` is the classic one-step recursion; a direct multi-step
+    forecaster with horizon ``h`` extends past its horizon with ``block=h``.
 
     Parameters
     ----------
     predict : callable
         Maps inputs (batch, lookback, features) to predictions (batch, n_targets) or
-        (batch, h, n_targets), of which only step 0 is used.
+        (batch, h, n_targets), of which the first ``block`` steps are used.
     window : array_like, shape (batch, lookback, features)
         The last known inputs, targets first.
     steps : int
         Number of steps to forecast (>= 1).
     covariates : array_like, shape (batch, steps, features - n_targets), optional
         The covariates' known future values; required when ``features > n_targets``.
+    block : int
+        Predicted steps fed back per round (1 to ``h`` and at most lookback).
 
     Returns
     -------
@@ -130,6 +134,9 @@ def recursive_forecast(predict, window, steps, covariates=None):
     ...     return x[:, -1] + (x[:, -1] - x[:, 0]) / 2
     >>> recursive_forecast(step, window, steps=3)[0].ravel()
     array([4., 5., 6.])
+    >>> two = lambda x: np.stack([x[:, -1] + 1, x[:, -1] + 2], axis=1)   # (1, 2, 1)
+    >>> recursive_forecast(two, window, steps=5, block=2)[0].ravel()
+    array([4., 5., 6., 7., 8.])
     """
     window = np.array(window)
     if window.ndim != 3:
@@ -142,18 +149,23 @@ def recursive_forecast(predict, window, steps, covariates=None):
     if future.ndim != 3 or future.shape[:2] != (batch, steps):
         raise ValueError(f"covariates: expected shape ({batch}, {steps}, n_covariates), "
                          f"got {future.shape}")
-    forecasts = []
-    for step in range(steps):
+    if not isinstance(block, (int, np.integer)) or not 1 <= block <= window.shape[1]:
+        raise ValueError(f"block: expected an int from 1 to the lookback {window.shape[1]}, "
+                         f"got {block!r}")
+    forecasts, done = [], 0
+    while done < steps:
         output = np.asarray(predict(window), dtype=window.dtype)
-        guess = output[:, 0] if output.ndim == 3 else output
-        if guess.ndim != 2 or guess.shape[0] != batch:
+        guess = output[:, :block] if output.ndim == 3 else output[:, None]
+        if guess.ndim != 3 or guess.shape[0] != batch or guess.shape[1] < block:
             raise ValueError(f"predict: expected an output of shape ({batch}, n_targets) or "
-                             f"({batch}, h, n_targets), got {output.shape}")
-        if guess.shape[1] + future.shape[2] != n_features:
-            raise ValueError(f"covariates: predict returns {guess.shape[1]} target(s) and "
+                             f"({batch}, h >= {block}, n_targets), got {output.shape}")
+        if guess.shape[2] + future.shape[2] != n_features:
+            raise ValueError(f"covariates: predict returns {guess.shape[2]} target(s) and "
                              f"covariates holds {future.shape[2]} column(s), but the window has "
                              f"{n_features} features; pass the covariates' future values")
-        forecasts.append(guess)
-        row = np.concatenate([guess, future[:, step]], axis=1)[:, None]
-        window = np.concatenate([window[:, 1:], row], axis=1)
-    return np.stack(forecasts, axis=1)
+        take = min(block, steps - done)
+        forecasts.append(guess[:, :take])
+        rows = np.concatenate([guess[:, :take], future[:, done:done + take]], axis=2)
+        window = np.concatenate([window[:, take:], rows], axis=1)
+        done += take
+    return np.concatenate(forecasts, axis=1)

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["naive", "seasonal_naive", "drift"]
+__all__ = ["naive", "seasonal_naive", "drift", "seasonal_naive_drift", "BASELINES"]
 
 
 def _as_history(history, horizon, at_least):
@@ -107,3 +107,46 @@ def drift(history, horizon):
     slope = (last - first) / (values.shape[-2] - 1)
     steps = np.arange(1, horizon + 1, dtype=np.float64)[:, None]
     return _like(last + steps * slope, history)
+
+
+def seasonal_naive_drift(history, horizon, m):
+    """Seasonal naive plus the average change per season (a seasonal random walk with drift).
+
+    With ``k = j // m`` whole seasons ahead, ``forecast[j] = history[T - m + (j mod m)] +
+    (k + 1) * c``, where ``c = (sum of the last season - sum of the first season) / (T - m)`` is
+    the mean of the seasonal differences ``history[t] - history[t - m]``.  With ``m = 1`` it is
+    :func:`drift`.
+
+    Parameters
+    ----------
+    history : array_like, shape (time,) or (..., time, n)
+        At least ``m + 1`` steps.
+    horizon : int
+    m : int
+        Season length.
+
+    Returns
+    -------
+    numpy.ndarray, shape (horizon,) or (..., horizon, n), float64
+
+    Examples
+    --------
+    >>> seasonal_naive_drift([1.0, 2.0, 3.0, 11.0, 12.0, 13.0], horizon=4, m=3)
+    array([21., 22., 23., 31.])
+    """
+    if not isinstance(m, numbers.Integral) or isinstance(m, bool) or m < 1:
+        raise ValueError(f"m: expected an int >= 1, got {m!r}")
+    values = _as_history(history, horizon, at_least=m + 1)
+    steps = np.arange(horizon)
+    rows = values.shape[-2] - m + steps % m
+    change = (values[..., m:, :] - values[..., :-m, :]).mean(axis=-2, keepdims=True)
+    return _like(values[..., rows, :] + (steps // m + 1)[:, None] * change, history)
+
+
+#: Every baseline as ``name -> f(history, horizon, season)``, in report order.
+BASELINES = {
+    "naive": lambda history, horizon, season: naive(history, horizon),
+    "seasonal_naive": seasonal_naive,
+    "drift": lambda history, horizon, season: drift(history, horizon),
+    "seasonal_naive_drift": seasonal_naive_drift,
+}

@@ -16,13 +16,26 @@ forecast made at an *origin* row ``t`` uses only the rows before ``t``::
   the scores over the origins.
 
 The network forecasts with the run's ``data.strategy``: ``direct`` predicts the whole horizon from
-one window, ``recursive`` feeds one-step predictions back in
-(:func:`~rnnlab.datasets.timeseries.recursive_forecast`).  Beside it stand the naive forecast and
-the seasonal-naive forecast with period ``data.season``; MASE is scaled by the seasonal-naive
-in-sample error on the training part.  ``forecast.json`` holds every metric.
+one window (and, asked for more steps than its horizon, feeds its forecast back in whole
+horizons), ``recursive`` feeds one-step predictions back in
+(:func:`~rnnlab.datasets.timeseries.recursive_forecast`).  Beside it stand the baselines of
+:data:`rnnlab.evaluation.baselines.BASELINES`: naive, seasonal naive with period ``data.season``,
+drift, and seasonal naive with drift.
 
-:func:`forecast_run` writes ``forecast.csv``, ``backtest.csv``, ``forecast.png`` and ``forecast.json``;
-``python -m rnnlab.forecast`` (:mod:`rnnlab.commands.forecast`) is its command.
+Scores (:func:`score`): MAE, RMSE, MAPE and sMAPE (in percent) and MASE, whose scale is the mean
+absolute error of the in-sample seasonal-naive forecast (lag ``data.season``) over the training
+part (Hyndman & Koehler 2006), the same scale for every forecaster and every table.  The test
+forecast's figures are *pooled* over its points; the backtest's are the *mean over origins* of
+each origin's score; the two differ on purpose, and every table says which it is.
+
+Prediction intervals (:mod:`rnnlab.evaluation.intervals`): split conformal radii per horizon
+step from the network's errors at every *validation* origin (outcomes in the validation part
+only), and their coverage measured on the test part.  :func:`forecast_future` forecasts past the
+end of the data with intervals calibrated on every held-out (validation and test) origin.
+
+:func:`forecast_run` writes ``forecast.csv``, ``backtest.csv``, ``forecast.png`` and
+``forecast.json``; :func:`future_run` writes ``future.csv``, ``future.png`` and ``future.json``;
+``python -m rnnlab.forecast`` (:mod:`rnnlab.commands.forecast`) is their command.
 """
 
 import csv
@@ -30,20 +43,24 @@ import io
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from rnnlab.datasets.timeseries import Windows, recursive_forecast
 from rnnlab.errors import DataError, RnnlabError
-from rnnlab.evaluation import baselines, metrics
+from rnnlab.evaluation import baselines, intervals, metrics
 from rnnlab.evaluation.plots import plot_forecast
 from rnnlab.files import atomic_write_json, atomic_write_text
 from rnnlab.run import RunDir
 
-__all__ = ["MODELS", "METRICS", "score", "backtest", "format_report", "forecast_run"]
+__all__ = ["MODELS", "METRICS", "PERCENT", "score", "backtest", "format_report", "forecast_run",
+           "forecast_future", "future_run", "format_future"]
 
-#: The forecasters compared, in report order.
-MODELS = ("rnn", "naive", "seasonal_naive")
+#: The forecasters compared, in report order: the network, then every baseline.
+MODELS = ("rnn",) + tuple(baselines.BASELINES)
 #: The metrics reported for each forecaster (MAPE and sMAPE in percent).
 METRICS = ("mae", "rmse", "mape", "smape", "mase")
+#: The metrics given in percent.
+PERCENT = ("mape", "smape")
 
 
 def score(actual, forecast, train, season):
@@ -140,21 +157,28 @@ def backtest(forecasters, targets, origins, horizon, train, season):
 
 
 def _baseline_forecasters(targets, season):
-    """The naive and seasonal-naive forecasters over the raw targets (time, n_targets)."""
-    def naive(origins, steps):
-        return np.stack([baselines.naive(targets[:t], steps) for t in origins])
+    """Every baseline of :data:`baselines.BASELINES` over the raw targets (time, n_targets)."""
+    def make(name, baseline):
+        need = {"seasonal_naive": season, "seasonal_naive_drift": season + 1}.get(name, 1)
 
-    def seasonal(origins, steps):
-        if origins.min() < season:
-            raise DataError(f"data.season = {season} exceeds the {origins.min()} rows before the "
-                            f"first forecast origin; seasonal naive needs a whole season")
-        return np.stack([baselines.seasonal_naive(targets[:t], steps, season) for t in origins])
+        def forecast(origins, steps):
+            if origins.min() < need:
+                raise DataError(f"data.season = {season} leaves {name.replace('_', ' ')} too few "
+                                f"rows before the first forecast origin ({origins.min()}; it "
+                                f"needs {need})")
+            return np.stack([baseline(targets[:t], steps, season) for t in origins])
+        return forecast
 
-    return {"naive": naive, "seasonal_naive": seasonal}
+    return {name: make(name, baseline) for name, baseline in baselines.BASELINES.items()}
 
 
 def _model_forecaster(session, data):
-    """Raw-unit forecasts of the run's network from the preprocessed rows before each origin."""
+    """Raw-unit forecasts of the run's network from the preprocessed rows before each origin.
+
+    Any number of steps: the recursive strategy feeds one step back at a time, the direct one
+    whole horizons.  An origin may be the end of the data (``len(series)``) unless the run has
+    covariates, whose future values are unknown there.
+    """
     values = data.preprocessor.transform(data.series.values)
     offset, lookback = data.preprocessor.offset, data.lookback
     n_targets = data.series.n_targets
@@ -167,21 +191,38 @@ def _model_forecaster(session, data):
             raise DataError(f"origin row {origins.min()} has fewer than data.lookback = "
                             f"{lookback} preprocessed rows before it")
         x = values[rows[:, None] + np.arange(-lookback, 0)].astype(np.float32)
-        if strategy == "recursive":
-            covariates = None
-            if values.shape[1] > n_targets:
-                covariates = values[rows[:, None] + np.arange(steps), n_targets:]
-            scaled = recursive_forecast(lambda window: predict(window)[0], x, steps,
-                                        covariates=covariates)
-        else:
+        block = 1 if strategy == "recursive" else min(data.horizon, lookback)
+        if strategy != "recursive" and steps <= data.horizon:
             scaled = np.asarray(predict(x)[0])
             if scaled.shape[1] < steps:
                 raise DataError(f"the network forecasts {scaled.shape[1]} steps; the direct "
                                 f"strategy needs data.horizon = {steps}")
             scaled = scaled[:, :steps]
+        else:
+            covariates = None
+            if values.shape[1] > n_targets:
+                if rows.max() + steps > len(values):
+                    names = ", ".join(data.series.covariate_names)
+                    raise DataError(f"forecasting {steps} steps from row {origins.max()} needs "
+                                    f"future values of the covariates ({names}) that the data "
+                                    "does not have; a run with data.covariates cannot forecast "
+                                    "past the end of its data")
+                covariates = values[rows[:, None] + np.arange(steps), n_targets:]
+            scaled = recursive_forecast(lambda window: predict(window)[0], x, steps,
+                                        covariates=covariates, block=block)
         return data.inverse(scaled, Windows(x, None, origins))
 
     return forecast
+
+
+def _errors(forecaster, targets, origins, steps, stop):
+    """Forecasts from ``origins`` and their errors (actual - forecast), NaN at rows >= stop."""
+    predicted = np.asarray(forecaster(origins, steps), dtype=np.float64)
+    rows = origins[:, None] + np.arange(steps)
+    actual = np.full(predicted.shape, np.nan)
+    inside = rows < stop
+    actual[inside] = targets[rows[inside]]
+    return predicted, actual - predicted
 
 
 def _labels(series, rows):
@@ -215,8 +256,51 @@ def _test_forecast(forecasters, targets, start, horizon):
     return result, np.concatenate([np.arange(1, s + 1) for s in steps])
 
 
-def forecast_run(session, out_dir=None):
-    """Forecast a series run's test split and backtest it against naive and seasonal naive.
+def _series_data(session):
+    """The :class:`~rnnlab.datasets.timeseries.Prepared` data of a series session."""
+    kind = getattr(session.task, "kind", None)
+    if kind != "series":
+        raise DataError(f"forecast needs a series run (data.kind='series'); this run has "
+                        f"data.kind={kind!r} (use python -m rnnlab.sample for text runs)")
+    return session.task.prepared
+
+
+def _out_dir(session, out_dir):
+    """The output folder, default ``RUN/forecast``; refuses a path that is not a folder."""
+    if out_dir is None:
+        if getattr(session, "run_dir", None) is None:
+            raise ValueError("out_dir: expected a folder for a session without a run directory, "
+                             "got None")
+        out_dir = RunDir(session.run_dir).forecast_dir
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RnnlabError(f"{out_dir}: exists and is not a folder; expected an output folder")
+    return out_dir
+
+
+def _check_levels(levels):
+    levels = tuple(levels)
+    if not levels or not all(isinstance(v, float) and 0.0 < v < 1.0 for v in levels):
+        raise RnnlabError(f"levels: expected interval levels between 0 and 1 (e.g. 0.8, 0.95), "
+                          f"got {levels}")
+    return tuple(sorted(set(levels)))
+
+
+def _interval_record(radius, count, short, levels, coverages):
+    """The JSON record of the intervals: per level, the radii per step and measured coverage."""
+    record = {"method": "split conformal on absolute errors, per horizon step; radii made "
+                        "non-decreasing along the horizon",
+              "calibration_errors": count[:, 0].tolist(), "levels": {}}
+    for i, level in enumerate(levels):
+        record["levels"][intervals.level_label(level)] = {
+            "level": level, "radius": radius[i].tolist(),
+            "short_steps": [int(j) + 1 for j in np.flatnonzero(short[i].any(axis=1))],
+            **{key: value[i] for key, value in coverages.items()}}
+    return record
+
+
+def forecast_run(session, out_dir=None, levels=intervals.LEVELS):
+    """Forecast a series run's test split and backtest it against the baselines, with intervals.
 
     Parameters
     ----------
@@ -228,15 +312,20 @@ def forecast_run(session, out_dir=None):
         Where to write ``forecast.csv``, ``backtest.csv``, ``forecast.png`` and
         ``forecast.json`` (created if missing; only those four files are written).  Default
         ``<session.run_dir>/forecast``.
+    levels : sequence of float
+        Prediction interval levels (default 0.8 and 0.95).
 
     Returns
     -------
     dict
         What ``forecast.json`` holds: ``cell``, ``strategy``, ``horizon``, ``season``,
-        ``targets``, ``checkpoint_step`` (or None), ``test_start`` and ``test_rows``; ``test`` =
-        ``{model: {metric: value}}`` for the tiled test forecast and ``backtest`` =
-        ``{"origins": k, model: {metric: mean over origins}}``, for each of :data:`MODELS` and
-        :data:`METRICS` (``None`` where undefined); ``files`` = ``{kind: path}``.
+        ``targets``, ``checkpoint_step`` (or None), ``test_start``, ``test_rows`` and
+        ``mase_scale``; ``test`` = ``{model: {metric: value}}`` pooled over the tiled test
+        forecast and ``backtest`` = ``{"origins": k, model: {metric: mean over origins}}``, for
+        each of :data:`MODELS` and :data:`METRICS` (``None`` where undefined); ``intervals``
+        (calibrated on validation origins: per level the radii (horizon, n_targets), the
+        ``short_steps``, and the measured ``coverage_test`` over the tiled test forecast and
+        ``coverage_backtest`` pooled and ``coverage_backtest_per_step``); ``files``.
 
     Raises
     ------
@@ -251,42 +340,66 @@ def forecast_run(session, out_dir=None):
     ...
     rnnlab.errors.DataError: forecast needs a series run (data.kind='series'); this run has ...
     """
-    kind = getattr(session.task, "kind", None)
-    if kind != "series":
-        raise DataError(f"forecast needs a series run (data.kind='series'); this run has "
-                        f"data.kind={kind!r} (use python -m rnnlab.sample for text runs)")
-    if out_dir is None:
-        if getattr(session, "run_dir", None) is None:
-            raise ValueError("out_dir: expected a folder for a session without a run directory, "
-                             "got None")
-        out_dir = RunDir(session.run_dir).forecast_dir
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise RnnlabError(f"{out_dir}: exists and is not a folder; expected an output folder")
-    data = session.task.prepared
+    data, out_dir = _series_data(session), _out_dir(session, out_dir)
+    levels = _check_levels(levels)
     settings = session.cfg.data
     horizon, season = int(settings.horizon), int(settings.season)
     series, targets = data.series, data.series.targets
-    train, start = targets[:data.split.val_start], data.split.test_start
+    train, val_start, start = targets[:data.split.val_start], data.split.val_start, \
+        data.split.test_start
 
     forecasters = {"rnn": _model_forecaster(session, data),
                    **_baseline_forecasters(targets, season)}
-    rows, means = backtest(forecasters, targets, _backtest_origins(start, len(targets), horizon),
-                           horizon, train, season)
+    origins = _backtest_origins(start, len(targets), horizon)
+    rows, means = backtest(forecasters, targets, origins, horizon, train, season)
     tiled, steps = _test_forecast(forecasters, targets, start, horizon)
     actual = targets[start:]
+
+    # intervals: calibrated on the validation origins, measured on the test part
+    _, calibration = _errors(forecasters["rnn"], targets, np.arange(val_start, start), horizon,
+                             stop=start)
+    radius, count, short = intervals.radii(calibration, levels)
+    predicted = np.asarray(forecasters["rnn"](origins, horizon), dtype=np.float64)
+    truth = targets[origins[:, None] + np.arange(horizon)]
+    coverages = {"coverage_test": [], "coverage_backtest": [], "coverage_backtest_per_step": []}
+    bands = {}
+    for i, level in enumerate(levels):
+        width = radius[i][steps - 1]                       # (test rows, n_targets)
+        bands[level] = (tiled["rnn"] - width, tiled["rnn"] + width)
+        coverages["coverage_test"].append(float(np.mean(np.abs(actual - tiled["rnn"]) <= width)))
+        pooled, per_step = intervals.coverage(truth, predicted, radius[i])
+        coverages["coverage_backtest"].append(pooled)
+        coverages["coverage_backtest_per_step"].append(per_step)
+
     checkpoint = getattr(session, "checkpoint", None) or {}
     result = {"cell": session.cfg.model.cell, "strategy": settings.strategy,
               "horizon": horizon, "season": season, "targets": list(series.target_names),
               "checkpoint_step": (checkpoint.get("loop") or {}).get("step"),
               "test_start": _labels(series, [start])[0], "test_rows": len(actual),
+              "training_rows": len(train), "mase_scale": _mase_scale(train, season),
               "test": {name: score(actual, tiled[name], train, season) for name in MODELS},
-              "backtest": {"origins": len(rows), **means}}
-    result["files"] = _write(out_dir, series, start, tiled, steps, rows, result, horizon, season)
+              "backtest": {"origins": len(rows), **means},
+              "intervals": {"calibration": f"the {start - val_start} validation origins "
+                                           "(outcomes in the validation part only)",
+                            **_interval_record(radius, count, short, levels, coverages)}}
+    result["files"] = _write(out_dir, series, start, tiled, steps, rows, result, horizon, season,
+                             bands)
     return result
 
 
-def _write(out_dir, series, start, tiled, steps, rows, result, horizon, season):
+def _mase_scale(train, season):
+    """MASE's denominator per target (mean absolute lag-``season`` change of the training part)."""
+    if len(train) <= season:
+        return None
+    return np.mean(np.abs(train[season:] - train[:-season]), axis=0).tolist()
+
+
+def _band_columns(names, levels):
+    return [f"rnn_{side}_{intervals.level_label(level)}" + ("" if len(names) == 1 else f":{t}")
+            for level in levels for side in ("lower", "upper") for t in names]
+
+
+def _write(out_dir, series, start, tiled, steps, rows, result, horizon, season, bands):
     """Write the CSVs, the plot(s) and (last) forecast.json; return ``{kind: path}``."""
     files = {"csv": out_dir / "forecast.csv", "backtest": out_dir / "backtest.csv",
              "json": out_dir / "forecast.json", "plot": out_dir / "forecast.png"}
@@ -295,7 +408,9 @@ def _write(out_dir, series, start, tiled, steps, rows, result, horizon, season):
     names = list(series.target_names)
     columns = [model if len(names) == 1 else f"{model}:{target}"
                for model in ("actual",) + MODELS for target in names]
-    table = np.concatenate([series.targets[start:]] + [tiled[name] for name in MODELS], axis=1)
+    columns += _band_columns(names, bands)
+    table = np.concatenate([series.targets[start:]] + [tiled[name] for name in MODELS]
+                           + [edge for level in bands for edge in bands[level]], axis=1)
     dates = _labels(series, np.arange(start, len(series)))
     atomic_write_text(files["csv"], _csv(
         ["date" if series.dates is not None else "index", "step"] + columns,
@@ -305,26 +420,214 @@ def _write(out_dir, series, start, tiled, steps, rows, result, horizon, season):
         ["origin"] + metric_columns,
         [[_labels(series, [row["origin"]])[0]] + [row[c] for c in metric_columns]
          for row in rows]))
+    x = series.dates if series.dates is not None else np.arange(len(series))
+    first = max(0, start - max(4 * horizon, 3 * season, 24))
     for j in range(series.n_targets):
-        _plot(files["plot" if j == 0 else f"plot_{j + 1}"], series, start, tiled, horizon,
-              season, j, result["cell"])
+        values = series.targets[:, j]
+        plot_forecast(files["plot" if j == 0 else f"plot_{j + 1}"], values[first:start],
+                      values[start:], tiled["rnn"][:, j],
+                      baselines={"naive": tiled["naive"][:, j],
+                                 f"seasonal naive (m={season})": tiled["seasonal_naive"][:, j],
+                                 "seasonal naive + drift": tiled["seasonal_naive_drift"][:, j]},
+                      bands={f"{intervals.level_label(level)} %": (lo[:, j], hi[:, j])
+                             for level, (lo, hi) in bands.items()},
+                      history_x=x[first:start], forecast_x=x[start:],
+                      title=f"{result['cell']} forecast of the test part in blocks of {horizon} "
+                            "steps", ylabel=series.target_names[j])
     paths = {key: str(path) for key, path in files.items()}
     atomic_write_json(files["json"], dict(result, files=paths))
     return paths
 
 
-def _plot(path, series, start, tiled, horizon, season, target, cell):
-    """Draw one target's test forecast with :func:`rnnlab.evaluation.plots.plot_forecast`."""
-    first = max(0, start - max(4 * horizon, 3 * season, 24))
+def _future_index(series, steps):
+    """The dates (or row numbers) of the ``steps`` rows after the end of the series."""
+    n = len(series)
+    if series.dates is None:
+        return pd.RangeIndex(n, n + steps, name="index")
+    freq = series.freq         # data.freq, or the step load_csv inferred and checked
+    if freq is None and n >= 3:  # a Series made in Python without one
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            freq = pd.infer_freq(pd.DatetimeIndex(series.dates))
+    if freq is None:
+        raise DataError(f"{series.source}: cannot tell the step between the dates, so the "
+                        "future has no dates; set data.freq (e.g. MS, W, D)")
+    index = pd.date_range(pd.Timestamp(series.dates[-1]), periods=steps + 1, freq=freq)[1:]
+    return pd.DatetimeIndex(index, name="date")
+
+
+def forecast_future(session, steps, levels=intervals.LEVELS):
+    """Forecast ``steps`` rows past the end of a series run's data, with intervals and baselines.
+
+    The network is the run's (trained on the training part); its window is the last
+    ``lookback`` rows of the data.  Intervals are split conformal
+    (:mod:`rnnlab.evaluation.intervals`) from the network's ``steps``-step errors at every
+    held-out origin (validation and test rows; outcomes inside the data).  Their honesty is
+    measured the same way one split earlier: bands calibrated on the validation origins alone
+    and scored on the test origins give ``attrs["coverage_test"]``.
+
+    Parameters
+    ----------
+    session : rnnlab.training.session.Session
+        A series session, as for :func:`forecast_run`.
+    steps : int
+        Rows to forecast (>= 1).
+    levels : sequence of float
+        Interval levels (default 0.8 and 0.95).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``steps`` rows indexed by date (``date``; the data's calendar) or by row number
+        (``index``) for a series without dates; columns ``step`` (1..steps), ``rnn``,
+        ``rnn_lower_<level>``, ``rnn_upper_<level>`` and every baseline of :data:`MODELS`
+        (``<column>:<target>`` for several targets).  ``attrs`` holds the JSON record: ``cell``,
+        ``steps``, ``season``, ``targets``, ``last_observed``, ``calibration_origins``,
+        ``intervals`` (radii (steps, n_targets), ``short_steps`` and ``coverage_test`` per
+        level).
+
+    Raises
+    ------
+    DataError
+        For a text run, a run with covariates (their future is unknown), or dates without a
+        calendar step.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> forecast_future(SimpleNamespace(task=SimpleNamespace(kind="text")), 3)
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.DataError: forecast needs a series run (data.kind='series'); this run has ...
+    """
+    data = _series_data(session)
+    levels = _check_levels(levels)
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 1:
+        raise RnnlabError(f"--future: expected a number of steps >= 1, got {steps!r}")
+    series, targets = data.series, data.series.targets
+    season = int(session.cfg.data.season)
+    val_start, test_start, n = data.split.val_start, data.split.test_start, len(series)
+    index = _future_index(series, steps)
+    rnn = _model_forecaster(session, data)
+    point = rnn(np.array([n]), steps)[0]                              # (steps, n_targets)
+
+    held_out = np.arange(val_start, n)
+    predicted, errors = _errors(rnn, targets, held_out, steps, stop=n)
+    radius, count, short = intervals.radii(errors, levels)
+    early, _, _ = intervals.radii(np.where((held_out[:, None] + np.arange(steps) < test_start)
+                                           [..., None], errors, np.nan)[held_out < test_start],
+                                  levels)
+    test_rows = held_out >= test_start
+    coverage = [intervals.coverage((predicted + errors)[test_rows], predicted[test_rows],
+                                   early[i]) for i in range(len(levels))]
+
+    names = list(series.target_names)
+    suffix = (lambda t: "") if len(names) == 1 else (lambda t: f":{t}")
+    frame = pd.DataFrame(index=index)
+    frame["step"] = np.arange(1, steps + 1)
+    for j, target in enumerate(names):
+        frame[f"rnn{suffix(target)}"] = point[:, j]
+    for i, level in enumerate(levels):
+        for side, sign in (("lower", -1.0), ("upper", 1.0)):
+            for j, target in enumerate(names):
+                frame[f"rnn_{side}_{intervals.level_label(level)}{suffix(target)}"] = \
+                    point[:, j] + sign * radius[i, :, j]
+    for name, forecaster in _baseline_forecasters(targets, season).items():
+        values = forecaster(np.array([n]), steps)[0]
+        for j, target in enumerate(names):
+            frame[f"{name}{suffix(target)}"] = values[:, j]
+    coverages = {"coverage_test": [c[0] for c in coverage],
+                 "coverage_test_per_step": [c[1] for c in coverage]}
+    frame.attrs = {
+        "cell": session.cfg.model.cell, "strategy": session.cfg.data.strategy,
+        "steps": int(steps), "season": season, "targets": names,
+        "last_observed": _labels(series, [n - 1])[0],
+        "calibration_origins": len(held_out),
+        "intervals": {"calibration": f"the {len(held_out)} held-out origins (validation and "
+                                     "test rows; outcomes inside the data)",
+                      **_interval_record(radius, count, short, levels, coverages)}}
+    return frame
+
+
+def future_run(session, steps, out_dir=None, levels=intervals.LEVELS):
+    """:func:`forecast_future`, written to ``future.csv``, ``future.png`` and ``future.json``.
+
+    Parameters
+    ----------
+    session, steps, levels
+        As for :func:`forecast_future`.
+    out_dir : str or os.PathLike, optional
+        Default ``<session.run_dir>/forecast``; only those three files are written.
+
+    Returns
+    -------
+    dict
+        The frame's ``attrs`` plus ``files`` (``{kind: path}``) and ``frame`` (the DataFrame).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> future_run(SimpleNamespace(task=SimpleNamespace(kind="text")), 3)
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.DataError: forecast needs a series run (data.kind='series'); this run has ...
+    """
+    _series_data(session)
+    out_dir = _out_dir(session, out_dir)
+    frame = forecast_future(session, steps, levels)
+    data = session.task.prepared
+    series = data.series
+    files = {"csv": out_dir / "future.csv", "json": out_dir / "future.json",
+             "plot": out_dir / "future.png"}
+    files.update({f"plot_{j + 1}": out_dir / f"future_{j + 1}.png"
+                  for j in range(1, series.n_targets)})
+    labels = (list(np.datetime_as_string(frame.index.to_numpy("datetime64[us]"), unit="auto"))
+              if series.dates is not None else [int(i) for i in frame.index])
+    atomic_write_text(files["csv"], _csv([frame.index.name] + list(frame.columns),
+                                         [[when] + row for when, row in
+                                          zip(labels, frame.to_numpy(dtype=object).tolist())]))
+    season, names = frame.attrs["season"], list(series.target_names)
     x = series.dates if series.dates is not None else np.arange(len(series))
-    values = series.targets[:, target]
-    return plot_forecast(path, values[first:start], values[start:], tiled["rnn"][:, target],
-                         baselines={"naive": tiled["naive"][:, target],
-                                    f"seasonal naive (m={season})":
-                                        tiled["seasonal_naive"][:, target]},
-                         history_x=x[first:start], forecast_x=x[start:],
-                         title=f"{cell} forecast of the test part in blocks of {horizon} steps",
-                         ylabel=series.target_names[target])
+    first = max(0, len(series) - max(4 * steps, 3 * season, 48))
+    fx = frame.index.to_numpy("datetime64[us]") if series.dates is not None \
+        else frame.index.to_numpy()
+    for j, target in enumerate(names):
+        col = (lambda c: c) if len(names) == 1 else (lambda c, t=target: f"{c}:{t}")
+        plot_forecast(files["plot" if j == 0 else f"plot_{j + 1}"],
+                      series.targets[first:, j], None, frame[col("rnn")].to_numpy(),
+                      baselines={f"seasonal naive (m={season})":
+                                 frame[col("seasonal_naive")].to_numpy(),
+                                 "seasonal naive + drift":
+                                 frame[col("seasonal_naive_drift")].to_numpy()},
+                      bands={f"{label} %": (frame[col(f"rnn_lower_{label}")].to_numpy(),
+                                            frame[col(f"rnn_upper_{label}")].to_numpy())
+                             for label in frame.attrs["intervals"]["levels"]},
+                      history_x=x[first:], forecast_x=fx,
+                      title=f"{frame.attrs['cell']} forecast of the {steps} steps after "
+                            f"{frame.attrs['last_observed']}", ylabel=target)
+    paths = {key: str(path) for key, path in files.items()}
+    atomic_write_json(files["json"], dict(frame.attrs, files=paths))
+    return dict(frame.attrs, files=paths, frame=frame)
+
+
+def _number(value, metric):
+    if value is None:
+        return "-"
+    if metric in PERCENT:
+        return f"{value:.2f} %"
+    return format(value, ".4f" if metric == "mase" else ".3f")
+
+
+def _coverage_lines(record, measured):
+    """The intervals' table: ``measured`` is ``[(key in each level's record, column title)]``."""
+    lines = [f"prediction intervals: {record['method']}; calibrated on {record['calibration']}",
+             f"{'level':<8}" + "".join(f"{title:>28}" for _, title in measured)]
+    for label, level in record["levels"].items():
+        cells = "".join(f"{'-' if level[key] is None else f'{100 * level[key]:.1f} %':>28}"
+                        for key, _ in measured)
+        note = (f"   (step(s) {', '.join(map(str, level['short_steps']))}: too few errors "
+                "for this level; the largest is used)") if level["short_steps"] else ""
+        lines.append(f"{label + ' %':<8}{cells}{note}")
+    return lines
 
 
 def format_report(result):
@@ -338,28 +641,63 @@ def format_report(result):
     Returns
     -------
     str
-        Two tables (test forecast; backtest means), one row per model, ``-`` where undefined.
+        Two tables (test forecast pooled over its points; backtest means over origins), one row
+        per model, ``-`` where undefined, MAPE and sMAPE with ``%``; the MASE scale; and the
+        intervals' measured coverage when the result has them.
 
     Examples
     --------
     >>> row = {"mae": 1.0, "rmse": 2.0, "mape": None, "smape": 3.0, "mase": 0.5}
-    >>> res = {"test_rows": 4, "horizon": 2, "test": {m: row for m in MODELS},
+    >>> res = {"test_rows": 4, "horizon": 2, "season": 1, "test": {m: row for m in MODELS},
     ...        "backtest": {"origins": 3, **{m: row for m in MODELS}}}
     >>> print(format_report(res).splitlines()[2])
-    rnn                    1.000      2.000          -      3.000     0.5000
+    rnn                       1.000      2.000          -     3.00 %     0.5000
     """
     lines = []
-    for key, title in (("test", f"test forecast ({result['test_rows']} rows, blocks of "
-                                f"{result['horizon']})"),
-                       ("backtest", f"rolling-origin backtest (mean over "
-                                    f"{result['backtest']['origins']} origins)")):
+    for key, title in (("test", f"test forecast: pooled over its {result['test_rows']} rows "
+                                f"(forecast in blocks of {result['horizon']})"),
+                       ("backtest", f"rolling-origin backtest: mean over "
+                                    f"{result['backtest']['origins']} origins of each origin's "
+                                    f"{result['horizon']}-step score")):
         lines.append(title)
-        lines.append(f"{'model':<16}" + "".join(f"{m.upper():>11}" for m in METRICS))
+        lines.append(f"{'model':<21}" + "".join(f"{m.upper():>11}" for m in METRICS))
         for model in MODELS:
-            cells = []
-            for metric in METRICS:
-                value = result[key][model][metric]
-                fmt = ".4f" if metric == "mase" else ".3f"
-                cells.append(f"{'-' if value is None else format(value, fmt):>11}")
-            lines.append(f"{model:<16}" + "".join(cells))
+            lines.append(f"{model:<21}" + "".join(f"{_number(result[key][model][m], m):>11}"
+                                                  for m in METRICS))
+        lines.append("")
+    lines.append(f"MASE: error / mean absolute in-sample seasonal-naive (m={result['season']}) "
+                 "error of the training part (Hyndman & Koehler 2006); below 1 beats it")
+    if "intervals" in result:
+        lines += [""] + _coverage_lines(result["intervals"], [
+            ("coverage_test", f"covered: {result['test_rows']} test rows"),
+            ("coverage_backtest", "covered: backtest points")])
     return "\n".join(lines)
+
+
+def format_future(result):
+    """:func:`future_run`'s result as text: the forecast table and the intervals' coverage.
+
+    Parameters
+    ----------
+    result : dict
+        As returned by :func:`future_run`.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"step": [1], "rnn": [3.0]}, index=pd.Index([7], name="index"))
+    >>> record = {"method": "m", "calibration": "c", "levels": {}}
+    >>> print(format_future({"frame": frame, "steps": 1, "last_observed": 6,
+    ...                      "intervals": record}).splitlines()[0])
+    forecast of the 1 steps after 6
+    """
+    frame = result["frame"]
+    lines = [f"forecast of the {result['steps']} steps after {result['last_observed']}",
+             frame.to_string(float_format=lambda v: f"{v:.4g}"), ""]
+    return "\n".join(lines + _coverage_lines(
+        result["intervals"], [("coverage_test", "covered on the test part*")]) + [
+        "* bands calibrated on the validation origins alone, scored on the test origins"])

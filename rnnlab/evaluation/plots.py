@@ -208,8 +208,8 @@ def plot_overlay(runs, path, x="step", y="val_loss", title=""):
 
 
 def plot_forecast(path, history, actual, forecast, baselines=None, history_x=None,
-                  forecast_x=None, title="", ylabel="value"):
-    """Plot a forecast against the actual values, with the history before it and baselines.
+                  forecast_x=None, title="", ylabel="value", bands=None):
+    """Plot a forecast against the actual values, with the history before it, baselines and bands.
 
     Parameters
     ----------
@@ -217,8 +217,8 @@ def plot_forecast(path, history, actual, forecast, baselines=None, history_x=Non
         The PNG file to write.
     history : array_like, shape (n_history,)
         Observed values before the forecast origin.
-    actual : array_like, shape (horizon,)
-        What happened over the forecast period.
+    actual : array_like, shape (horizon,), or None
+        What happened over the forecast period (None for a forecast past the data).
     forecast : array_like, shape (horizon,)
         The network's forecast.
     baselines : dict of str to array_like of shape (horizon,), optional
@@ -228,6 +228,9 @@ def plot_forecast(path, history, actual, forecast, baselines=None, history_x=Non
         default ``0 .. n_history - 1`` and the ``horizon`` positions after them.
     title, ylabel : str
         Figure title and vertical axis label.
+    bands : dict of str to (lower, upper), each array_like of shape (horizon,), optional
+        Prediction intervals drawn shaded around the forecast (``{"80 %": (lo, hi)}``), the
+        widest lightest.
 
     Returns
     -------
@@ -239,33 +242,48 @@ def plot_forecast(path, history, actual, forecast, baselines=None, history_x=Non
     >>> tmp = tempfile.TemporaryDirectory()
     >>> out = plot_forecast(pathlib.Path(tmp.name) / "f.png", history=[1.0, 2.0, 3.0],
     ...                     actual=[4.0, 5.0], forecast=[3.9, 5.2],
-    ...                     baselines={"naive": [3.0, 3.0]})
+    ...                     baselines={"naive": [3.0, 3.0]},
+    ...                     bands={"80 %": ([3.5, 4.5], [4.3, 5.9])})
     >>> out.exists()
+    True
+    >>> plot_forecast(pathlib.Path(tmp.name) / "g.png", [1.0, 2.0], None, [3.0]).exists()
     True
     >>> tmp.cleanup()
     """
     history = np.asarray(history, dtype=np.float64).ravel()
-    actual = np.asarray(actual, dtype=np.float64).ravel()
     forecast = np.asarray(forecast, dtype=np.float64).ravel()
-    if forecast.shape != actual.shape:
-        raise ValueError(f"forecast: shape {forecast.shape}; expected the shape of actual "
-                         f"{actual.shape}")
+    if actual is not None:
+        actual = np.asarray(actual, dtype=np.float64).ravel()
+        if forecast.shape != actual.shape:
+            raise ValueError(f"forecast: shape {forecast.shape}; expected the shape of actual "
+                             f"{actual.shape}")
     hx = np.arange(len(history)) if history_x is None else np.asarray(history_x)
-    fx = (np.arange(len(history), len(history) + len(actual)) if forecast_x is None
+    fx = (np.arange(len(history), len(history) + len(forecast)) if forecast_x is None
           else np.asarray(forecast_x))
-    if hx.shape != history.shape or fx.shape != actual.shape:
+    if hx.shape != history.shape or fx.shape != forecast.shape:
         raise ValueError(f"history_x/forecast_x: shapes {hx.shape}/{fx.shape}; expected "
-                         f"{history.shape}/{actual.shape}")
+                         f"{history.shape}/{forecast.shape}")
     fig = Figure(figsize=(7.2, 4.0))
     ax = fig.add_subplot()
     ax.plot(hx, history, color="0.4", label="history")
-    ax.plot(fx, actual, "o-", color="black", markersize=3, label="actual")
+    ordered = sorted((bands or {}).items(),
+                     key=lambda item: -float(np.nanmean(np.subtract(item[1][1], item[1][0]))))
+    for shade, (label, (lower, upper)) in enumerate(ordered):
+        lower = np.asarray(lower, dtype=np.float64).ravel()
+        upper = np.asarray(upper, dtype=np.float64).ravel()
+        if lower.shape != forecast.shape or upper.shape != forecast.shape:
+            raise ValueError(f"bands[{label!r}]: shapes {lower.shape}/{upper.shape}; expected "
+                             f"{forecast.shape}")
+        ax.fill_between(fx, lower, upper, color="tab:red", alpha=0.12 + 0.12 * shade,
+                        linewidth=0, label=f"{label} interval")
+    if actual is not None:
+        ax.plot(fx, actual, "o-", color="black", markersize=3, label="actual")
     ax.plot(fx, forecast, "o-", color="tab:red", markersize=3, label="forecast")
     for label, values in (baselines or {}).items():
         values = np.asarray(values, dtype=np.float64).ravel()
-        if values.shape != actual.shape:
+        if values.shape != forecast.shape:
             raise ValueError(f"baselines[{label!r}]: shape {values.shape}; expected "
-                             f"{actual.shape}")
+                             f"{forecast.shape}")
         ax.plot(fx, values, "--", label=str(label))
     ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)

@@ -94,13 +94,26 @@ def format_markdown(report):
         header = [f"{name} {metric.upper()}" for _, name in BASELINE_MODELS
                   for metric in BASELINE_METRICS]
         lines += ["", "## Against the baselines (rolling-origin backtest over the test split)",
-                  "", "Every forecaster is scored on the same origins; MASE below 1 beats the "
-                  "seasonal-naive forecast's in-sample error.", ""]
+                  "", "Every forecaster is scored on the same origins, and each figure is the "
+                  "mean over the origins of that origin's score (the final metrics above are "
+                  "pooled over every test window instead, so the RNN's figures differ between "
+                  "the two tables). MASE divides by the training part's in-sample "
+                  "seasonal-naive error; below 1 beats it.", ""]
         lines += _table(["group"] + header,
                         [[g["label"]] + [_cell(g["baselines"][f"{model}_{metric}"])
                                          for model, _ in BASELINE_MODELS
                                          for metric in BASELINE_METRICS]
                          for g in with_baselines])
+        labels = sorted({label for g in with_baselines for label in g.get("coverage", {})},
+                        key=float)
+        if labels:
+            lines += ["", "## Prediction intervals", "", "Split conformal, calibrated on the "
+                      "validation origins; the share of test outcomes inside each band, in "
+                      "percent (a band that covers less than its level promises too much).", ""]
+            lines += _table(["group"] + [f"{label} % band covered" for label in labels],
+                            [[g["label"]] + [_cell(g.get("coverage", {}).get(
+                                label, {"mean": None})) for label in labels]
+                             for g in with_baselines])
     plots = report.get("plots", {})
     titles = {"val_loss_vs_step": "Validation loss against training steps",
               "val_loss_vs_time": "Validation loss against training time",

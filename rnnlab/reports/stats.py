@@ -29,12 +29,14 @@ IGNORED_KEYS = ("train.seed", "run.dir", "run.name", "run.progress")
 _HEAD = [("val_loss", ("best", "val_loss"), "best val loss")]
 _TEXT = [("test_loss", ("test", "loss"), "test loss"), ("test_bpc", ("test", "bpc"), "test bpc")]
 _SERIES = [("test_loss", ("test", "loss"), "test loss (scaled)"),
-           ("test_rmse", ("test", "rmse"), "test RMSE"), ("test_mae", ("test", "mae"), "test MAE"),
-           ("test_mase", ("test", "mase"), "test MASE")]
+           ("test_rmse", ("test", "rmse"), "test RMSE (pooled)"),
+           ("test_mae", ("test", "mae"), "test MAE (pooled)"),
+           ("test_mase", ("test", "mase"), "test MASE (pooled)")]
 _TAIL = [("n_params", ("n_params",), "parameters"),
          ("wall_time", ("wall_time",), "training time (s)"), ("steps", ("steps",), "steps")]
 #: The forecasters of the backtest table and their report names.
-BASELINE_MODELS = (("rnn", "RNN"), ("naive", "naive"), ("seasonal_naive", "seasonal naive"))
+BASELINE_MODELS = (("rnn", "RNN"), ("naive", "naive"), ("seasonal_naive", "seasonal naive"),
+                   ("drift", "drift"), ("seasonal_naive_drift", "seasonal naive + drift"))
 BASELINE_METRICS = ("rmse", "mae", "mase")
 
 
@@ -224,7 +226,8 @@ def summarize(groups):
     list of dict
         One per group: ``label``, ``runs``, ``seeds``, ``metrics`` (name -> :func:`mean_std`)
         and, for series runs with forecasts, ``baselines`` (``"<model>_<metric>"`` ->
-        :func:`mean_std` over the backtest means).
+        :func:`mean_std` over the backtest means) and ``coverage`` (interval level label such
+        as ``"80"`` -> :func:`mean_std` of the measured test coverage, in percent).
 
     Examples
     --------
@@ -252,6 +255,14 @@ def summarize(groups):
                 f"{model}_{metric}": mean_std([_lookup(r.forecast, ("backtest", model, metric))
                                                for r in records])
                 for model, _ in BASELINE_MODELS for metric in BASELINE_METRICS}
+            labels = sorted({label for r in records if r.forecast
+                             for label in _lookup(r.forecast, ("intervals", "levels")) or {}},
+                            key=float)
+            entry["coverage"] = {
+                label: mean_std([None if c is None else 100.0 * c for c in
+                                 (_lookup(r.forecast, ("intervals", "levels", label,
+                                                       "coverage_test")) for r in records)])
+                for label in labels}
         out.append(entry)
     return out
 

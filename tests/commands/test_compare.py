@@ -81,7 +81,9 @@ def test_series_report_puts_the_baselines_beside(tmp_path):
     def backtest(rnn):
         return {"origins": 5, "rnn": {"rmse": rnn, "mae": rnn, "mase": rnn / 10},
                 "naive": {"rmse": 30.0, "mae": 25.0, "mase": 3.0},
-                "seasonal_naive": {"rmse": 20.0, "mae": 15.0, "mase": 1.5}}
+                "seasonal_naive": {"rmse": 20.0, "mae": 15.0, "mase": 1.5},
+                "drift": {"rmse": 25.0, "mae": 20.0, "mase": 2.0},
+                "seasonal_naive_drift": {"rmse": 10.0, "mae": 8.0, "mase": 0.8}}
     runs = [_fake_run(tmp_path, "elman-s0", "elman", 0, 1.0, 1.2, "series", backtest(12.0)),
             _fake_run(tmp_path, "lstm-s0", "lstm", 0, 0.8, 0.9, "series", backtest(8.0)),
             _fake_run(tmp_path, "lstm-s1", "lstm", 1, 0.6, 0.7, "series", backtest(6.0))]
@@ -93,8 +95,10 @@ def test_series_report_puts_the_baselines_beside(tmp_path):
     lstm = groups[1]["baselines"]
     assert lstm["rnn_rmse"]["mean"] == 7.0 and lstm["seasonal_naive_mase"]["mean"] == 1.5
     assert lstm["rnn_rmse"]["std"] == pytest.approx(np.std([8.0, 6.0], ddof=1))
+    assert lstm["seasonal_naive_drift_mase"]["mean"] == 0.8 and lstm["drift_rmse"]["n"] == 2
     markdown = (out / "report.md").read_text()
     assert "seasonal naive MASE" in markdown and "| model.cell=elman | 1 | 1 |" in markdown
+    assert "seasonal naive + drift MASE" in markdown and "test RMSE (pooled)" in markdown
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -182,4 +186,8 @@ def test_dask_grid_end_to_end_on_a_local_cluster(tmp_path, monkeypatch):
         assert baselines["rnn_mase"]["n"] == 1
     for run in report["runs"]:
         assert (Path(run["path"]) / "forecast" / "forecast.json").is_file()
-    assert "Against the baselines" in (out / "report.md").read_text()
+    markdown = (out / "report.md").read_text()
+    assert "Against the baselines" in markdown and "## Prediction intervals" in markdown
+    for group in report["groups"]:
+        assert set(group["coverage"]) == {"80", "95"}
+        assert 0 <= group["coverage"]["95"]["mean"] <= 100

@@ -21,7 +21,8 @@ from rnnlab.datasets.timeseries import Series, prepare
 from rnnlab.errors import DataError, RnnlabError
 from rnnlab.evaluation import baselines, metrics
 from rnnlab.evaluation.forecasting import (METRICS, MODELS, _backtest_origins, _tile_origins,
-                                           backtest, forecast_run, format_report, score)
+                                           backtest, forecast_future, forecast_run,
+                                           format_report, score)
 
 SEASON, LOOKBACK, HORIZON = 4, 8, 3
 
@@ -115,11 +116,16 @@ def test_forecast_run_baselines_match_metrics_on_a_hand_series(tmp_path):
     y, start, n = series.targets, data.split.test_start, len(series)
     train = y[:data.split.val_start]
     origins, steps = _tile_origins(start, n, HORIZON)
-    naive = np.concatenate([baselines.naive(y[:t], s) for t, s in zip(origins, steps)])
-    snaive = np.concatenate([baselines.seasonal_naive(y[:t], s, SEASON)
-                             for t, s in zip(origins, steps)])
+    by_hand = {"naive": lambda h, s: baselines.naive(h, s),
+               "seasonal_naive": lambda h, s: baselines.seasonal_naive(h, s, SEASON),
+               "drift": lambda h, s: baselines.drift(h, s),
+               "seasonal_naive_drift": lambda h, s: baselines.seasonal_naive_drift(h, s, SEASON)}
+    assert list(by_hand) == list(MODELS[1:])
+    tiled = {name: np.concatenate([f(y[:t], s) for t, s in zip(origins, steps)])
+             for name, f in by_hand.items()}
+    snaive = tiled["seasonal_naive"]
     actual = y[start:]
-    for name, forecast in (("naive", naive), ("seasonal_naive", snaive)):
+    for name, forecast in tiled.items():
         assert result["test"][name] == pytest.approx({
             "mae": metrics.mae(actual, forecast), "rmse": metrics.rmse(actual, forecast),
             "mape": metrics.mape(actual, forecast), "smape": metrics.smape(actual, forecast),
@@ -130,7 +136,11 @@ def test_forecast_run_baselines_match_metrics_on_a_hand_series(tmp_path):
     assert result["test_rows"] == n - start and result["backtest"]["origins"] == n - start - 2
 
     rows = _read_csv(out / "forecast.csv")
-    assert list(rows[0]) == ["date", "step", "actual", "rnn", "naive", "seasonal_naive"]
+    assert list(rows[0]) == ["date", "step", "actual", "rnn", "naive", "seasonal_naive", "drift",
+                             "seasonal_naive_drift", "rnn_lower_80", "rnn_upper_80",
+                             "rnn_lower_95", "rnn_upper_95"]
+    np.testing.assert_allclose([float(r["seasonal_naive_drift"]) for r in rows],
+                               tiled["seasonal_naive_drift"][:, 0])
     assert [row["date"] for row in rows] == list(
         np.datetime_as_string(series.dates[start:], unit="auto"))
     np.testing.assert_allclose([float(r["actual"]) for r in rows], actual[:, 0])
@@ -145,6 +155,28 @@ def test_forecast_run_baselines_match_metrics_on_a_hand_series(tmp_path):
         result["backtest"]["naive"]["mae"])
     text = format_report(result)
     assert all(name in text for name in MODELS) and "MASE" in text
+    assert "pooled over its" in text and "mean over" in text and " %" in text
+    # the MASE scale is the training part's mean absolute seasonal change
+    assert result["mase_scale"] == pytest.approx(
+        [np.mean(np.abs(train[SEASON:] - train[:-SEASON]))])
+
+    # intervals: calibrated on the validation origins only, radii never shrink along the horizon
+    record = result["intervals"]
+    assert record["calibration_errors"] == [data.split.test_start - data.split.val_start - j
+                                            for j in range(HORIZON)]
+    for label, level in record["levels"].items():
+        radius = np.array(level["radius"])[:, 0]
+        assert radius.shape == (HORIZON,) and np.all(np.diff(radius) >= 0)
+        lower = np.array([float(r[f"rnn_lower_{label}"]) for r in rows])
+        upper = np.array([float(r[f"rnn_upper_{label}"]) for r in rows])
+        rnn = np.array([float(r["rnn"]) for r in rows])
+        step = np.array([int(r["step"]) for r in rows])
+        np.testing.assert_allclose(upper - rnn, radius[step - 1])
+        np.testing.assert_allclose(rnn - lower, radius[step - 1])
+        assert level["coverage_test"] == pytest.approx(np.mean((lower <= actual[:, 0])
+                                                               & (actual[:, 0] <= upper)))
+    assert np.all(np.array(record["levels"]["95"]["radius"])
+                  >= np.array(record["levels"]["80"]["radius"]))
 
 
 def test_network_sees_the_test_windows_and_recursive_matches_naive(tmp_path):
@@ -273,3 +305,87 @@ def test_python_dash_m_forecast_reports_one_line(tmp_path):
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1
     assert done.stderr.startswith(f"error: {tmp_path}: forecast needs a series run")
+
+
+# --- the future: past the end of the data ------------------------------------------------------
+
+def test_forecast_future_dates_shapes_baselines_and_block_iteration():
+    series = _series()
+    data = prepare(series, LOOKBACK, HORIZON, val=0.2, test=0.2)
+    steps = 3 * HORIZON + 1                      # past the network's horizon: blocks fed back
+    frame = forecast_future(_session(data, _seasonal_predict(HORIZON)), steps)
+    n, y = len(series), series.targets
+    expected = np.datetime64("2000-01") + np.arange(n, n + steps).astype("m8[M]")
+    np.testing.assert_array_equal(frame.index.to_numpy("datetime64[M]"), expected)
+    assert frame.index.name == "date" and list(frame["step"]) == list(range(1, steps + 1))
+    # the stand-in network is seasonal naive, block after block, so it stays seasonal naive
+    np.testing.assert_allclose(frame["rnn"], baselines.seasonal_naive(y, steps, SEASON)[:, 0])
+    np.testing.assert_allclose(frame["drift"], baselines.drift(y, steps)[:, 0])
+    np.testing.assert_allclose(frame["seasonal_naive_drift"],
+                               baselines.seasonal_naive_drift(y, steps, SEASON)[:, 0])
+    record = frame.attrs["intervals"]
+    assert set(record["levels"]) == {"80", "95"} and frame.attrs["last_observed"] == \
+        str(np.datetime64(series.dates[-1], "D"))
+    for label in ("80", "95"):
+        width = frame[f"rnn_upper_{label}"] - frame[f"rnn_lower_{label}"]
+        assert np.all(np.diff(width) >= 0) and np.all(width > 0)
+        assert 0.0 <= record["levels"][label]["coverage_test"] <= 1.0
+    # calibration errors: every held-out origin whose outcome lies inside the data
+    held_out = n - data.split.val_start
+    assert record["calibration_errors"] == [held_out - j for j in range(steps)]
+
+
+def test_forecast_future_needs_covariates_only_past_the_horizon_and_a_calendar():
+    values = np.column_stack([np.arange(60.0), np.sin(np.arange(60.0))])
+    data = prepare(Series(values, ("y", "x")), LOOKBACK, HORIZON, val=0.2, test=0.2)
+    session = _session(data, lambda x: [x[:, -HORIZON:, :1]])
+    assert len(forecast_future(session, HORIZON)) == HORIZON  # direct: the past window suffices
+    with pytest.raises(DataError, match="covariates .x. that the data does not have"):
+        forecast_future(session, HORIZON + 1)
+    odd = np.datetime64("2000-01-01") + np.cumsum(np.arange(1, 61)).astype("m8[D]")
+    data = prepare(Series(np.arange(60.0), ("y",), dates=odd, source="odd.csv"), LOOKBACK,
+                   HORIZON, val=0.2, test=0.2)
+    with pytest.raises(DataError, match="odd.csv: cannot tell the step between the dates"):
+        forecast_future(_session(data, _seasonal_predict(HORIZON)), 2)
+
+
+def test_forecast_future_command_on_the_airline_run(series_run, tmp_path, command):
+    out_dir = tmp_path / "future"
+    code, out, err = command(main, [series_run, "--future", "24", "--out", out_dir])
+    assert code == 0 and err == "", err
+    assert sorted(p.name for p in out_dir.iterdir()) == ["future.csv", "future.json",
+                                                         "future.png"]
+    rows = _read_csv(out_dir / "future.csv")
+    assert [r["date"] for r in rows] == [f"{1961 + i // 12}-{1 + i % 12:02d}-01"
+                                         for i in range(24)]
+    assert list(rows[0]) == ["date", "step", "rnn", "rnn_lower_80", "rnn_upper_80",
+                             "rnn_lower_95", "rnn_upper_95", "naive", "seasonal_naive", "drift",
+                             "seasonal_naive_drift"]
+    for label in ("80", "95"):
+        width = np.array([float(r[f"rnn_upper_{label}"]) - float(r[f"rnn_lower_{label}"])
+                          for r in rows])
+        assert np.all(np.diff(width) >= -1e-9 * width.max()) and width[-1] > width[0]  # widen
+    inner = np.array([[float(r[k]) for k in ("rnn_lower_80", "rnn_upper_80")] for r in rows])
+    outer = np.array([[float(r[k]) for k in ("rnn_lower_95", "rnn_upper_95")] for r in rows])
+    assert np.all(outer[:, 0] <= inner[:, 0]) and np.all(inner[:, 1] <= outer[:, 1])
+    # seasonal naive repeats 1960's months, read straight from the CSV
+    last_year = [float(v) for v in
+                 (ROOT / "data" / "airline_passengers.csv").read_text().split()[-12:]
+                 for v in [v.split(",")[1]]]
+    assert [float(r["seasonal_naive"]) for r in rows] == last_year * 2
+    record = json.loads((out_dir / "future.json").read_text())
+    assert record["steps"] == 24 and record["last_observed"] == "1960-12-01"
+    assert "forecast of the 24 steps after 1960-12-01" in out and "covered" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--future", "0"], "--future: expected a whole number of steps"),
+    (["--future", "1e3"], "--future: expected a whole number of steps"),
+    (["--levels", "80,120"], "--levels: expected percentages between 0 and 100"),
+])
+def test_forecast_future_bad_arguments_exit_2_with_one_line(series_run, tmp_path, command, argv,
+                                                            message):
+    code, out, err = command(main, [series_run, "--out", tmp_path / "x"] + argv)
+    assert code == 2 and out == "" and not (tmp_path / "x").exists()
+    line, = err.splitlines()
+    assert message in line and line.startswith("error: ")

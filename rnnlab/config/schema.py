@@ -38,7 +38,8 @@ DEFAULTS = {
         "lookback": (24, "series: input window length (time steps)"),
         "horizon": (12, "series: steps forecast at once"),
         "stride": (1, "series: steps between consecutive training windows"),
-        "season": (1, "series: seasonal period m for seasonal naive and MASE (1 = naive)"),
+        "season": (0, "series: seasonal period m for seasonal naive and MASE (0 = from the "
+                      "calendar: 12 monthly, 4 quarterly, 52 weekly, 7 daily, 24 hourly, else 1)"),
         "strategy": ("direct", "series: direct = predict the whole horizon at once; recursive = "
                                 "one step at a time, fed back"),
     },
@@ -111,9 +112,9 @@ _NONNEG = (lambda v: v >= 0, "a number >= 0")
 _FRACTION = (lambda v: 0 <= v < 1, "a number in [0, 1)")
 RULES = {
     **{key: _POSITIVE for key in (
-        "data.seq_len", "data.lookback", "data.horizon", "data.stride", "data.season",
+        "data.seq_len", "data.lookback", "data.horizon", "data.stride",
         "train.batch_size", "train.eval_every", "train.lr_decay_every", "run.sample_length")},
-    **{key: _COUNT for key in ("data.max_chars", "train.max_steps", "train.max_epochs",
+    **{key: _COUNT for key in ("data.max_chars", "data.season", "train.max_steps", "train.max_epochs",
                                "train.eval_batches", "train.patience", "train.max_retries")},
     # Far above any model this toolkit trains, and below sizes that exhaust memory while the
     # network is built (one hidden-to-hidden matrix of 8192**2 floats is 256 MiB).

@@ -38,7 +38,7 @@ from pandas.tseries.frequencies import to_offset
 
 from rnnlab.errors import ConfigError, DataError
 
-__all__ = ["Series", "load_csv", "canonical_freq", "MISSING_POLICIES"]
+__all__ = ["Series", "load_csv", "canonical_freq", "season_for", "SEASONS", "MISSING_POLICIES"]
 
 #: What :func:`load_csv` may do with empty cells: reject them, interpolate linearly between the
 #: neighbouring rows, or carry the last observed value forward.
@@ -265,6 +265,39 @@ def load_csv(path, target, date=None, covariates=(), missing="error", date_forma
         dates = full
     _fill_missing(values, targets + extra, missing, filled_where)
     return Series(values, tuple(targets + extra), len(targets), dates, source, calendar)
+
+
+#: The seasonal period each calendar implies (a year of steps, a week of days, a day of hours),
+#: by the base of a :func:`canonical_freq` alias.  Weeks use 52 (a year is 52.18 weeks; seasonal
+#: naive needs a whole number of rows).
+SEASONS = {"MS": 12, "ME": 12, "QS": 4, "QE": 4, "W": 52, "D": 7, "B": 5, "h": 24, "min": 60,
+           "YS": 1, "YE": 1}
+
+
+def season_for(freq):
+    """The seasonal period a calendar implies: the ``data.season`` used when it is 0.
+
+    Parameters
+    ----------
+    freq : str or None
+        A :attr:`Series.freq` (``"MS"``, ``"W-SUN"``, ``"QS"``, ...), or None for a series
+        without dates.
+
+    Returns
+    -------
+    int
+        12 monthly, 4 quarterly, 52 weekly, 7 daily, 5 business-daily, 24 hourly, 60 by the
+        minute; 1 (no season: seasonal naive is naive) yearly, for a step of several units
+        (``2W-SUN``) and without dates.
+
+    Examples
+    --------
+    >>> season_for("MS"), season_for("W-SUN"), season_for("QS-FEB"), season_for(None)
+    (12, 52, 4, 1)
+    """
+    if freq is None or freq[:1].isdigit():
+        return 1
+    return SEASONS.get(freq.split("-")[0], 1)
 
 
 def canonical_freq(alias, first=None):

@@ -120,7 +120,8 @@ def recursive_forecast(predict, window, steps, covariates=None, block=1):
     covariates : array_like, shape (batch, steps, features - n_targets), optional
         The covariates' known future values; required when ``features > n_targets``.
     block : int
-        Predicted steps fed back per round (1 to ``h`` and at most lookback).
+        Predicted steps kept per round (1 to ``h``); the window keeps its newest ``lookback``
+        rows, so a block longer than the window replaces it whole.
 
     Returns
     -------
@@ -149,9 +150,9 @@ def recursive_forecast(predict, window, steps, covariates=None, block=1):
     if future.ndim != 3 or future.shape[:2] != (batch, steps):
         raise ValueError(f"covariates: expected shape ({batch}, {steps}, n_covariates), "
                          f"got {future.shape}")
-    if not isinstance(block, (int, np.integer)) or not 1 <= block <= window.shape[1]:
-        raise ValueError(f"block: expected an int from 1 to the lookback {window.shape[1]}, "
-                         f"got {block!r}")
+    if not isinstance(block, (int, np.integer)) or isinstance(block, bool) or block < 1:
+        raise ValueError(f"block: expected an int >= 1, got {block!r}")
+    lookback = window.shape[1]
     forecasts, done = [], 0
     while done < steps:
         output = np.asarray(predict(window), dtype=window.dtype)
@@ -166,6 +167,6 @@ def recursive_forecast(predict, window, steps, covariates=None, block=1):
         take = min(block, steps - done)
         forecasts.append(guess[:, :take])
         rows = np.concatenate([guess[:, :take], future[:, done:done + take]], axis=2)
-        window = np.concatenate([window[:, take:], rows], axis=1)
+        window = np.concatenate([window, rows], axis=1)[:, -lookback:]
         done += take
     return np.concatenate(forecasts, axis=1)

@@ -19,8 +19,8 @@ The network forecasts with the run's ``data.strategy``: ``direct`` predicts the 
 one window (and, asked for more steps than its horizon, feeds its forecast back in whole
 horizons), ``recursive`` feeds one-step predictions back in
 (:func:`~rnnlab.datasets.timeseries.recursive_forecast`).  Beside it stand the baselines of
-:data:`rnnlab.evaluation.baselines.BASELINES`: naive, seasonal naive with period ``data.season``,
-drift, and seasonal naive with drift.
+:data:`rnnlab.evaluation.baselines.BASELINES`: naive, seasonal naive with the task's period
+(``data.season``, or the calendar's when that is 0), drift, and seasonal naive with drift.
 
 Scores (:func:`score`): MAE, RMSE, MAPE and sMAPE (in percent) and MASE, whose scale is the mean
 absolute error of the in-sample seasonal-naive forecast (lag ``data.season``) over the training
@@ -159,13 +159,14 @@ def backtest(forecasters, targets, origins, horizon, train, season):
 def _baseline_forecasters(targets, season):
     """Every baseline of :data:`baselines.BASELINES` over the raw targets (time, n_targets)."""
     def make(name, baseline):
-        need = {"seasonal_naive": season, "seasonal_naive_drift": season + 1}.get(name, 1)
+        need = {"seasonal_naive": season, "seasonal_naive_drift": season + 1,
+                "drift": 2}.get(name, 1)
 
         def forecast(origins, steps):
             if origins.min() < need:
-                raise DataError(f"data.season = {season} leaves {name.replace('_', ' ')} too few "
-                                f"rows before the first forecast origin ({origins.min()}; it "
-                                f"needs {need})")
+                raise DataError(f"{name.replace('_', ' ')} (season {season}) has too few rows "
+                                f"before the first forecast origin ({origins.min()}; it needs "
+                                f"{need})")
             return np.stack([baseline(targets[:t], steps, season) for t in origins])
         return forecast
 
@@ -191,7 +192,7 @@ def _model_forecaster(session, data):
             raise DataError(f"origin row {origins.min()} has fewer than data.lookback = "
                             f"{lookback} preprocessed rows before it")
         x = values[rows[:, None] + np.arange(-lookback, 0)].astype(np.float32)
-        block = 1 if strategy == "recursive" else min(data.horizon, lookback)
+        block = 1 if strategy == "recursive" else data.horizon
         if strategy != "recursive" and steps <= data.horizon:
             scaled = np.asarray(predict(x)[0])
             if scaled.shape[1] < steps:
@@ -283,7 +284,12 @@ def _check_levels(levels):
     if not levels or not all(isinstance(v, float) and 0.0 < v < 1.0 for v in levels):
         raise RnnlabError(f"levels: expected interval levels between 0 and 1 (e.g. 0.8, 0.95), "
                           f"got {levels}")
-    return tuple(sorted(set(levels)))
+    levels = tuple(sorted(set(levels)))
+    labels = [intervals.level_label(level) for level in levels]
+    if len(set(labels)) < len(labels):
+        raise RnnlabError(f"levels: {levels} name the same band twice ({labels}); expected "
+                          "levels that differ in percent")
+    return levels
 
 
 def _interval_record(radius, count, short, levels, coverages):
@@ -318,9 +324,9 @@ def forecast_run(session, out_dir=None, levels=intervals.LEVELS):
     Returns
     -------
     dict
-        What ``forecast.json`` holds: ``cell``, ``strategy``, ``horizon``, ``season``,
-        ``targets``, ``checkpoint_step`` (or None), ``test_start``, ``test_rows`` and
-        ``mase_scale``; ``test`` = ``{model: {metric: value}}`` pooled over the tiled test
+        What ``forecast.json`` holds: ``cell``, ``strategy``, ``horizon``, ``season`` and
+        ``season_from`` (``data.season`` or the calendar), ``targets``, ``checkpoint_step``
+        (or None), ``test_start``, ``test_rows`` and ``mase_scale``; ``test`` = ``{model: {metric: value}}`` pooled over the tiled test
         forecast and ``backtest`` = ``{"origins": k, model: {metric: mean over origins}}``, for
         each of :data:`MODELS` and :data:`METRICS` (``None`` where undefined); ``intervals``
         (calibrated on validation origins: per level the radii (horizon, n_targets), the
@@ -343,7 +349,7 @@ def forecast_run(session, out_dir=None, levels=intervals.LEVELS):
     data, out_dir = _series_data(session), _out_dir(session, out_dir)
     levels = _check_levels(levels)
     settings = session.cfg.data
-    horizon, season = int(settings.horizon), int(settings.season)
+    horizon, season = int(settings.horizon), int(session.task.season)
     series, targets = data.series, data.series.targets
     train, val_start, start = targets[:data.split.val_start], data.split.val_start, \
         data.split.test_start
@@ -373,7 +379,10 @@ def forecast_run(session, out_dir=None, levels=intervals.LEVELS):
 
     checkpoint = getattr(session, "checkpoint", None) or {}
     result = {"cell": session.cfg.model.cell, "strategy": settings.strategy,
-              "horizon": horizon, "season": season, "targets": list(series.target_names),
+              "horizon": horizon, "season": season,
+              "season_from": "data.season" if settings.season else
+                             f"the calendar ({series.freq or 'no dates'}; data.season = 0)",
+              "targets": list(series.target_names),
               "checkpoint_step": (checkpoint.get("loop") or {}).get("step"),
               "test_start": _labels(series, [start])[0], "test_rows": len(actual),
               "training_rows": len(train), "mase_scale": _mase_scale(train, season),
@@ -470,7 +479,7 @@ def forecast_future(session, steps, levels=intervals.LEVELS):
     session : rnnlab.training.session.Session
         A series session, as for :func:`forecast_run`.
     steps : int
-        Rows to forecast (>= 1).
+        Rows to forecast: 1 to the number of held-out rows (each step's interval needs errors).
     levels : sequence of float
         Interval levels (default 0.8 and 0.95).
 
@@ -488,8 +497,11 @@ def forecast_future(session, steps, levels=intervals.LEVELS):
     Raises
     ------
     DataError
-        For a text run, a run with covariates (their future is unknown), or dates without a
-        calendar step.
+        For a text run, a run with covariates asked for more steps than a direct network's
+        horizon (or any step past the data for a recursive one: the covariates' future is
+        unknown), or dates without a calendar step.
+    RnnlabError
+        For ``steps`` below 1 or above the held-out (validation and test) rows.
 
     Examples
     --------
@@ -501,11 +513,13 @@ def forecast_future(session, steps, levels=intervals.LEVELS):
     """
     data = _series_data(session)
     levels = _check_levels(levels)
-    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 1:
-        raise RnnlabError(f"--future: expected a number of steps >= 1, got {steps!r}")
     series, targets = data.series, data.series.targets
-    season = int(session.cfg.data.season)
+    season = int(session.task.season)
     val_start, test_start, n = data.split.val_start, data.split.test_start, len(series)
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 1 \
+            or steps > n - val_start:
+        raise RnnlabError(f"--future: expected 1 to {n - val_start} steps (the held-out rows, "
+                          f"whose errors calibrate every step's interval), got {steps!r}")
     index = _future_index(series, steps)
     rnn = _model_forecaster(session, data)
     point = rnn(np.array([n]), steps)[0]                              # (steps, n_targets)
@@ -665,8 +679,10 @@ def format_report(result):
             lines.append(f"{model:<21}" + "".join(f"{_number(result[key][model][m], m):>11}"
                                                   for m in METRICS))
         lines.append("")
-    lines.append(f"MASE: error / mean absolute in-sample seasonal-naive (m={result['season']}) "
-                 "error of the training part (Hyndman & Koehler 2006); below 1 beats it")
+    source = f", from {result['season_from']}" if result.get("season_from") else ""
+    lines.append(f"MASE: error / mean absolute in-sample seasonal-naive (m={result['season']}"
+                 f"{source}) error of the training part (Hyndman & Koehler 2006); below 1 "
+                 "beats it")
     if "intervals" in result:
         lines += [""] + _coverage_lines(result["intervals"], [
             ("coverage_test", f"covered: {result['test_rows']} test rows"),
@@ -700,4 +716,5 @@ def format_future(result):
              frame.to_string(float_format=lambda v: f"{v:.4g}"), ""]
     return "\n".join(lines + _coverage_lines(
         result["intervals"], [("coverage_test", "covered on the test part*")]) + [
-        "* bands calibrated on the validation origins alone, scored on the test origins"])
+        "* the coverage of bands calibrated on the validation origins alone, scored on the test "
+        "origins: how the printed bands (calibrated on both) may be expected to do"])

@@ -1,6 +1,8 @@
 """Prediction intervals from held-out forecast errors (split conformal), and their coverage.
 
-A forecaster is run from many *calibration* origins whose outcomes it never trained on; the
+A forecaster is run from many *calibration* origins whose outcomes it never trained on (rnnlab
+uses the validation part, which also chose the checkpoint, so its errors may be slightly
+smaller than the test part's: the measured coverage shows by how much); the
 absolute errors at each horizon step ``j`` give that step's interval radius.  At level ``p`` with
 ``n`` calibration errors the radius is the ``ceil((n + 1) p)``-th smallest error, the split
 conformal rule: if future errors are exchangeable with the calibration errors, the interval
@@ -85,7 +87,7 @@ def radii(errors, levels=LEVELS):
             n = int(count[step, target])
             if n == 0:
                 continue
-            rank = math.ceil((n + 1) * level)
+            rank = math.ceil((n + 1) * level - 1e-9)   # (25 * 0.56 is 14.000000000000002)
             short[i, step, target] = rank > n
             radius[i, step, target] = ordered[min(rank, n) - 1, step, target]
     filled = np.where(np.isnan(radius), -np.inf, radius)
@@ -101,14 +103,15 @@ def coverage(actual, forecast, radius):
     actual, forecast : array_like, shape (origins, steps, n_targets)
         NaN in ``actual`` marks an outcome that is not there (left out).
     radius : array_like, shape (steps, n_targets)
-        One level's radii, as from :func:`radii`.
+        One level's radii, as from :func:`radii`; outcomes at a step whose radius is NaN (no
+        calibration error) are left out too.
 
     Returns
     -------
     pooled : float or None
         Over every known outcome; ``None`` when there is none.
     per_step : list of (float or None)
-        One per horizon step, pooled over origins and targets.
+        One per horizon step, pooled over origins and targets; ``None`` where nothing was scored.
 
     Examples
     --------
@@ -122,7 +125,7 @@ def coverage(actual, forecast, radius):
     if actual.ndim != 3 or forecast.shape != actual.shape or radius.shape != actual.shape[1:]:
         raise ValueError(f"actual {actual.shape}, forecast {forecast.shape}, radius "
                          f"{radius.shape}: expected (origins, steps, n), the same, and (steps, n)")
-    known = ~np.isnan(actual)
+    known = ~np.isnan(actual) & np.isfinite(radius)          # a step without a radius: not scored
     inside = (np.abs(actual - forecast) <= radius) & known
     per_step = [float(inside[:, j].sum() / known[:, j].sum()) if known[:, j].any() else None
                 for j in range(actual.shape[1])]

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from rnnlab.datasets.series import season_for
 from rnnlab.datasets.timeseries import load_csv, prepare, recursive_forecast
 from rnnlab.errors import DataError
 from rnnlab.evaluation import metrics
@@ -66,6 +67,7 @@ class SeriesTask:
         self._orders = {}
         self._prepared = None
         self._fit = None
+        self._season = None
         if meta is None:
             self._load()
             self.n_features = len(self._prepared.series.columns)
@@ -98,16 +100,19 @@ class SeriesTask:
                             f"training needs a validation part")
         prepared = prepare(series, horizon=data.horizon, **options)
         fit = prepare(series, horizon=1, **options) if self.recursive else prepared
-        if len(prepared.split.train) <= data.season:
-            raise DataError(f"{data.path}: data.season = {data.season} needs more than "
-                            f"{data.season} training rows for MASE; the training part has "
-                            f"{len(prepared.split.train)}")
+        season = data.season or season_for(series.freq)
+        said = f"data.season = {season}" if data.season else \
+            f"{season} (the season of the calendar {series.freq or '(no dates)'}; data.season = 0)"
+        if len(prepared.split.train) <= season:
+            raise DataError(f"{data.path}: {said} needs more than {season} training rows for "
+                            f"MASE; the training part has {len(prepared.split.train)}")
         train = prepared.split.train[:, :series.n_targets]
-        flat = np.mean(np.abs(train[data.season:] - train[:-data.season]), axis=0) == 0
+        flat = np.mean(np.abs(train[season:] - train[:-season]), axis=0) == 0
         if np.any(flat):
             raise DataError(f"{data.path}: target {series.target_names[np.argmax(flat)]!r} "
-                            f"does not change at lag data.season = {data.season} in the "
-                            f"training part, so MASE is undefined; expected a varying series")
+                            f"does not change at lag {said} in the training part, so MASE is "
+                            f"undefined; expected a varying series")
+        self._season = season
         if self._meta is not None:
             saved = json.loads(json.dumps(self._meta.get("data")))
             if json.loads(json.dumps(prepared.to_dict())) != saved:
@@ -119,6 +124,13 @@ class SeriesTask:
     def _ready(self):
         if self._prepared is None:
             self._load()
+
+    @property
+    def season(self):
+        """int: the seasonal period of seasonal naive and MASE: ``data.season``, or when that is
+        0 the calendar's (:func:`rnnlab.datasets.series.season_for`)."""
+        self._ready()
+        return self._season
 
     @property
     def prepared(self):
@@ -202,7 +214,7 @@ class SeriesTask:
         dict
             ``loss`` (MSE on scaled values over the horizon), and ``rmse``, ``mae`` and ``mase``
             in the data's units; MASE divides by the in-sample MAE of the seasonal-naive forecast
-            (period ``data.season``) on the training rows.
+            (period :attr:`season`) on the training rows.
         """
         windows = self.windows(split)
         scaled = self.forecast(functions, windows)
@@ -211,7 +223,7 @@ class SeriesTask:
         actual = self.prepared.actuals(windows)
         train = self.prepared.split.train[:, :self.n_targets]
         return {"loss": loss, "rmse": metrics.rmse(actual, raw), "mae": metrics.mae(actual, raw),
-                "mase": metrics.mase(actual, raw, train, m=self._data.season)}
+                "mase": metrics.mase(actual, raw, train, m=self.season)}
 
     def on_evaluation(self, session, step, rundir):
         """Nothing to write at an evaluation (forecast plots come from ``rnnlab.forecast``)."""
@@ -228,7 +240,7 @@ class SeriesTask:
         """
         self._ready()
         prep = self.prepared
-        return {"kind": self.kind, "data": prep.to_dict(), "season": self._data.season,
+        return {"kind": self.kind, "data": prep.to_dict(), "season": self.season,
                 "strategy": self._data.strategy,
                 "sizes": {"train": len(self._fit.train.t), "val": len(prep.val.t),
                           "test": len(prep.test.t)},

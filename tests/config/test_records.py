@@ -26,7 +26,7 @@ from rnnlab.errors import ConfigError
     ("data.lookback", 0, "a positive integer"),
     ("data.horizon", 0, "a positive integer"),
     ("data.stride", 0, "a positive integer"),
-    ("data.season", 0, "a positive integer"),
+    ("data.season", -1, "an integer >= 0"),
     ("train.eval_every", 0, "a positive integer"),
     ("train.max_steps", -1, "an integer >= 0"),
     ("model.dropout", 1.0, r"a number in \[0, 1\)"),

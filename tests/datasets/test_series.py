@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from rnnlab import config
-from rnnlab.datasets.series import canonical_freq, load_csv
+from rnnlab.datasets.series import canonical_freq, load_csv, season_for
 from rnnlab.datasets.timeseries import prepare
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.tasks.series import SeriesTask
@@ -337,3 +337,28 @@ def test_a_given_freq_reindexes_another_spacing_and_rejects_dates_off_its_calend
     one_line_error(dated(tmp_path, months, name="mid.csv"), [
         "row 3 (Date=2020-02-15): 2 weeks after the previous date; expected one step of MS "
         "(data.freq) \N{EM DASH} this date is not on that calendar"], freq="MS")
+
+
+@pytest.mark.parametrize("freq, season", [("MS", 12), ("ME", 12), ("QS", 4), ("QE-FEB", 4),
+                                          ("W-SUN", 52), ("W-WED", 52), ("D", 7), ("B", 5),
+                                          ("h", 24), ("YS", 1), ("2W-SUN", 1), (None, 1)])
+def test_the_calendar_gives_the_season(freq, season):
+    assert season_for(freq) == season
+
+
+def test_data_season_0_takes_the_calendars_season_and_an_explicit_one_wins(tmp_path):
+    months = iso(pd.date_range("1950-01-01", periods=72, freq="MS"))
+    path = dated(tmp_path, months, [100 + m % 12 * 3 + m // 4 for m in range(72)])
+    keys = ["data.kind=series", f"data.path={path}", "data.target=y", "data.date=Date",
+            "data.lookback=8", "data.horizon=4", "data.val_fraction=0.2",
+            "data.test_fraction=0.2"]
+    assert config.load(None, keys).data.season == 0
+    task = SeriesTask(config.load(None, keys))
+    assert task.season == 12 and task.meta()["season"] == 12
+    assert SeriesTask(config.load(None, keys + ["data.season=3"])).season == 3
+    undated = [k for k in keys if not k.startswith("data.date")]
+    assert SeriesTask(config.load(None, undated)).season == 1
+    flat = dated(tmp_path, months, [5 + m % 12 for m in range(72)], name="flat.csv")
+    with pytest.raises(DataError, match=r"does not change at lag 12 \(the season of the "
+                                        r"calendar MS; data.season = 0\)"):
+        SeriesTask(config.load(None, [k.replace(str(path), str(flat)) for k in keys]))

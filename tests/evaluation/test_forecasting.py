@@ -38,7 +38,8 @@ def _series(n=70, dates=True):
 def _session(data, predict, strategy="direct", horizon=HORIZON, run_dir=None):
     cfg = Config().replace(data={"horizon": horizon, "season": SEASON, "strategy": strategy},
                            model={"cell": "lstm"})
-    return SimpleNamespace(cfg=cfg, task=SimpleNamespace(kind="series", prepared=data),
+    return SimpleNamespace(cfg=cfg, task=SimpleNamespace(kind="series", prepared=data,
+                                                         season=SEASON),
                            functions=SimpleNamespace(predict=predict), run_dir=run_dir)
 
 
@@ -389,3 +390,28 @@ def test_forecast_future_bad_arguments_exit_2_with_one_line(series_run, tmp_path
     assert code == 2 and out == "" and not (tmp_path / "x").exists()
     line, = err.splitlines()
     assert message in line and line.startswith("error: ")
+
+
+def test_forecast_future_past_a_horizon_longer_than_the_window_keeps_every_direct_step():
+    data = prepare(_series(), 4, 6, val=0.2, test=0.2, transforms=["log", "diff"])
+
+    def drifting(x):           # six direct steps from a window of four, not a seasonal copy
+        return [np.cumsum(np.repeat(x[:, -1:, :1] * 0.5 + 0.1, 6, axis=1), axis=1)]
+
+    session = _session(data, drifting, horizon=6)
+    six = forecast_future(session, 6)["rnn"].to_numpy()
+    thirteen = forecast_future(session, 13)["rnn"].to_numpy()
+    np.testing.assert_allclose(thirteen[:6], six)        # asking for more changes nothing before
+    assert np.all(np.isfinite(thirteen))
+
+
+def test_forecast_future_steps_are_bounded_by_the_held_out_rows_and_levels_by_their_labels():
+    data = prepare(_series(), LOOKBACK, HORIZON, val=0.2, test=0.2)
+    session = _session(data, _seasonal_predict(HORIZON))
+    held_out = len(data.series) - data.split.val_start
+    assert len(forecast_future(session, held_out)) == held_out
+    for steps in (0, held_out + 1, True):
+        with pytest.raises(RnnlabError, match=rf"--future: expected 1 to {held_out} steps"):
+            forecast_future(session, steps)
+    with pytest.raises(RnnlabError, match="name the same band twice"):
+        forecast_future(session, 2, levels=(0.8, 0.8000001))

@@ -67,3 +67,11 @@ def test_coverage_checks_shapes_and_labels_read_as_percent():
     assert coverage(np.full((1, 1, 1), np.nan), np.zeros((1, 1, 1)), np.ones((1, 1))) == \
         (None, [None])
     assert [level_label(v) for v in (0.8, 0.95, 0.5, 0.999)] == ["80", "95", "50", "99.9"]
+
+
+def test_coverage_leaves_out_steps_without_a_radius_and_the_rank_survives_rounding():
+    actual = np.zeros((4, 2, 1))
+    pooled, per_step = coverage(actual, actual, np.array([[1.0], [np.nan]]))
+    assert pooled == 1.0 and per_step == [1.0, None]
+    errors = np.arange(1.0, 25.0)[:, None, None]        # n = 24; (n + 1) * 0.56 = 14.000000000000002
+    assert radii(errors, levels=(0.56,))[0].ravel().tolist() == [14.0]

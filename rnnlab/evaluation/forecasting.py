@@ -133,27 +133,29 @@ def backtest(forecasters, targets, origins, horizon, train, season):
     means : dict
         ``{name: {metric: mean over origins or None}}``; ``None`` when the metric is undefined
         at some origin.
+    forecasts : dict
+        ``{name: numpy.ndarray (k, horizon, n_targets)}``, each forecaster's raw forecasts.
 
     Examples
     --------
     >>> y = np.arange(10.0)[:, None]
     >>> last = lambda origins, steps: np.stack([baselines.naive(y[:t], steps) for t in origins])
-    >>> rows, means = backtest({"naive": last}, y, np.array([6, 7]), 2, y[:6], season=1)
-    >>> [row["origin"] for row in rows], means["naive"]["mae"]
-    ([6, 7], 1.5)
+    >>> rows, means, forecasts = backtest({"naive": last}, y, np.array([6, 7]), 2, y[:6], 1)
+    >>> [row["origin"] for row in rows], means["naive"]["mae"], forecasts["naive"].shape
+    ([6, 7], 1.5, (2, 2, 1))
     """
     rows = [{"origin": int(t)} for t in origins]
-    means = {}
+    means, forecasts = {}, {}
     actual = targets[origins[:, None] + np.arange(horizon)]
     for name, forecaster in forecasters.items():
-        predicted = np.asarray(forecaster(origins, horizon), dtype=np.float64)
+        predicted = forecasts[name] = np.asarray(forecaster(origins, horizon), dtype=np.float64)
         scores = [score(a, p, train, season) for a, p in zip(actual, predicted)]
         for row, values in zip(rows, scores):
             row.update({f"{name}_{metric}": values[metric] for metric in METRICS})
         means[name] = {metric: (None if any(s[metric] is None for s in scores)
                                 else float(np.mean([s[metric] for s in scores])))
                        for metric in METRICS}
-    return rows, means
+    return rows, means, forecasts
 
 
 def _baseline_forecasters(targets, season):
@@ -326,12 +328,13 @@ def forecast_run(session, out_dir=None, levels=intervals.LEVELS):
     dict
         What ``forecast.json`` holds: ``cell``, ``strategy``, ``horizon``, ``season`` and
         ``season_from`` (``data.season`` or the calendar), ``targets``, ``checkpoint_step``
-        (or None), ``test_start``, ``test_rows`` and ``mase_scale``; ``test`` = ``{model: {metric: value}}`` pooled over the tiled test
-        forecast and ``backtest`` = ``{"origins": k, model: {metric: mean over origins}}``, for
-        each of :data:`MODELS` and :data:`METRICS` (``None`` where undefined); ``intervals``
-        (calibrated on validation origins: per level the radii (horizon, n_targets), the
-        ``short_steps``, and the measured ``coverage_test`` over the tiled test forecast and
-        ``coverage_backtest`` pooled and ``coverage_backtest_per_step``); ``files``.
+        (or None), ``test_start``, ``test_rows`` and ``mase_scale``; ``test`` =
+        ``{model: {metric: value}}`` pooled over the tiled test forecast and ``backtest`` =
+        ``{"origins": k, model: {metric: mean over origins}}``, for each of :data:`MODELS` and
+        :data:`METRICS` (``None`` where undefined); ``intervals`` (calibrated on validation
+        origins: per level the radii (horizon, n_targets), the ``short_steps``, and the
+        measured ``coverage_test`` over the tiled test forecast and ``coverage_backtest``
+        pooled and ``coverage_backtest_per_step``); ``files``.
 
     Raises
     ------
@@ -357,7 +360,7 @@ def forecast_run(session, out_dir=None, levels=intervals.LEVELS):
     forecasters = {"rnn": _model_forecaster(session, data),
                    **_baseline_forecasters(targets, season)}
     origins = _backtest_origins(start, len(targets), horizon)
-    rows, means = backtest(forecasters, targets, origins, horizon, train, season)
+    rows, means, backtested = backtest(forecasters, targets, origins, horizon, train, season)
     tiled, steps = _test_forecast(forecasters, targets, start, horizon)
     actual = targets[start:]
 
@@ -365,7 +368,7 @@ def forecast_run(session, out_dir=None, levels=intervals.LEVELS):
     _, calibration = _errors(forecasters["rnn"], targets, np.arange(val_start, start), horizon,
                              stop=start)
     radius, count, short = intervals.radii(calibration, levels)
-    predicted = np.asarray(forecasters["rnn"](origins, horizon), dtype=np.float64)
+    predicted = backtested["rnn"]
     truth = targets[origins[:, None] + np.arange(horizon)]
     coverages = {"coverage_test": [], "coverage_backtest": [], "coverage_backtest_per_step": []}
     bands = {}

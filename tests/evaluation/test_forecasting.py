@@ -87,7 +87,9 @@ def test_backtest_covers_every_origin_once_and_averages_hand_scores():
         calls.append((o.copy(), steps))
         return np.stack([baselines.naive(y[:t], steps) for t in o])
 
-    rows, means = backtest({"naive": naive}, y, origins, HORIZON, y[:20], SEASON)
+    rows, means, forecasts = backtest({"naive": naive}, y, origins, HORIZON, y[:20], SEASON)
+    np.testing.assert_array_equal(forecasts["naive"], np.stack(
+        [baselines.naive(y[:t], HORIZON) for t in origins]))
     assert [row["origin"] for row in rows] == list(range(30, 38))
     assert len(calls) == 1 and calls[0][1] == HORIZON
     np.testing.assert_array_equal(calls[0][0], origins)

@@ -73,5 +73,5 @@ def test_coverage_leaves_out_steps_without_a_radius_and_the_rank_survives_roundi
     actual = np.zeros((4, 2, 1))
     pooled, per_step = coverage(actual, actual, np.array([[1.0], [np.nan]]))
     assert pooled == 1.0 and per_step == [1.0, None]
-    errors = np.arange(1.0, 25.0)[:, None, None]        # n = 24; (n + 1) * 0.56 = 14.000000000000002
+    errors = np.arange(1.0, 25.0)[:, None, None]     # n = 24: (n + 1) * 0.56 is 14.000000000000002
     assert radii(errors, levels=(0.56,))[0].ravel().tolist() == [14.0]

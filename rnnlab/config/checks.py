@@ -140,6 +140,8 @@ def bad_value_error(dotted, value, source, expected=None, hint=""):
 def coerce(dotted, value, source):
     """Check ``value``'s type against the default's, converting int -> float and tuple -> list.
 
+    A string given for a list key is read as the command line reads it: comma-separated names.
+
     Parameters
     ----------
     dotted : str
@@ -167,6 +169,8 @@ def coerce(dotted, value, source):
     Traceback (most recent call last):
     ...
     rnnlab.errors.ConfigError: cli: model.hidden = '8': expected an integer
+    >>> coerce("data.target", "sales", None), coerce("data.target", "a, b", None)
+    (['sales'], ['a', 'b'])
     """
     section, key = dotted.split(".")
     kind = type(DEFAULTS[section][key][0])
@@ -181,6 +185,8 @@ def coerce(dotted, value, source):
             if not math.isfinite(value):
                 raise bad_value_error(dotted, value, source, "a finite number")
     elif kind is list:
+        if isinstance(value, str):  # target = "y" in a TOML file: a list of one (or of a,b)
+            value = [item.strip() for item in value.split(",") if item.strip()]
         ok = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
         value = list(value) if ok else value
     else:

@@ -66,7 +66,8 @@ class Config:
     Read values as attributes (``cfg.model.hidden``); make a changed copy with
     :meth:`replace`; write it as JSON with :meth:`to_dict`.  Besides each value's own check,
     a config checks the rules that tie keys together: validation and test fractions that leave
-    data to train on, a target column for series data, and a date column for ``data.freq``.
+    data to train on, a target column for series data, and a date column for ``data.freq``,
+    ``data.val_start`` and ``data.test_start``.
 
     Parameters
     ----------
@@ -109,6 +110,11 @@ class Config:
         if data.kind == "series" and data.freq and not data.date:
             raise bad_value_error("data.freq", data.freq, None, "'' without a date column (set "
                                   "data.date to the column the step applies to)")
+        for key in ("val_start", "test_start"):
+            if getattr(data, key) and (data.kind != "series" or not data.date):
+                raise bad_value_error(f"data.{key}", getattr(data, key), None,
+                                      "'' unless the data is a series with dates (data.kind = "
+                                      "'series' and data.date naming the date column)")
 
     def replace(self, **sections):
         """A copy with some values changed, checked like any new config.

@@ -22,9 +22,14 @@ DEFAULTS = {
         "path": ("", "data file (required); relative paths resolve against the current directory"),
         "val_fraction": (0.05, "fraction of the data (the end, before test) used for validation"),
         "test_fraction": (0.05, "fraction of the data (the very end) held out for testing"),
+        "val_start": ("", "series: the first date of the validation part, e.g. 1958-01 ('' = "
+                          "by data.val_fraction; a date needs data.date)"),
+        "test_start": ("", "series: the first date of the test part, e.g. 1960-01 ('' = by "
+                           "data.test_fraction)"),
         "seq_len": (100, "text: characters per truncated-BPTT chunk"),
         "max_chars": (0, "text: use only the first max_chars characters (0 = all)"),
-        "target": ("", "series: the column to forecast (required for series)"),
+        "target": ([], "series: the column(s) to forecast (required for series): a name, a TOML "
+                       "list [\"a\", \"b\"], or a,b or [a,b] on the command line"),
         "date": ("", "series: the date column ('' = none)"),
         "freq": ("", "series: the dates' step, a pandas offset alias: MS, ME, W-SUN, D, h, QS, "
                      "YS, ... ('' = infer from the dates)"),

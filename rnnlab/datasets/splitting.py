@@ -15,7 +15,7 @@ import pandas as pd
 from rnnlab.datasets.series import Series
 from rnnlab.errors import DataError
 
-__all__ = ["Split", "split"]
+__all__ = ["Split", "split", "as_date"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,7 +73,7 @@ class Split:
         return state
 
 
-def split(series, val=0.15, test=0.15):
+def split(series, val=0.15, test=0.15, names=("val", "test")):
     """Split a series chronologically into training, validation and test rows.
 
     Parameters
@@ -84,6 +84,8 @@ def split(series, val=0.15, test=0.15):
         rows last, the validation rows just before them); a date (str, datetime or
         ``numpy.datetime64``; the series needs dates) makes the part start at the first row on or
         after it.  A fraction of 0 asks for no such part.
+    names : (str, str)
+        What the errors call ``val`` and ``test`` (config keys, for a config's data).
 
     Returns
     -------
@@ -105,9 +107,9 @@ def split(series, val=0.15, test=0.15):
     5
     """
     n = len(series)
-    test_start = _boundary(series, "test", test, n)
-    val_start = _boundary(series, "val", val, test_start)
-    where = f"{series.source}: split(val={val!r}, test={test!r}) of {n} rows"
+    test_start = _boundary(series, names[1], test, n)
+    val_start = _boundary(series, names[0], val, test_start)
+    where = f"{series.source}: {names[0]} = {val!r}, {names[1]} = {test!r} on {n} rows"
     if val_start <= 0:
         raise DataError(f"{where} leaves the training part empty")
     if val_start > test_start:
@@ -133,10 +135,46 @@ def _boundary(series, argument, value, end):
     if not isinstance(value, (str, _date_type, np.datetime64)):
         raise TypeError(f"{argument}: expected a fraction or a date, got {value!r}")
     if series.dates is None:
-        raise DataError(f"{series.source}: {argument}={value!r} is a date but the series has no "
-                        "date column; pass date= to load_csv or give a fraction")
+        raise DataError(f"{series.source}: {argument} = {value!r} is a date but the series has "
+                        "no date column; pass date= to load_csv or give a fraction")
+    return int(np.searchsorted(series.dates, as_date(value, argument), side="left"))
+
+
+def as_date(value, name="date"):
+    """Read a split point given as a date.
+
+    Parameters
+    ----------
+    value : str, datetime.date or numpy.datetime64
+        ``"1958-01"``, ``"1958-01-01"``, ``datetime.date(1958, 1, 1)``, ...
+    name : str
+        What the error calls the value.
+
+    Returns
+    -------
+    numpy.datetime64
+        In microseconds, the unit of :attr:`Series.dates`.
+
+    Raises
+    ------
+    ValueError
+        When pandas cannot read ``value`` as a date.
+
+    Examples
+    --------
+    >>> as_date("1958-01")
+    np.datetime64('1958-01-01T00:00:00.000000')
+    >>> as_date("1958-13", "data.val_start")
+    Traceback (most recent call last):
+    ...
+    ValueError: data.val_start = '1958-13': expected a date such as 1958-01 or 1958-01-31
+    """
     try:
-        when = np.datetime64(pd.Timestamp(value), "us")
-    except (ValueError, TypeError):
-        raise ValueError(f"{argument}: {value!r} is not a date") from None
-    return int(np.searchsorted(series.dates, when, side="left"))
+        when = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        when = pd.NaT
+    if when is pd.NaT:
+        raise ValueError(f"{name} = {value!r}: expected a date such as 1958-01 or 1958-01-31")
+    if when.tzinfo is not None:  # the series' dates are in UTC (rnnlab.datasets.series)
+        when = when.tz_convert("UTC").tz_localize(None)
+    return np.datetime64(when, "us")

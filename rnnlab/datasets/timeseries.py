@@ -142,7 +142,7 @@ class Prepared:
 
 
 def prepare(series, lookback, horizon, stride=1, val=0.15, test=0.15, transforms=(),
-            scaler="standard"):
+            scaler="standard", names=("val", "test")):
     """Split, preprocess (fitted on training rows) and window a series, leak-free.
 
     Parameters
@@ -159,6 +159,8 @@ def prepare(series, lookback, horizon, stride=1, val=0.15, test=0.15, transforms
     transforms : sequence of str
         As in :class:`Preprocessor`, applied to the targets: ``'log'``, ``'diff'``, ``'diff:12'``.
     scaler : {'standard', 'minmax', 'none'}
+    names : (str, str)
+        What the errors call ``val`` and ``test``, as in :func:`split`.
 
     Returns
     -------
@@ -186,7 +188,7 @@ def prepare(series, lookback, horizon, stride=1, val=0.15, test=0.15, transforms
         lags = f" plus {offset} rows consumed by differencing" if offset else ""
         raise DataError(f"{source}: the series has {n_rows} rows; it needs at least lookback + "
                         f"horizon = {lookback + horizon}{lags}")
-    parts = split(series, val, test)
+    parts = split(series, val, test, names)
     try:
         preprocessor.fit(parts.train)
         values = preprocessor.transform(series.values)

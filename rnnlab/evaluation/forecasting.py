@@ -331,7 +331,8 @@ def forecast_run(session, out_dir=None, levels=intervals.LEVELS):
         (or None), ``test_start``, ``test_rows`` and ``mase_scale``; ``test`` =
         ``{model: {metric: value}}`` pooled over the tiled test forecast and ``backtest`` =
         ``{"origins": k, model: {metric: mean over origins}}``, for each of :data:`MODELS` and
-        :data:`METRICS` (``None`` where undefined); ``intervals`` (calibrated on validation
+        :data:`METRICS` (``None`` where undefined; with several targets, means over them too,
+        and ``test_per_target`` = ``{target: {model: {metric: value}}}``); ``intervals`` (calibrated on validation
         origins: per level the radii (horizon, n_targets), the ``short_steps``, and the
         measured ``coverage_test`` over the tiled test forecast and ``coverage_backtest``
         pooled and ``coverage_backtest_per_step``); ``files``.
@@ -391,6 +392,11 @@ def forecast_run(session, out_dir=None, levels=intervals.LEVELS):
               "training_rows": len(train), "mase_scale": _mase_scale(train, season),
               "test": {name: score(actual, tiled[name], train, season) for name in MODELS},
               "backtest": {"origins": len(rows), **means},
+              **({"test_per_target": {
+                  target: {name: score(actual[:, [j]], tiled[name][:, [j]], train[:, [j]], season)
+                           for name in MODELS}
+                  for j, target in enumerate(series.target_names)}}
+                 if series.n_targets > 1 else {}),
               "intervals": {"calibration": f"the {start - val_start} validation origins "
                                            "(outcomes in the validation part only)",
                             **_interval_record(radius, count, short, levels, coverages)}}
@@ -658,8 +664,8 @@ def format_report(result):
     Returns
     -------
     str
-        Two tables (test forecast pooled over its points; backtest means over origins), one row
-        per model, ``-`` where undefined, MAPE and sMAPE with ``%``; the MASE scale; and the
+        Two tables (test forecast pooled over its points; backtest means over origins), and
+        one test table per target when there are several; one row per model, ``-`` where undefined, MAPE and sMAPE with ``%``; the MASE scale; and the
         intervals' measured coverage when the result has them.
 
     Examples
@@ -671,15 +677,20 @@ def format_report(result):
     rnn                       1.000      2.000          -     3.00 %     0.5000
     """
     lines = []
-    for key, title in (("test", f"test forecast: pooled over its {result['test_rows']} rows "
-                                f"(forecast in blocks of {result['horizon']})"),
-                       ("backtest", f"rolling-origin backtest: mean over "
-                                    f"{result['backtest']['origins']} origins of each origin's "
-                                    f"{result['horizon']}-step score")):
+    per_target = result.get("test_per_target") or {}
+    over = f", the {len(per_target)} targets together" if per_target else ""
+    tables = [(result["test"], f"test forecast: pooled over its {result['test_rows']} rows "
+                               f"(forecast in blocks of {result['horizon']}){over}"),
+              (result["backtest"], f"rolling-origin backtest: mean over "
+                                   f"{result['backtest']['origins']} origins of each origin's "
+                                   f"{result['horizon']}-step score{over}")]
+    tables += [(scores, f"test forecast of {target}: pooled over its {result['test_rows']} rows")
+               for target, scores in per_target.items()]
+    for scores, title in tables:
         lines.append(title)
         lines.append(f"{'model':<21}" + "".join(f"{m.upper():>11}" for m in METRICS))
         for model in MODELS:
-            lines.append(f"{model:<21}" + "".join(f"{_number(result[key][model][m], m):>11}"
+            lines.append(f"{model:<21}" + "".join(f"{_number(scores[model][m], m):>11}"
                                                   for m in METRICS))
         lines.append("")
     source = f", from {result['season_from']}" if result.get("season_from") else ""

@@ -9,14 +9,32 @@ import math
 import numpy as np
 
 from rnnlab.datasets.series import season_for
+from rnnlab.datasets.splitting import as_date
 from rnnlab.datasets.timeseries import load_csv, prepare, recursive_forecast
-from rnnlab.errors import DataError
+from rnnlab.errors import ConfigError, DataError
 from rnnlab.evaluation import metrics
 
 __all__ = ["SeriesTask", "TRANSFORMS"]
 
 #: ``data.transform`` -> the transforms of :class:`~rnnlab.datasets.scaling.Preprocessor`.
 TRANSFORMS = {"none": [], "log": ["log"], "diff": ["diff"], "log+diff": ["log", "diff"]}
+
+
+def _split_points(data):
+    """``val``, ``test`` and ``names`` for :func:`~rnnlab.datasets.timeseries.prepare`: each
+    part starts at its date (``data.val_start``, ``data.test_start``) or else by its fraction."""
+    points, names = [], []
+    for part in ("val", "test"):
+        start = getattr(data, f"{part}_start")
+        key = f"data.{part}_start" if start else f"data.{part}_fraction"
+        try:
+            points.append(as_date(start, key) if start else getattr(data, f"{part}_fraction"))
+        except ValueError as err:
+            error = ConfigError(str(err))
+            error.key = key
+            raise error from None
+        names.append(key)
+    return {"val": points[0], "test": points[1], "names": tuple(names)}
 
 
 class SeriesTask:
@@ -88,16 +106,16 @@ class SeriesTask:
 
     def _load(self):
         data = self._data
-        series = load_csv(data.path, data.target, date=data.date or None,
+        series = load_csv(data.path, list(data.target), date=data.date or None,
                           covariates=data.covariates, missing=data.missing,
                           date_format=data.date_format or None, freq=data.freq or None,
                           dayfirst=data.dayfirst)
-        options = dict(lookback=data.lookback, stride=data.stride,
-                       val=data.val_fraction, test=data.test_fraction,
-                       transforms=TRANSFORMS[data.transform], scaler=data.scaler)
-        if data.val_fraction == 0:
+        if not data.val_start and data.val_fraction == 0:
             raise DataError(f"{data.path}: data.val_fraction = 0 leaves no validation rows; "
                             f"training needs a validation part")
+        options = dict(lookback=data.lookback, stride=data.stride,
+                       transforms=TRANSFORMS[data.transform], scaler=data.scaler,
+                       **_split_points(data))
         prepared = prepare(series, horizon=data.horizon, **options)
         fit = prepare(series, horizon=1, **options) if self.recursive else prepared
         season = data.season or season_for(series.freq)

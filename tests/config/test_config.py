@@ -114,7 +114,7 @@ def test_missing_unreadable_and_malformed_files_name_the_file_and_line(tmp_path)
     ("[train]\nlr = 'fast'\n", r"exp\.toml: train\.lr = 'fast': expected a number$"),
     ("[train]\nlr = nan\n", r"exp\.toml: train\.lr = nan: expected a finite number$"),
     ("[run]\nprogress = 1\n", r"exp\.toml: run\.progress = 1: expected true or false$"),
-    ("[data]\ncovariates = 'temp'\n", r"data\.covariates = 'temp': expected a list of strings"),
+    ("[data]\ncovariates = 3\n", r"data\.covariates = 3: expected a list of strings"),
     ("[data]\ncovariates = [1]\n", r"data\.covariates = \[1\]: expected a list of strings"),
     ("[model]\ncell = 'lstn'\n", r"exp\.toml: model\.cell = 'lstn': expected one of 'elman', "
                                  r"'lstm', 'gru' \(did you mean 'lstm'\?\)"),

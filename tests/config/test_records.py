@@ -70,7 +70,7 @@ def test_validate_checks_fraction_sum_structure_and_cross_field_rules():
         validate(cfg)
     cfg = defaults()
     cfg["data"].update(kind="series", target="passengers")
-    assert validate(cfg).data.target == "passengers"
+    assert validate(cfg).data.target == ("passengers",)
     cfg["data"]["target"] = ""
     with pytest.raises(ConfigError, match=r"^s\.toml: data\.target = '': expected the name of "
                                           r"the column to forecast"):

@@ -417,3 +417,32 @@ def test_forecast_future_steps_are_bounded_by_the_held_out_rows_and_levels_by_th
             forecast_future(session, steps)
     with pytest.raises(RnnlabError, match="name the same band twice"):
         forecast_future(session, 2, levels=(0.8, 0.8000001))
+
+
+def test_two_targets_are_scored_together_and_each_alone(tmp_path):
+    one = _series()
+    values = np.column_stack([one.values[:, 0], 3 * one.values[::-1, 0] + 7])
+    series = Series(values, ("y", "z"), n_targets=2, dates=one.dates, source="two.csv")
+    data = prepare(series, LOOKBACK, HORIZON, val=0.15, test=0.2)
+
+    def predict(x):  # seasonal naive of both targets in the scaled space
+        rows = x.shape[1] - SEASON + np.arange(HORIZON) % SEASON
+        return [x[:, rows, :2].astype(np.float32)]
+
+    result = forecast_run(_session(data, predict, run_dir=tmp_path))
+    y, start = series.targets, data.split.test_start
+    assert result["targets"] == ["y", "z"] and set(result["test_per_target"]) == {"y", "z"}
+    for j, name in enumerate("yz"):
+        alone = Series(values[:, j], (name,), dates=one.dates, source="one.csv")
+        single = forecast_run(_session(prepare(alone, LOOKBACK, HORIZON, val=0.15, test=0.2),
+                                       _seasonal_predict(HORIZON), run_dir=tmp_path / name))
+        for model in MODELS:
+            assert result["test_per_target"][name][model] == pytest.approx(single["test"][model])
+    rows = _read_csv(tmp_path / "forecast" / "forecast.csv")
+    assert len(rows) == len(y) - start and {"rnn:y", "rnn:z", "drift:z"} <= set(rows[0])
+    text = format_report(result)
+    assert "rows (forecast in blocks of 3), the 2 targets together" in text
+    assert "test forecast of z: pooled over" in text
+    # pooled over both targets: the mean absolute error of every point of both columns
+    mae = np.mean([result["test_per_target"][t]["naive"]["mae"] for t in "yz"])
+    assert result["test"]["naive"]["mae"] == pytest.approx(mae)

@@ -13,7 +13,7 @@ import pytest
 
 from rnnlab import config
 from rnnlab.datasets.text import Vocabulary
-from rnnlab.errors import DataError
+from rnnlab.errors import ConfigError, DataError
 from rnnlab.evaluation import baselines, metrics
 from rnnlab.model.networks import build_network
 from rnnlab.tasks import SeriesTask, TextTask, make_task
@@ -220,3 +220,72 @@ def test_series_meta_sizes_the_network_and_detects_a_changed_file(tmp_path):
 def test_series_sizes_that_cannot_work_fail_at_once(tmp_path, overrides, message):
     with pytest.raises(DataError, match=message):
         make_task(_series_cfg(_series_path(tmp_path), *overrides))
+
+
+def _dated_two_target_path(tmp_path, n=120):
+    """Monthly rows from 2000-01: targets ``a`` (seasonal) and ``b`` (rising), covariate ``x``."""
+    t = np.arange(n)
+    dates = np.datetime64("2000-01", "M") + t
+    lines = ["month,a,b,x"] + [f"{d},{100 + 10 * np.sin(2 * np.pi * i / 12) + 0.3 * i:.6f},"
+                               f"{50 + 0.5 * i:.6f},{np.cos(i):.6f}" for i, d in zip(t, dates)]
+    path = tmp_path / "two.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("target", ["data.target=a,b", "data.target=[a, b]",
+                                    'data.target=["a", "b"]'])
+def test_several_targets_are_forecast_together_and_scored_per_column(tmp_path, target):
+    cfg = _series_cfg(_dated_two_target_path(tmp_path), target, "data.covariates=x",
+                      "data.date=month")
+    assert cfg.data.target == ("a", "b")
+    task = make_task(cfg)
+    x, y = task.train_batch(0, 0)
+    assert x.shape == (16, 12, 3) and y.shape == (16, 6, 2)
+    assert task.network_shape()["n_targets"] == 2
+    assert build_network(task, cfg.model).output.output_shape == (None, 6, 2)
+    assert task.prepared.series.target_names == ("a", "b")
+    perfect = task.evaluate(_predict_truth(task, "val"), "val")
+    assert perfect["rmse"] < 1e-4 and perfect["mase"] < 1e-5
+
+
+def test_a_toml_string_target_is_a_list_of_one(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(f'[data]\nkind = "series"\npath = "{_series_path(tmp_path)}"\ntarget = "y"\n')
+    assert config.load(path).data.target == ("y",)
+
+
+def test_parts_start_at_their_dates_and_meta_records_them(tmp_path):
+    cfg = _series_cfg(_dated_two_target_path(tmp_path), "data.target=a", "data.date=month",
+                      "data.val_start=2006-01", "data.test_start=2008-07")
+    split = make_task(cfg).meta()["data"]["split"]
+    assert (split["val_start"], split["test_start"]) == (72, 102)
+    assert split["val_start_date"].startswith("2006-01")
+    assert split["test_start_date"].startswith("2008-07")
+    # One part by date, the other by fraction: the test part is the last 20 % (24 rows).
+    mixed = make_task(_series_cfg(_dated_two_target_path(tmp_path), "data.target=a",
+                                  "data.date=month", "data.val_start=2006-01"))
+    assert mixed.meta()["data"]["split"]["test_start"] == 96
+
+
+@pytest.mark.parametrize("overrides, error, message", [
+    (["data.val_start=2006-13"], ConfigError,
+     r"^data\.val_start = '2006-13': expected a date such as 1958-01"),
+    (["data.val_start=2009-01", "data.test_start=2008-01"], DataError,
+     r"two\.csv: data\.val_start = .*2009-01.*, data\.test_start = .*2008-01.* puts the "
+     r"validation start \(row 109\) after the test start \(row 97\)"),
+    (["data.test_start=2030-01"], DataError,
+     r"two\.csv: data\.val_fraction = 0\.2, data\.test_start = .* leaves the test part empty"),
+    (["data.val_start=1990-01"], DataError, "leaves the training part empty"),
+])
+def test_split_dates_that_cannot_work_name_their_keys(tmp_path, overrides, error, message):
+    cfg = _series_cfg(_dated_two_target_path(tmp_path), "data.target=a", "data.date=month",
+                      *overrides)
+    with pytest.raises(error, match=message):
+        make_task(cfg)
+
+
+def test_a_split_date_needs_a_dated_series():
+    with pytest.raises(ConfigError, match=r": data\.test_start = '2000-01': expected '' unless "
+                                          r"the data is a series with dates"):
+        config.load(None, ["data.kind=series", "data.target=y", "data.test_start=2000-01"])

@@ -110,7 +110,7 @@ EXERCISES = [
              ["train.max_steps=4", "train.time_budget=0"]),
     Exercise(r"python -m rnnlab\.sample \S+( --\S+ \S+)*", check=_sampled),
     Exercise(r"python -m rnnlab\.forecast \S+", check=_forecast),
-    Exercise(r"python -m rnnlab\.forecast \S+ --future \d+", check=_future),
+    Exercise(r"python -m rnnlab\.forecast \S+ --future \d+( --refit)?", check=_future),
     Exercise(r"python -m rnnlab\.compare --config \S+ --vary \S+( --\S+ \S+)*",
              ["--seeds", "1", "--jobs", "2"] + TINY + ["run.dir={runs}"], check=_report,
              alone=True),

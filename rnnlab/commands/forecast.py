@@ -5,7 +5,9 @@ What is forecast and how it is scored: :mod:`rnnlab.evaluation.forecasting`.
 Command line (writes into ``DIR``, default ``RUN/forecast/``, nothing else)::
 
     python -m rnnlab.forecast runs/airline-lstm-s0 [--checkpoint best|latest] [--out DIR]
-                              [--future H] [--levels 80,95]
+                              [--future H [--refit]] [--levels 80,95]
+
+``--refit`` also writes the refitted run, ``RUN/refit-<steps>`` (:mod:`rnnlab.training.refit`).
 """
 
 import argparse
@@ -15,6 +17,7 @@ from pathlib import Path
 from rnnlab.commands.cli import add_common_arguments, console_script
 from rnnlab.evaluation.forecasting import format_future, format_report, forecast_run, future_run
 from rnnlab.run import CHECKPOINTS, RunDir
+from rnnlab.training.refit import refit
 from rnnlab.training.session import load_run
 
 __all__ = ["main"]
@@ -24,6 +27,7 @@ EXAMPLES = """examples:
   python -m rnnlab.forecast runs/airline_lstm-lstm-s0
   python -m rnnlab.forecast runs/airline_lstm-lstm-s0 --checkpoint latest --out /tmp/fc
   python -m rnnlab.forecast runs/airline_lstm-lstm-s0 --future 24 --levels 80,95
+  python -m rnnlab.forecast runs/airline_lstm-lstm-s0 --future 24 --refit
 
 Without --future: writes forecast.csv (the test part, forecast in horizon-long blocks, beside
 the naive, seasonal-naive, drift and seasonal-naive-with-drift baselines, with prediction
@@ -32,11 +36,16 @@ and forecast.json (every metric, the intervals and their measured coverage), and
 metric tables (one pooled over the test rows, one averaged over the origins).
 With --future H: forecasts the H rows after the last observation instead, dated by the data's
 calendar, and writes future.csv, future.png and future.json.
+With --future H --refit: the forecast is made by the run's model trained again on all the data
+(same config and seed, as many steps as the checkpoint had taken; no validation part, so its
+last parameters), a run directory of its own, RUN/refit-<steps>, made once and reused; its bands
+keep the radii measured on the run's held-out errors.
 Intervals are split conformal from the network's held-out errors per horizon step; their
 coverage, measured on the test part, is printed beside the nominal level.  Also installed as the
 command rnnlab-forecast.
 exit codes: 0 done; 2 no such run or checkpoint, a text run, a test part shorter than one
-horizon, or bad --future/--levels (one line, nothing written); 130 interrupted.
+horizon, bad --future/--levels, or --refit without --future (one line, nothing written);
+130 interrupted.
 """
 
 
@@ -62,7 +71,7 @@ def _steps(text):
 
 
 def main(argv=None):
-    """Run ``python -m rnnlab.forecast RUN [--checkpoint C] [--out DIR] [--future H] [--levels L]``.
+    """Run ``python -m rnnlab.forecast RUN [--checkpoint C] [--out DIR] [--future H [--refit]]``.
 
     Prints the metric tables (or, with ``--future``, the forecast) and the files written.
 
@@ -103,17 +112,25 @@ def main(argv=None):
     parser.add_argument("--future", type=_steps, default=None, metavar="H",
                         help="forecast the H steps after the last observation instead of the "
                              "test part")
+    parser.add_argument("--refit", action="store_true",
+                        help="with --future: forecast with the model refitted on all the data "
+                             "(trained once into RUN/refit-<steps>)")
     parser.add_argument("--levels", type=_levels, default=(0.8, 0.95), metavar="L",
                         help="prediction interval levels in percent, comma separated "
                              "(default 80,95)")
     add_common_arguments(parser)
     args = parser.parse_args(argv)
+    if args.refit and args.future is None:
+        parser.error("--refit: expected --future H as well (a refit has no test part to "
+                     "forecast)")
     run = RunDir(args.run).check()   # before compiling anything: fails in milliseconds
     run.check_kind("series")
     run.check_checkpoint(args.checkpoint)
     session = load_run(args.run, which=args.checkpoint)
     if args.future is not None:
-        result = future_run(session, args.future, args.out, levels=args.levels)
+        refitted = refit(session) if args.refit else None
+        result = future_run(session, args.future, args.out, levels=args.levels,
+                            refit=refitted)
         print(format_future(result))
     else:
         result = forecast_run(session, args.out, levels=args.levels)  # None: <run>/forecast

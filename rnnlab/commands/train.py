@@ -141,10 +141,11 @@ def main(argv=None):
               f"(step {diverged['last_good_step']})", file=sys.stderr)
         return 1
     best = summary["best"] or {}
+    val_loss = best.get("val_loss")
+    found = (f"best val_loss {val_loss:.4f} at step {summary['best_step']}" if val_loss is not None
+             else "no validation part, so the best checkpoint is the latest")
     print(f"done: {summary['stop_reason']} after {summary['steps']} steps "
-          f"({summary['wall_time']:.1f} s of training); best val_loss "
-          f"{best.get('val_loss', float('nan')):.4f} at step {summary['best_step']}; "
-          f"{summary['run_dir']}")
+          f"({summary['wall_time']:.1f} s of training); {found}; {summary['run_dir']}")
     return 0
 
 

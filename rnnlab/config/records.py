@@ -66,7 +66,7 @@ class Config:
     Read values as attributes (``cfg.model.hidden``); make a changed copy with
     :meth:`replace`; write it as JSON with :meth:`to_dict`.  Besides each value's own check,
     a config checks the rules that tie keys together: validation and test fractions that leave
-    data to train on, a target column for series data, and a date column for ``data.freq``,
+    data to train on, a validation part for early stopping, a target column for series data, and a date column for ``data.freq``,
     ``data.val_start`` and ``data.test_start``.
 
     Parameters
@@ -104,6 +104,10 @@ class Config:
                               f"{data.test_fraction!r}: expected a sum < 1 (data left to train on)")
             err.key = "data.test_fraction"
             raise err
+        if self.train.patience and data.val_fraction == 0 and not data.val_start:
+            raise bad_value_error("train.patience", self.train.patience, None,
+                                  "0 when data.val_fraction = 0 (early stopping needs a "
+                                  "validation part)")
         if data.kind == "series" and not data.target:
             raise bad_value_error("data.target", "", None, "the name of the column to forecast "
                                   "(required when data.kind = 'series')")

@@ -20,7 +20,8 @@ DEFAULTS = {
     "data": {
         "kind": ("text", "what to model: characters of a text file, or a CSV time series"),
         "path": ("", "data file (required); relative paths resolve against the current directory"),
-        "val_fraction": (0.05, "fraction of the data (the end, before test) used for validation"),
+        "val_fraction": (0.05, "fraction of the data (the end, before test) used for validation "
+                               "(0 = none: the best checkpoint is the latest, as in a refit)"),
         "test_fraction": (0.05, "fraction of the data (the very end) held out for testing"),
         "val_start": ("", "series: the first date of the validation part, e.g. 1958-01 ('' = "
                           "by data.val_fraction; a date needs data.date)"),

@@ -473,7 +473,7 @@ def _future_index(series, steps):
     return pd.DatetimeIndex(index, name="date")
 
 
-def forecast_future(session, steps, levels=intervals.LEVELS):
+def forecast_future(session, steps, levels=intervals.LEVELS, refit=None):
     """Forecast ``steps`` rows past the end of a series run's data, with intervals and baselines.
 
     The network is the run's (trained on the training part); its window is the last
@@ -483,6 +483,11 @@ def forecast_future(session, steps, levels=intervals.LEVELS):
     measured the same way one split earlier: bands calibrated on the validation origins alone
     and scored on the test origins give ``attrs["coverage_test"]``.
 
+    With ``refit`` (the run's model trained again on every row, :mod:`rnnlab.training.refit`),
+    the point forecast is the refit's and the bands are centred on it.  A refit has no
+    held-out rows, so its bands keep the radii of the run's network: calibrated, and measured,
+    on the run's held-out errors.
+
     Parameters
     ----------
     session : rnnlab.training.session.Session
@@ -491,6 +496,8 @@ def forecast_future(session, steps, levels=intervals.LEVELS):
         Rows to forecast: 1 to the number of held-out rows (each step's interval needs errors).
     levels : sequence of float
         Interval levels (default 0.8 and 0.95).
+    refit : rnnlab.training.session.Session, optional
+        The run refitted on all its data (:func:`rnnlab.training.refit.refit`).
 
     Returns
     -------
@@ -499,7 +506,8 @@ def forecast_future(session, steps, levels=intervals.LEVELS):
         (``index``) for a series without dates; columns ``step`` (1..steps), ``rnn``,
         ``rnn_lower_<level>``, ``rnn_upper_<level>`` and every baseline of :data:`MODELS`
         (``<column>:<target>`` for several targets).  ``attrs`` holds the JSON record: ``cell``,
-        ``steps``, ``season``, ``targets``, ``last_observed``, ``calibration_origins``,
+        ``steps``, ``season``, ``targets``, ``last_observed``, ``refit`` (None, or its
+        ``run_dir``, ``steps`` and ``rows``), ``calibration_origins``,
         ``intervals`` (radii (steps, n_targets), ``short_steps`` and ``coverage_test`` per
         level).
 
@@ -531,7 +539,15 @@ def forecast_future(session, steps, levels=intervals.LEVELS):
                           f"whose errors calibrate every step's interval), got {steps!r}")
     index = _future_index(series, steps)
     rnn = _model_forecaster(session, data)
-    point = rnn(np.array([n]), steps)[0]                              # (steps, n_targets)
+    if refit is None:
+        point = rnn(np.array([n]), steps)[0]                          # (steps, n_targets)
+    else:
+        refitted = _series_data(refit)
+        if len(refitted.series) != n or refitted.split.val_start != n:
+            raise DataError(f"{refit.run_dir}: a refit trains on all {n} rows of the run's data; "
+                            f"this one trained on {refitted.split.val_start} of "
+                            f"{len(refitted.series)}")
+        point = _model_forecaster(refit, refitted)(np.array([n]), steps)[0]
 
     held_out = np.arange(val_start, n)
     predicted, errors = _errors(rnn, targets, held_out, steps, stop=n)
@@ -564,19 +580,25 @@ def forecast_future(session, steps, levels=intervals.LEVELS):
         "cell": session.cfg.model.cell, "strategy": session.cfg.data.strategy,
         "steps": int(steps), "season": season, "targets": names,
         "last_observed": _labels(series, [n - 1])[0],
+        "refit": None if refit is None else {
+            "run_dir": str(refit.run_dir), "rows": n,
+            "steps": int(((refit.checkpoint or {}).get("loop") or {}).get("step") or 0)},
         "calibration_origins": len(held_out),
         "intervals": {"calibration": f"the {len(held_out)} held-out origins (validation and "
-                                     "test rows; outcomes inside the data)",
+                                     "test rows; outcomes inside the data)" + (
+                          "" if refit is None else " of the run's network, trained on the "
+                          "training part; the refit has no held-out rows, so its bands keep "
+                          "these radii"),
                       **_interval_record(radius, count, short, levels, coverages)}}
     return frame
 
 
-def future_run(session, steps, out_dir=None, levels=intervals.LEVELS):
+def future_run(session, steps, out_dir=None, levels=intervals.LEVELS, refit=None):
     """:func:`forecast_future`, written to ``future.csv``, ``future.png`` and ``future.json``.
 
     Parameters
     ----------
-    session, steps, levels
+    session, steps, levels, refit
         As for :func:`forecast_future`.
     out_dir : str or os.PathLike, optional
         Default ``<session.run_dir>/forecast``; only those three files are written.
@@ -596,7 +618,7 @@ def future_run(session, steps, out_dir=None, levels=intervals.LEVELS):
     """
     _series_data(session)
     out_dir = _out_dir(session, out_dir)
-    frame = forecast_future(session, steps, levels)
+    frame = forecast_future(session, steps, levels, refit)
     data = session.task.prepared
     series = data.series
     files = {"csv": out_dir / "future.csv", "json": out_dir / "future.json",
@@ -609,6 +631,7 @@ def future_run(session, steps, out_dir=None, levels=intervals.LEVELS):
                                          [[when] + row for when, row in
                                           zip(labels, frame.to_numpy(dtype=object).tolist())]))
     season, names = frame.attrs["season"], list(series.target_names)
+    refitted = " (refit on all rows)" if frame.attrs["refit"] else ""
     x = series.dates if series.dates is not None else np.arange(len(series))
     first = max(0, len(series) - max(4 * steps, 3 * season, 48))
     fx = frame.index.to_numpy("datetime64[us]") if series.dates is not None \
@@ -625,8 +648,8 @@ def future_run(session, steps, out_dir=None, levels=intervals.LEVELS):
                                             frame[col(f"rnn_upper_{label}")].to_numpy())
                              for label in frame.attrs["intervals"]["levels"]},
                       history_x=x[first:], forecast_x=fx,
-                      title=f"{frame.attrs['cell']} forecast of the {steps} steps after "
-                            f"{frame.attrs['last_observed']}", ylabel=target)
+                      title=f"{frame.attrs['cell']} forecast{refitted} of the {steps} steps "
+                            f"after {frame.attrs['last_observed']}", ylabel=target)
     paths = {key: str(path) for key, path in files.items()}
     atomic_write_json(files["json"], dict(frame.attrs, files=paths))
     return dict(frame.attrs, files=paths, frame=frame)
@@ -726,7 +749,10 @@ def format_future(result):
     forecast of the 1 steps after 6
     """
     frame = result["frame"]
-    lines = [f"forecast of the {result['steps']} steps after {result['last_observed']}",
+    refit = result.get("refit")
+    model = (f" by the refit on all {refit['rows']} rows ({refit['steps']} steps, "
+             f"{refit['run_dir']})" if refit else "")
+    lines = [f"forecast{model} of the {result['steps']} steps after {result['last_observed']}",
              frame.to_string(float_format=lambda v: f"{v:.4g}"), ""]
     return "\n".join(lines + _coverage_lines(
         result["intervals"], [("coverage_test", "covered on the test part*")]) + [

@@ -110,9 +110,6 @@ class SeriesTask:
                           covariates=data.covariates, missing=data.missing,
                           date_format=data.date_format or None, freq=data.freq or None,
                           dayfirst=data.dayfirst)
-        if not data.val_start and data.val_fraction == 0:
-            raise DataError(f"{data.path}: data.val_fraction = 0 leaves no validation rows; "
-                            f"training needs a validation part")
         options = dict(lookback=data.lookback, stride=data.stride,
                        transforms=TRANSFORMS[data.transform], scaler=data.scaler,
                        **_split_points(data))

@@ -87,9 +87,6 @@ class TextTask:
         seq_len, batch_size = self._data.seq_len, self._train.batch_size
         self._batchers["train"] = StreamBatcher(train, batch_size, seq_len,
                                                 name=f"{path} (training part)")
-        if len(val) == 0:
-            raise DataError(f"{path}: data.val_fraction = 0 leaves no validation text; training "
-                            f"needs a validation part")
         for split in ("val", "test"):
             part = self._parts[split]
             if len(part):

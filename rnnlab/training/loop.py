@@ -3,7 +3,9 @@
 The loop knows neither the cell type nor the data kind: batches, carried states, metrics and
 samples come from the task (:mod:`rnnlab.tasks`).  Every ``train.eval_every`` steps it evaluates
 on the validation split, appends a row to ``metrics.csv``, saves ``latest`` (and ``best`` when the
-validation loss improved), writes a sample and redraws the learning curves.  A checkpoint holds the
+validation loss improved), writes a sample and redraws the learning curves.  A run without a
+validation part (``data.val_fraction = 0``: a model refitted on all the data for a known number
+of steps) logs the training loss only, and its ``best`` is its ``latest``.  A checkpoint holds the
 parameters, the optimizer state, the carried states and, in its JSON, the loop's counters once
 (``"loop"``: step, epoch, position in the epoch, best validation loss, ...; :class:`_Loop`), the
 learning rate in force and the dropout generators, so a resumed run continues bitwise exactly
@@ -207,9 +209,11 @@ class _Trainer:
         if not self.rundir.path.is_dir():
             raise WriteError(f"{self.rundir}: the run directory was removed during training; "
                              f"expected it to stay until the run ends (nothing more is written)")
-        found = self.task.evaluate(self.fns, "val")
+        validated = self.task.has_split("val")
+        found = self.task.evaluate(self.fns, "val") if validated else {"loss": None}
         ahead = self.loss_ahead()
-        reason = (_divergence(found["loss"], 0.0, None, 0.0, which="validation loss")
+        reason = ((validated and _divergence(found["loss"], 0.0, None, 0.0,
+                                             which="validation loss"))
                   or _divergence(ahead, 0.0, loop.first_loss, self.tcfg.explode_factor,
                                  which="training loss of the next batch"))
         if reason:  # these parameters are bad: nothing is logged or saved
@@ -220,8 +224,9 @@ class _Trainer:
                "lr": self.lr(max(loop.step - 1, 0)), "val_loss": found["loss"]}
         row.update({k: v for k, v in found.items() if k in METRIC_COLUMNS})
         loop.last_eval_step = loop.step
-        improved = math.isfinite(found["loss"]) and (loop.best_val is None
-                                                    or found["loss"] < loop.best_val)
+        # Without a validation part (a refit on all the data) the best checkpoint is the latest.
+        improved = not validated or (math.isfinite(found["loss"]) and (
+            loop.best_val is None or found["loss"] < loop.best_val))
         if improved:
             loop.best_val, loop.best_step = found["loss"], loop.step
         if scheduled:
@@ -242,7 +247,7 @@ class _Trainer:
                                                         "mase", "grad_norm", "lr")
                          if row.get(k) is not None)
         self.out(f"step {loop.step} epoch {loop.epoch} {shown} ({loop.wall_time:.1f} s)"
-                 f"{' *' if improved else ''}")
+                 f"{' *' if improved and validated else ''}")
         return bool(self.tcfg.patience and loop.bad_evals >= self.tcfg.patience), None
 
     # -- the loop --------------------------------------------------------------------------------

@@ -385,6 +385,7 @@ def test_forecast_future_command_on_the_airline_run(series_run, tmp_path, comman
     (["--future", "0"], "--future: expected a whole number of steps"),
     (["--future", "1e3"], "--future: expected a whole number of steps"),
     (["--levels", "80,120"], "--levels: expected percentages between 0 and 100"),
+    (["--refit"], "--refit: expected --future H as well"),
 ])
 def test_forecast_future_bad_arguments_exit_2_with_one_line(series_run, tmp_path, command, argv,
                                                             message):
@@ -392,6 +393,46 @@ def test_forecast_future_bad_arguments_exit_2_with_one_line(series_run, tmp_path
     assert code == 2 and out == "" and not (tmp_path / "x").exists()
     line, = err.splitlines()
     assert message in line and line.startswith("error: ")
+
+
+def test_forecast_future_refit_trains_once_on_every_row_and_keeps_the_run_s_radii(
+        series_run, tmp_path, command):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(series_run, run)
+    code, _, err = command(main, [run, "--future", "12", "--out", tmp_path / "plain"])
+    assert code == 0, err
+    code, out, err = command(main, [run, "--future", "12", "--refit", "--out", tmp_path / "re"])
+    assert code == 0 and err == "", err
+    best = json.loads((run / "summary.json").read_text())["best_step"]
+    refit_dir = run / f"refit-{best}"
+    summary = json.loads((refit_dir / "summary.json").read_text())
+    assert summary["steps"] == best and summary["best_step"] == best and summary["test"] is None
+    assert summary["best"]["val_loss"] is None
+    split = json.loads((refit_dir / "meta.json").read_text())["data"]["split"]
+    assert split["rows"] == split["val_start"] == split["test_start"] == 144
+    assert f"forecast by the refit on all 144 rows ({best} steps, {refit_dir})" in out
+
+    plain, refitted = (_read_csv(tmp_path / name / "future.csv") for name in ("plain", "re"))
+    assert [r["date"] for r in refitted] == [r["date"] for r in plain]
+    assert [r["seasonal_naive"] for r in refitted] == [r["seasonal_naive"] for r in plain]
+    assert [r["rnn"] for r in refitted] != [r["rnn"] for r in plain]
+
+    def widths(rows):
+        return np.array([float(r["rnn_upper_95"]) - float(r["rnn_lower_95"]) for r in rows])
+    np.testing.assert_allclose(widths(refitted), widths(plain), rtol=1e-9)
+    record = json.loads((tmp_path / "re" / "future.json").read_text())
+    assert record["refit"] == {"run_dir": str(refit_dir), "rows": 144, "steps": best}
+    assert "the refit has no held-out rows" in record["intervals"]["calibration"]
+
+    # A second refit of the same run and checkpoint reuses it: nothing trains, nothing changes.
+    before = {p: p.read_bytes() for p in refit_dir.rglob("*") if p.is_file()}
+    code, again, err = command(main, [run, "--future", "12", "--refit", "--out", tmp_path / "2"])
+    assert code == 0 and "run directory:" not in again
+    assert {p: p.read_bytes() for p in refit_dir.rglob("*") if p.is_file()} == before
+    assert (tmp_path / "2" / "future.csv").read_bytes() == \
+        (tmp_path / "re" / "future.csv").read_bytes()
 
 
 def test_forecast_future_past_a_horizon_longer_than_the_window_keeps_every_direct_step():

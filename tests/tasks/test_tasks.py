@@ -97,7 +97,6 @@ def test_text_meta_rebuilds_the_task_without_the_file(text_path, tmp_path):
 
 @pytest.mark.parametrize("overrides, message", [
     (["data.seq_len=300"], "too few"),                          # training part too short
-    (["data.val_fraction=0.0"], "no validation text"),
     (["data.val_fraction=0.01", "data.seq_len=20"], "validation part"),
     (["run.prime=ABC"], "run.prime = 'ABC': character 'A'"),
 ])
@@ -213,7 +212,6 @@ def test_series_meta_sizes_the_network_and_detects_a_changed_file(tmp_path):
 
 @pytest.mark.parametrize("overrides, message", [
     (["data.lookback=200"], "needs at least"),
-    (["data.val_fraction=0.0"], "no validation rows"),
     (["data.season=100", "data.val_fraction=0.4", "data.test_fraction=0.2",
       "data.lookback=4", "data.horizon=2"], "data.season = 100"),
 ])

@@ -44,8 +44,9 @@ DEFAULTS = {
         "lookback": (24, "series: input window length (time steps)"),
         "horizon": (12, "series: steps forecast at once"),
         "stride": (1, "series: steps between consecutive training windows"),
-        "season": (0, "series: seasonal period m for seasonal naive and MASE (0 = from the "
-                      "calendar: 12 monthly, 4 quarterly, 52 weekly, 7 daily, 24 hourly, else 1)"),
+        "season": (0.0, "series: seasonal period m for seasonal naive and MASE (0 = from the "
+                        "calendar: 12 monthly, 4 quarterly, 52 weekly, 7 daily, 24 hourly, else "
+                        "1; a fraction such as 52.18 for weeks interpolates between two rows)"),
         "strategy": ("direct", "series: direct = predict the whole horizon at once; recursive = "
                                 "one step at a time, fed back"),
     },
@@ -120,7 +121,7 @@ RULES = {
     **{key: _POSITIVE for key in (
         "data.seq_len", "data.lookback", "data.horizon", "data.stride",
         "train.batch_size", "train.eval_every", "train.lr_decay_every", "run.sample_length")},
-    **{key: _COUNT for key in ("data.max_chars", "data.season", "train.max_steps", "train.max_epochs",
+    **{key: _COUNT for key in ("data.max_chars", "train.max_steps", "train.max_epochs",
                                "train.eval_batches", "train.patience", "train.max_retries")},
     # Far above any model this toolkit trains, and below sizes that exhaust memory while the
     # network is built (one hidden-to-hidden matrix of 8192**2 floats is 256 MiB).
@@ -128,6 +129,8 @@ RULES = {
     "model.embedding": (lambda v: 0 <= v <= MAX_UNITS, f"an integer from 0 to {MAX_UNITS}"),
     **{key: _NONNEG for key in ("model.grad_clipping", "train.max_grad_norm", "train.time_budget")},
     **{key: _FRACTION for key in ("data.val_fraction", "data.test_fraction", "model.dropout")},
+    "data.season": (lambda v: v == 0 or v >= 1,
+                    "0 (the calendar's season) or a number >= 1, e.g. 12 or 52.18"),
     "model.layers": (lambda v: 1 <= v <= 3, "an integer from 1 to 3"),
     "model.gradient_steps": (lambda v: v == -1 or v >= 1, "-1 (no truncation) or an integer >= 1"),
     "train.lr": (lambda v: v > 0, "a number > 0"),

@@ -6,9 +6,12 @@ history ``(time,)`` and along axis -2 otherwise, so one series ``(time,)``, seve
 the history's shape with ``time`` replaced by ``horizon``.
 """
 
+import math
 import numbers
 
 import numpy as np
+
+from rnnlab.evaluation.metrics import check_season, lagged, season_changes
 
 __all__ = ["naive", "seasonal_naive", "drift", "seasonal_naive_drift", "BASELINES"]
 
@@ -57,14 +60,19 @@ def naive(history, horizon):
 def seasonal_naive(history, horizon, m):
     """Repeat the last season: ``forecast[j] = history[T - m + (j mod m)]``.
 
+    Each forecast row is the last observed row a whole number of seasons before it.  A
+    fractional ``m`` (weekly data: 365.25 / 7 = 52.18) reads that row between two observations,
+    linearly interpolated: ``forecast[j] = history(T + j - n_j m)`` with ``n_j = ceil((j + 1) /
+    m)``, which for a whole ``m`` is the formula above.
+
     Parameters
     ----------
     history : array_like, shape (time,) or (..., time, n)
-        At least ``m`` steps.
+        At least ``ceil(m)`` steps.
     horizon : int
         Steps to forecast; beyond ``m`` the last season repeats again.
-    m : int
-        Season length (12 for monthly data with a yearly season).
+    m : int or float
+        Season length (12 for monthly data with a yearly season), ``>= 1``.
 
     Returns
     -------
@@ -74,12 +82,24 @@ def seasonal_naive(history, horizon, m):
     --------
     >>> seasonal_naive([1.0, 2.0, 3.0, 10.0, 20.0, 30.0], horizon=4, m=3)
     array([10., 20., 30., 10.])
+    >>> seasonal_naive([0.0, 10.0, 20.0, 30.0], horizon=3, m=2.5)  # rows 1.5, 2.5, then 1
+    array([15., 25., 10.])
     """
-    if not isinstance(m, numbers.Integral) or isinstance(m, bool) or m < 1:
-        raise ValueError(f"m: expected an int >= 1, got {m!r}")
-    values = _as_history(history, horizon, at_least=m)
-    rows = values.shape[-2] - m + np.arange(horizon) % m
-    return _like(values[..., rows, :], history)
+    m = check_season(m)
+    values = _as_history(history, horizon, at_least=math.ceil(m))
+    rows, _ = _seasons_back(values.shape[-2], horizon, m)
+    return _like(lagged(values, rows), history)
+
+
+def _seasons_back(time, horizon, m):
+    """For each step ``j``: the whole seasons ``n_j = ceil((j + 1) / m)`` to go back from row
+    ``time + j`` to reach the history, and the (fractional) row ``time + j - n_j * m`` there."""
+    steps = np.arange(horizon)
+    if isinstance(m, int):
+        seasons = steps // m + 1
+    else:  # rounded so that (j + 1) / m = 2.0000000001 still counts as two whole seasons
+        seasons = np.ceil(np.round((steps + 1) / m, 9)).astype(np.int64)
+    return time + steps - seasons * m, seasons
 
 
 def drift(history, horizon):
@@ -113,17 +133,17 @@ def seasonal_naive_drift(history, horizon, m):
     """Seasonal naive plus the average change per season (a seasonal random walk with drift).
 
     With ``k = j // m`` whole seasons ahead, ``forecast[j] = history[T - m + (j mod m)] +
-    (k + 1) * c``, where ``c = (sum of the last season - sum of the first season) / (T - m)`` is
+    (k + 1) * c`` (for a fractional ``m``, :func:`seasonal_naive` plus ``n_j * c``), where ``c = (sum of the last season - sum of the first season) / (T - m)`` is
     the mean of the seasonal differences ``history[t] - history[t - m]``.  With ``m = 1`` it is
     :func:`drift`.
 
     Parameters
     ----------
     history : array_like, shape (time,) or (..., time, n)
-        At least ``m + 1`` steps.
+        At least ``ceil(m) + 1`` steps.
     horizon : int
-    m : int
-        Season length.
+    m : int or float
+        Season length, fractional as in :func:`seasonal_naive`.
 
     Returns
     -------
@@ -134,13 +154,11 @@ def seasonal_naive_drift(history, horizon, m):
     >>> seasonal_naive_drift([1.0, 2.0, 3.0, 11.0, 12.0, 13.0], horizon=4, m=3)
     array([21., 22., 23., 31.])
     """
-    if not isinstance(m, numbers.Integral) or isinstance(m, bool) or m < 1:
-        raise ValueError(f"m: expected an int >= 1, got {m!r}")
-    values = _as_history(history, horizon, at_least=m + 1)
-    steps = np.arange(horizon)
-    rows = values.shape[-2] - m + steps % m
-    change = (values[..., m:, :] - values[..., :-m, :]).mean(axis=-2, keepdims=True)
-    return _like(values[..., rows, :] + (steps // m + 1)[:, None] * change, history)
+    m = check_season(m)
+    values = _as_history(history, horizon, at_least=math.ceil(m) + 1)
+    rows, seasons = _seasons_back(values.shape[-2], horizon, m)
+    change = season_changes(values, m).mean(axis=-2, keepdims=True)
+    return _like(lagged(values, rows) + seasons[:, None] * change, history)
 
 
 #: Every baseline as ``name -> f(history, horizon, season)``, in report order.

@@ -40,6 +40,7 @@ end of the data with intervals calibrated on every held-out (validation and test
 
 import csv
 import io
+import math
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +73,7 @@ def score(actual, forecast, train, season):
         Raw values.
     train : array_like, shape (time, n_targets)
         The raw training part, which scales MASE (seasonal naive with period ``season``).
-    season : int
+    season : int or float
         Seasonal period ``m`` of the MASE scale.
 
     Returns
@@ -90,7 +91,8 @@ def score(actual, forecast, train, season):
               "smape": metrics.smape(actual, forecast)}
     result["mape"] = metrics.mape(actual, forecast) if np.all(np.asarray(actual) != 0) else None
     train = np.asarray(train, dtype=np.float64)
-    defined = len(train) > season and np.all(np.any(train[season:] != train[:-season], axis=0))
+    defined = len(train) > math.ceil(season) and np.all(
+        np.any(metrics.season_changes(train, season) != 0, axis=0))
     result["mase"] = metrics.mase(actual, forecast, train, m=season) if defined else None
     return {name: result[name] for name in METRICS}
 
@@ -124,7 +126,7 @@ def backtest(forecasters, targets, origins, horizon, train, season):
     horizon : int
     train : numpy.ndarray, shape (time_train, n_targets)
         The raw training part (MASE scale).
-    season : int
+    season : int or float
 
     Returns
     -------
@@ -161,8 +163,8 @@ def backtest(forecasters, targets, origins, horizon, train, season):
 def _baseline_forecasters(targets, season):
     """Every baseline of :data:`baselines.BASELINES` over the raw targets (time, n_targets)."""
     def make(name, baseline):
-        need = {"seasonal_naive": season, "seasonal_naive_drift": season + 1,
-                "drift": 2}.get(name, 1)
+        rows = math.ceil(season)
+        need = {"seasonal_naive": rows, "seasonal_naive_drift": rows + 1, "drift": 2}.get(name, 1)
 
         def forecast(origins, steps):
             if origins.min() < need:
@@ -331,11 +333,11 @@ def forecast_run(session, out_dir=None, levels=intervals.LEVELS):
         (or None), ``test_start``, ``test_rows`` and ``mase_scale``; ``test`` =
         ``{model: {metric: value}}`` pooled over the tiled test forecast and ``backtest`` =
         ``{"origins": k, model: {metric: mean over origins}}``, for each of :data:`MODELS` and
-        :data:`METRICS` (``None`` where undefined; with several targets, means over them too,
-        and ``test_per_target`` = ``{target: {model: {metric: value}}}``); ``intervals`` (calibrated on validation
-        origins: per level the radii (horizon, n_targets), the ``short_steps``, and the
-        measured ``coverage_test`` over the tiled test forecast and ``coverage_backtest``
-        pooled and ``coverage_backtest_per_step``); ``files``.
+        :data:`METRICS` (``None`` where undefined; with several targets, over them too, and
+        ``test_per_target`` = ``{target: {model: {metric: value}}}``); ``intervals``
+        (calibrated on validation origins: per level the radii (horizon, n_targets), the
+        ``short_steps``, and the measured ``coverage_test`` over the tiled test forecast and
+        ``coverage_backtest`` pooled and ``coverage_backtest_per_step``); ``files``.
 
     Raises
     ------
@@ -353,7 +355,7 @@ def forecast_run(session, out_dir=None, levels=intervals.LEVELS):
     data, out_dir = _series_data(session), _out_dir(session, out_dir)
     levels = _check_levels(levels)
     settings = session.cfg.data
-    horizon, season = int(settings.horizon), int(session.task.season)
+    horizon, season = int(settings.horizon), metrics.check_season(session.task.season)
     series, targets = data.series, data.series.targets
     train, val_start, start = targets[:data.split.val_start], data.split.val_start, \
         data.split.test_start
@@ -407,9 +409,9 @@ def forecast_run(session, out_dir=None, levels=intervals.LEVELS):
 
 def _mase_scale(train, season):
     """MASE's denominator per target (mean absolute lag-``season`` change of the training part)."""
-    if len(train) <= season:
+    if len(train) <= math.ceil(season):
         return None
-    return np.mean(np.abs(train[season:] - train[:-season]), axis=0).tolist()
+    return np.mean(np.abs(metrics.season_changes(train, season)), axis=0).tolist()
 
 
 def _band_columns(names, levels):
@@ -439,7 +441,7 @@ def _write(out_dir, series, start, tiled, steps, rows, result, horizon, season, 
         [[_labels(series, [row["origin"]])[0]] + [row[c] for c in metric_columns]
          for row in rows]))
     x = series.dates if series.dates is not None else np.arange(len(series))
-    first = max(0, start - max(4 * horizon, 3 * season, 24))
+    first = max(0, start - max(4 * horizon, math.ceil(3 * season), 24))
     for j in range(series.n_targets):
         values = series.targets[:, j]
         plot_forecast(files["plot" if j == 0 else f"plot_{j + 1}"], values[first:start],
@@ -531,7 +533,7 @@ def forecast_future(session, steps, levels=intervals.LEVELS, refit=None):
     data = _series_data(session)
     levels = _check_levels(levels)
     series, targets = data.series, data.series.targets
-    season = int(session.task.season)
+    season = metrics.check_season(session.task.season)
     val_start, test_start, n = data.split.val_start, data.split.test_start, len(series)
     if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 1 \
             or steps > n - val_start:
@@ -633,7 +635,7 @@ def future_run(session, steps, out_dir=None, levels=intervals.LEVELS, refit=None
     season, names = frame.attrs["season"], list(series.target_names)
     refitted = " (refit on all rows)" if frame.attrs["refit"] else ""
     x = series.dates if series.dates is not None else np.arange(len(series))
-    first = max(0, len(series) - max(4 * steps, 3 * season, 48))
+    first = max(0, len(series) - max(4 * steps, math.ceil(3 * season), 48))
     fx = frame.index.to_numpy("datetime64[us]") if series.dates is not None \
         else frame.index.to_numpy()
     for j, target in enumerate(names):
@@ -688,8 +690,9 @@ def format_report(result):
     -------
     str
         Two tables (test forecast pooled over its points; backtest means over origins), and
-        one test table per target when there are several; one row per model, ``-`` where undefined, MAPE and sMAPE with ``%``; the MASE scale; and the
-        intervals' measured coverage when the result has them.
+        one test table per target when there are several; one row per model, ``-`` where
+        undefined, MAPE and sMAPE with ``%``; the MASE scale; and the intervals' measured
+        coverage when the result has them.
 
     Examples
     --------

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["mae", "rmse", "mape", "smape", "mase"]
+__all__ = ["mae", "rmse", "mape", "smape", "mase", "check_season", "lagged", "season_changes"]
 
 
 def _pair(actual, forecast):
@@ -21,6 +21,91 @@ def _pair(actual, forecast):
     if actual.size == 0:
         raise ValueError(f"actual: expected at least one value, got shape {actual.shape}")
     return actual, forecast
+
+
+def check_season(m):
+    """A season length as the number it is: an int when whole, else a float (weekly 52.18).
+
+    Parameters
+    ----------
+    m : int or float
+        At least 1 and finite.
+
+    Returns
+    -------
+    int or float
+
+    Raises
+    ------
+    ValueError
+        For a bool, a non-number, a value below 1 or not finite.
+
+    Examples
+    --------
+    >>> check_season(12.0), check_season(52.18)
+    (12, 52.18)
+    """
+    if not isinstance(m, numbers.Real) or isinstance(m, bool) or not np.isfinite(m) or m < 1:
+        raise ValueError(f"m: expected a number >= 1, got {m!r}")
+    return int(m) if float(m).is_integer() else float(m)
+
+
+def lagged(values, position):
+    """``values`` at fractional positions along axis -2, linear between the neighbouring rows.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (..., time, n)
+    position : numpy.ndarray of float, shape (k,)
+        In ``[0, time - 1]``; a whole position reads its row exactly.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., k, n)
+
+    Examples
+    --------
+    >>> lagged(np.array([[0.0], [10.0], [20.0]]), np.array([0.0, 1.25]))[:, 0]
+    array([ 0. , 12.5])
+    """
+    low = np.floor(position).astype(np.int64)
+    weight = (position - low)[:, None]
+    high = np.minimum(low + 1, values.shape[-2] - 1)
+    return values[..., low, :] * (1.0 - weight) + values[..., high, :] * weight
+
+
+def season_changes(values, m):
+    """The changes over one season, ``values[t] - values[t - m]``, along axis -2.
+
+    For a whole ``m`` these are plain differences at lag ``m``; for a fractional one (weekly
+    data with a year of 365.25 / 7 = 52.18 weeks) ``values[t - m]`` is interpolated linearly
+    between the two rows around it (:func:`lagged`).
+
+    Parameters
+    ----------
+    values : array_like, shape (time,) or (..., time, n)
+    m : int or float
+        Season length, ``>= 1`` (:func:`check_season`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(time - ceil(m),)`` or ``(..., time - ceil(m), n)``: one change per row from
+        row ``ceil(m)`` on.
+
+    Examples
+    --------
+    >>> season_changes([1.0, 2.0, 4.0, 8.0], 2)
+    array([3., 6.])
+    >>> season_changes([0.0, 10.0, 20.0, 30.0], 1.5)
+    array([15., 15.])
+    """
+    m = check_season(m)
+    array = np.asarray(values, dtype=np.float64)
+    series = array[:, None] if array.ndim == 1 else array
+    rows = np.arange(int(np.ceil(m)), series.shape[-2])
+    changes = series[..., rows, :] - lagged(series, rows - m)
+    return changes[:, 0] if array.ndim == 1 else changes
 
 
 def mae(actual, forecast):
@@ -120,7 +205,8 @@ def mase(actual, forecast, train, m=1):
     """Mean absolute scaled error: MAE divided by the in-sample seasonal-naive MAE.
 
     The scale is ``mean(|train[t] - train[t - m]|)`` over the training series, per column when
-    ``train`` is 2-D, so a MASE below 1 beats the seasonal-naive forecast's in-sample error.
+    ``train`` is 2-D, so a MASE below 1 beats the seasonal-naive forecast's in-sample error.  A
+    fractional ``m`` interpolates ``train[t - m]`` (:func:`season_changes`).
 
     Parameters
     ----------
@@ -128,8 +214,8 @@ def mase(actual, forecast, train, m=1):
         Equal shapes; with a 2-D ``train`` the last axis holds its ``n`` columns.
     train : array_like, shape (time,) or (time, n)
         The training series (more than ``m`` steps, not constant at lag ``m``).
-    m : int
-        Season length of the scaling forecast (1: the naive forecast).
+    m : int or float
+        Season length of the scaling forecast (1: the naive forecast; 52.18 for weeks).
 
     Returns
     -------
@@ -141,16 +227,15 @@ def mase(actual, forecast, train, m=1):
     0.25
     """
     actual, forecast = _pair(actual, forecast)
-    if not isinstance(m, numbers.Integral) or isinstance(m, bool) or m < 1:
-        raise ValueError(f"m: expected an int >= 1, got {m!r}")
+    m = check_season(m)
     train = np.asarray(train, dtype=np.float64)
-    if train.ndim not in (1, 2) or train.shape[0] <= m:
+    if train.ndim not in (1, 2) or train.shape[0] <= np.ceil(m):
         raise ValueError(f"train: expected shape (time,) or (time, n) with time > m = {m}, got "
                          f"{train.shape}")
     if train.ndim == 2 and actual.shape[-1:] != train.shape[1:]:
         raise ValueError(f"train: expected {actual.shape[-1:]} columns to match actual's last "
                          f"axis, got shape {train.shape}")
-    scale = np.mean(np.abs(train[m:] - train[:-m]), axis=0)
+    scale = np.mean(np.abs(season_changes(train, m)), axis=0)
     if np.any(scale == 0):
         raise ValueError(f"train: MASE is undefined because the series does not change at lag "
                          f"m = {m}")

@@ -115,14 +115,14 @@ class SeriesTask:
                        **_split_points(data))
         prepared = prepare(series, horizon=data.horizon, **options)
         fit = prepare(series, horizon=1, **options) if self.recursive else prepared
-        season = data.season or season_for(series.freq)
+        season = metrics.check_season(data.season or season_for(series.freq))
         said = f"data.season = {season}" if data.season else \
             f"{season} (the season of the calendar {series.freq or '(no dates)'}; data.season = 0)"
-        if len(prepared.split.train) <= season:
-            raise DataError(f"{data.path}: {said} needs more than {season} training rows for "
-                            f"MASE; the training part has {len(prepared.split.train)}")
+        if len(prepared.split.train) <= math.ceil(season):
+            raise DataError(f"{data.path}: {said} needs more than {math.ceil(season)} training "
+                            f"rows for MASE; the training part has {len(prepared.split.train)}")
         train = prepared.split.train[:, :series.n_targets]
-        flat = np.mean(np.abs(train[season:] - train[:-season]), axis=0) == 0
+        flat = np.mean(np.abs(metrics.season_changes(train, season)), axis=0) == 0
         if np.any(flat):
             raise DataError(f"{data.path}: target {series.target_names[np.argmax(flat)]!r} "
                             f"does not change at lag {said} in the training part, so MASE is "
@@ -142,8 +142,8 @@ class SeriesTask:
 
     @property
     def season(self):
-        """int: the seasonal period of seasonal naive and MASE: ``data.season``, or when that is
-        0 the calendar's (:func:`rnnlab.datasets.series.season_for`)."""
+        """int or float: the seasonal period of seasonal naive and MASE: ``data.season`` (an int
+        when whole), or when that is 0 the calendar's (:func:`rnnlab.datasets.series.season_for`)."""
         self._ready()
         return self._season
 

@@ -26,7 +26,7 @@ from rnnlab.errors import ConfigError
     ("data.lookback", 0, "a positive integer"),
     ("data.horizon", 0, "a positive integer"),
     ("data.stride", 0, "a positive integer"),
-    ("data.season", -1, "an integer >= 0"),
+    ("data.season", 0.5, "0 .the calendar's season. or a number >= 1, e.g. 12 or 52.18"),
     ("train.eval_every", 0, "a positive integer"),
     ("train.max_steps", -1, "an integer >= 0"),
     ("model.dropout", 1.0, r"a number in \[0, 1\)"),

@@ -287,3 +287,22 @@ def test_a_split_date_needs_a_dated_series():
     with pytest.raises(ConfigError, match=r": data\.test_start = '2000-01': expected '' unless "
                                           r"the data is a series with dates"):
         config.load(None, ["data.kind=series", "data.target=y", "data.test_start=2000-01"])
+
+
+def test_a_fractional_season_scales_mase_by_interpolated_changes(tmp_path):
+    weeks = np.arange(300)
+    y = 50 + 10 * np.sin(2 * np.pi * weeks / (365.25 / 7)) + 0.01 * weeks
+    dates = np.datetime64("2000-01-02") + 7 * weeks
+    path = tmp_path / "weekly.csv"
+    path.write_text("week,y\n" + "".join(f"{d},{v:.6f}\n" for d, v in zip(dates, y)))
+    base = ["data.date=week", "data.lookback=8", "data.horizon=4"]
+    task = make_task(_series_cfg(path, *base, "data.season=52.18"))
+    assert task.season == 52.18 and json.loads(json.dumps(task.meta()))["season"] == 52.18
+    train = task.prepared.split.train[:, :1]
+    snaive = baselines.seasonal_naive(train[:-4], 4, 52.18)
+    assert metrics.mase(train[-4:], snaive, train, m=52.18) == pytest.approx(
+        np.mean(np.abs(train[-4:] - snaive)) / np.mean(np.abs(metrics.season_changes(train,
+                                                                                      52.18))))
+    assert make_task(_series_cfg(path, *base, "data.season=52")).season == 52
+    assert make_task(_series_cfg(path, *base, "data.season=0")).season == 52  # the calendar's
+    assert isinstance(make_task(_series_cfg(path, *base, "data.season=52.0")).season, int)

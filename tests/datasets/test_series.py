@@ -1,5 +1,6 @@
 """Loading and validating CSV time series (rnnlab.datasets.series)."""
 
+import json
 import re
 from pathlib import Path
 
@@ -362,3 +363,25 @@ def test_data_season_0_takes_the_calendars_season_and_an_explicit_one_wins(tmp_p
     with pytest.raises(DataError, match=r"does not change at lag 12 \(the season of the "
                                         r"calendar MS; data.season = 0\)"):
         SeriesTask(config.load(None, [k.replace(str(path), str(flat)) for k in keys]))
+
+
+def test_a_gappy_weekly_series_fails_in_one_line_and_trains_once_interpolated(tmp_path, command):
+    from rnnlab.commands.train import main
+
+    weeks = list(pd.date_range("2015-01-04", periods=260, freq="W-SUN").strftime("%Y-%m-%d"))
+    values = [100 + 10 * np.sin(2 * np.pi * i / 52.18) + 0.1 * i for i in range(260)]
+    kept = [i for i in range(260) if i not in (30, 31, 140)]
+    path = dated(tmp_path, [weeks[i] for i in kept], [round(values[i], 3) for i in kept])
+    argv = ["--config", DATA.parent / "experiments" / "smoke_series.toml", f"data.path={path}",
+            "data.target=y", "data.date=Date", "data.season=0", "data.transform=none",
+            f"run.dir={tmp_path / 'runs'}", "run.name=weekly", "model.cell=elman",
+            "model.hidden=4", "train.max_steps=2", "train.eval_every=1"]
+    code, out, err = command(main, argv)
+    assert code == 2 and out == "" and not (tmp_path / "runs").exists()
+    line, = err.splitlines()
+    assert f"{path}: row 31 (Date={weeks[32]}): 3 weeks after the previous date" in line
+    assert "set data.missing=interpolate" in line
+    code, out, err = command(main, argv + ["data.missing=interpolate"])
+    assert code == 0, err
+    meta = json.loads((tmp_path / "runs" / "weekly" / "meta.json").read_text())
+    assert meta["data"]["split"]["rows"] == 260 and meta["season"] == 52

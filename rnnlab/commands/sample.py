@@ -1,6 +1,6 @@
 """``python -m rnnlab.sample RUN``: sample text from a trained character language model.
 
-The sampling itself (temperature, greedy choice, the prime) is
+The sampling itself (temperature, top-k and top-p, greedy choice, the prime) is
 :func:`rnnlab.tasks.sampling.generate`.
 
 Command line::
@@ -33,7 +33,8 @@ EXAMPLES = """examples:
   python -m rnnlab.sample runs/shakespeare_lstm-lstm-s0
   python -m rnnlab.sample runs/shakespeare_lstm-lstm-s0 --length 500 --temperature 0.5 \\
       --prime "ROMEO:"
-  python -m rnnlab.sample runs/shakespeare_lstm-lstm-s0 --argmax --checkpoint latest --seed 3
+  python -m rnnlab.sample runs/shakespeare_lstm-lstm-s0 --top-k 10 --top-p 0.9 --seed 3
+  python -m rnnlab.sample runs/shakespeare_lstm-lstm-s0 --argmax --checkpoint latest
 
 The text (prime included) goes to stdout.  Also installed as the command rnnlab-sample.
 exit codes: 0 done; 2 no such run or checkpoint, a series run, a bad option or a prime character
@@ -52,6 +53,11 @@ def _parser():
                         help="> 0; below 1 is more conservative (default: run.temperature)")
     parser.add_argument("--prime", default=None,
                         help="text to start from (default: run.prime)")
+    parser.add_argument("--top-k", type=int, default=0, metavar="K",
+                        help="draw from the K most probable characters only (default 0: all)")
+    parser.add_argument("--top-p", type=float, default=1.0, metavar="P",
+                        help="draw from the smallest set of characters whose probability "
+                             "reaches P, in (0, 1] (nucleus sampling; default 1: all)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--argmax", action="store_true",
                         help="always take the most probable character")
@@ -107,6 +113,12 @@ def main(argv=None):
         raise ConfigError(f"--temperature: expected a number > 0, got {args.temperature}")
     if args.seed < 0:
         raise ConfigError(f"--seed: expected an int >= 0, got {args.seed}")
+    if args.top_k < 0:
+        raise ConfigError(f"--top-k: expected an int >= 0 (0 = every character), got "
+                          f"{args.top_k}")
+    if not (np.isfinite(args.top_p) and 0 < args.top_p <= 1):
+        raise ConfigError(f"--top-p: expected a number in (0, 1] (1 = every character), got "
+                          f"{args.top_p}")
     run = RunDir(args.run).check()   # before compiling anything: fails in milliseconds
     settings = run.check_kind("text").get("run", {})
     run.check_checkpoint(args.checkpoint)
@@ -117,7 +129,7 @@ def main(argv=None):
     _check_prime(run, prime)
     session = load_run(args.run, which=args.checkpoint)
     text = generate(session, length=length, temperature=temperature, prime=prime,
-                    seed=args.seed, argmax=args.argmax)
+                    seed=args.seed, argmax=args.argmax, top_k=args.top_k, top_p=args.top_p)
     sys.stdout.write(text + "\n")
     return 0
 

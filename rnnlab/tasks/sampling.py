@@ -1,4 +1,4 @@
-"""Sampling from a character language model: temperature, greedy choice, one step per call.
+"""Sampling from a character language model: temperature, top-k/top-p, greedy, one step a call.
 
 Used by ``python -m rnnlab.sample`` (:mod:`rnnlab.commands.sample`) and by the training loop's
 periodic samples (:meth:`rnnlab.tasks.text.TextTask.on_evaluation`).
@@ -12,8 +12,10 @@ training stream::
 
 Each next character is drawn from the model's distribution sharpened or flattened by a
 temperature, ``softmax(log p / T)`` (``T < 1`` is more conservative, ``T > 1`` more adventurous),
-or taken greedily with ``argmax``.  The draws come from a seeded :class:`numpy.random.Generator`,
-so the same run, checkpoint, prime and seed always give the same text.
+and optionally cut to the ``top_k`` most probable characters and to the smallest set of them
+whose probability reaches ``top_p`` (nucleus sampling), or taken greedily with ``argmax``.  The
+draws come from a seeded :class:`numpy.random.Generator`, one uniform number per character, so
+the same run, checkpoint, prime, settings and seed always give the same text.
 """
 
 import numbers
@@ -22,7 +24,7 @@ import numpy as np
 
 from rnnlab.errors import DataError
 
-__all__ = ["rescale", "generate"]
+__all__ = ["rescale", "truncate", "generate"]
 
 
 def rescale(probs, temperature=1.0):
@@ -64,13 +66,69 @@ def rescale(probs, temperature=1.0):
     return weights / weights.sum()
 
 
-def _next_id(probs, temperature, rng, argmax):
+def _check_cut(top_k, top_p):
+    if not isinstance(top_k, numbers.Integral) or isinstance(top_k, bool) or top_k < 0:
+        raise ValueError(f"top_k: expected an int >= 0 (0 = every character), got {top_k!r}")
+    if (not isinstance(top_p, numbers.Real) or isinstance(top_p, bool)
+            or not np.isfinite(top_p) or not 0 < top_p <= 1):
+        raise ValueError(f"top_p: expected a number in (0, 1] (1 = every character), got "
+                         f"{top_p!r}")
+
+
+def truncate(probs, top_k=0, top_p=1.0):
+    """Keep the most probable characters only, and renormalise.
+
+    First the ``top_k`` most probable (ties: the lower id first), then of those the smallest
+    set, taken in order of probability, whose total reaches ``top_p`` of the kept mass
+    (nucleus sampling, Holtzman et al. 2020).  The most probable character is always kept.
+
+    Parameters
+    ----------
+    probs : array_like, shape (vocab,)
+        Non-negative, not all zero (need not sum to 1).
+    top_k : int
+        ``>= 0``; 0 keeps every character.
+    top_p : float
+        In ``(0, 1]``; 1 keeps every character.
+
+    Returns
+    -------
+    numpy.ndarray, shape (vocab,), float64
+        Summing to 1, zero outside the kept characters.
+
+    Examples
+    --------
+    >>> truncate([0.1, 0.5, 0.3, 0.1], top_k=2)
+    array([0.   , 0.625, 0.375, 0.   ])
+    >>> truncate([0.1, 0.5, 0.3, 0.1], top_p=0.7)  # 0.5 < 0.7 <= 0.5 + 0.3
+    array([0.   , 0.625, 0.375, 0.   ])
+    >>> truncate([0.1, 0.5, 0.3, 0.1], top_p=0.5)
+    array([0., 1., 0., 0.])
+    """
+    _check_cut(top_k, top_p)
+    probs = rescale(probs, 1.0)
+    order = np.argsort(-probs, kind="stable")
+    keep = len(probs) if top_k == 0 else min(top_k, len(probs))
+    if top_p < 1:
+        head = probs[order[:keep]]
+        # (1 - 1e-12): 0.5 + 0.3 summed in floating point still reaches top_p = 0.8
+        reached = np.cumsum(head) >= top_p * head.sum() * (1 - 1e-12)
+        keep = min(keep, int(np.argmax(reached)) + 1)
+    kept = np.zeros_like(probs)
+    kept[order[:keep]] = probs[order[:keep]]
+    return kept / kept.sum()
+
+
+def _next_id(probs, temperature, rng, argmax, top_k=0, top_p=1.0):
     """One character id from a probability vector (greedy, or a draw after rescaling)."""
     if argmax:
         return int(np.argmax(probs))
     # Inverse-CDF draw: exactly one uniform number per generated character.  At temperature 1
     # the rescaling is a division by the sum, folded into the uniform number.
-    cdf = np.cumsum(probs if temperature == 1 else rescale(probs, temperature), dtype=np.float64)
+    weights = probs if temperature == 1 else rescale(probs, temperature)
+    if top_k or top_p < 1:
+        weights = truncate(weights, top_k, top_p)
+    cdf = np.cumsum(weights, dtype=np.float64)
     total = cdf[-1]
     if not (np.isfinite(total) and total > 0):
         raise ValueError("probs: expected finite, non-negative probabilities, not all zero")
@@ -84,7 +142,8 @@ def _check_kind(session, command="sample"):
                         f"data.kind={kind!r} (use python -m rnnlab.forecast for series runs)")
 
 
-def generate(session, length=200, temperature=1.0, prime="", seed=0, argmax=False):
+def generate(session, length=200, temperature=1.0, prime="", seed=0, argmax=False, top_k=0,
+             top_p=1.0):
     """Generate text from a character language model, one character per ``predict`` call.
 
     The prime text is fed first, one character at a time, carrying the recurrent state; then
@@ -108,6 +167,10 @@ def generate(session, length=200, temperature=1.0, prime="", seed=0, argmax=Fals
         Seed of the :class:`numpy.random.Generator` that draws the characters.
     argmax : bool
         Take the most probable character at every step (greedy decoding) instead of drawing one.
+    top_k, top_p : int, float
+        Draw from the ``top_k`` most probable characters only (0 = all), and of those from the
+        smallest set reaching probability ``top_p`` (1 = all), after the temperature; see
+        :func:`truncate`.  Ignored when ``argmax`` is true.
 
     Returns
     -------
@@ -120,7 +183,7 @@ def generate(session, length=200, temperature=1.0, prime="", seed=0, argmax=Fals
         If the session is not a text run, or naming the first prime character not in the
         vocabulary.
     ValueError
-        For a bad ``length``, ``temperature`` or ``seed``.
+        For a bad ``length``, ``temperature``, ``seed``, ``top_k`` or ``top_p``.
 
     Examples
     --------
@@ -144,6 +207,7 @@ def generate(session, length=200, temperature=1.0, prime="", seed=0, argmax=Fals
         raise ValueError(f"length: expected an int >= 0, got {length!r}")
     if not argmax:
         rescale([1.0], temperature)  # validates the temperature before any work
+        _check_cut(top_k, top_p)
     if not isinstance(prime, str):
         raise TypeError(f"prime: expected str, got {type(prime).__name__}")
     if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
@@ -172,7 +236,7 @@ def generate(session, length=200, temperature=1.0, prime="", seed=0, argmax=Fals
         for index in ids:
             probs, states = _step(predict, x, index, states)
         while len(generated) < length:
-            index = _next_id(probs, temperature, rng, argmax)
+            index = _next_id(probs, temperature, rng, argmax, top_k, top_p)
             generated.append(index)
             if len(generated) < length:
                 probs, states = _step(predict, x, index, states)

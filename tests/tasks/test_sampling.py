@@ -17,7 +17,7 @@ import pytest
 from rnnlab.commands.sample import main
 from rnnlab.datasets.text import Vocabulary
 from rnnlab.errors import DataError
-from rnnlab.tasks.sampling import _next_id, generate, rescale
+from rnnlab.tasks.sampling import _next_id, generate, rescale, truncate
 
 VOCAB = Vocabulary("abcde ")
 
@@ -67,6 +67,53 @@ def test_draws_follow_the_rescaled_distribution():
     freq = np.bincount(draws, minlength=3) / len(draws)
     np.testing.assert_allclose(freq, rescale(probs, 0.5), atol=0.02)
     assert _next_id(probs, 0.5, rng, argmax=True) == 2
+
+
+def test_truncate_keeps_the_top_k_then_the_nucleus_and_renormalises():
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        probs = rng.dirichlet(np.full(12, 0.5))
+        k, p = int(rng.integers(0, 13)), float(rng.uniform(0.05, 1.0))
+        kept = truncate(probs, top_k=k, top_p=p)
+        assert kept.sum() == pytest.approx(1.0)
+        chosen = np.flatnonzero(kept)
+        assert chosen.size >= 1 and (k == 0 or chosen.size <= k)
+        # The kept characters are the most probable ones, in their original proportions.
+        assert probs[chosen].min() >= np.delete(probs, chosen).max(initial=0.0)
+        np.testing.assert_allclose(kept[chosen], probs[chosen] / probs[chosen].sum())
+        # The nucleus is the smallest such set: one character fewer would fall short of p.
+        head = np.sort(probs[chosen])[::-1]
+        top = np.sort(probs)[::-1][:k or None]
+        if chosen.size < (k or 12):
+            assert head.sum() >= p * top.sum() * (1 - 1e-12) > head[:-1].sum()
+    np.testing.assert_array_equal(truncate([0.2, 0.5, 0.3], top_k=1), [0.0, 1.0, 0.0])
+    np.testing.assert_allclose(truncate([0.2, 0.5, 0.3], top_k=0, top_p=1.0), [0.2, 0.5, 0.3])
+    for bad in ({"top_k": -1}, {"top_k": 1.5}, {"top_p": 0.0}, {"top_p": 1.5},
+                {"top_p": float("nan")}):
+        with pytest.raises(ValueError, match="top_"):
+            truncate([0.5, 0.5], **bad)
+
+
+def test_draws_with_top_k_and_top_p_follow_the_truncated_distribution():
+    probs = np.array([0.05, 0.4, 0.1, 0.3, 0.15])
+    rng = np.random.default_rng(2)
+    draws = np.array([_next_id(probs, 0.8, rng, False, top_k=3, top_p=0.9) for _ in range(8000)])
+    freq = np.bincount(draws, minlength=5) / len(draws)
+    np.testing.assert_allclose(freq, truncate(rescale(probs, 0.8), 3, 0.9), atol=0.02)
+    assert set(np.flatnonzero(freq)) <= {1, 3, 4}
+
+
+def test_generate_with_top_k_1_is_greedy_and_the_cut_is_seeded():
+    session = _session(_Chain())
+    greedy = generate(session, length=60, prime="a", argmax=True)
+    assert generate(session, length=60, prime="a", seed=9, top_k=1) == greedy
+    assert generate(session, length=60, prime="a", seed=9, top_p=1e-9) == greedy
+    cut = generate(session, length=60, prime="a", seed=4, top_k=3, top_p=0.8)
+    assert generate(session, length=60, prime="a", seed=4, top_k=3, top_p=0.8) == cut != \
+        generate(session, length=60, prime="a", seed=4)
+    for bad, name in (({"top_k": -2}, "top_k"), ({"top_p": 2.0}, "top_p")):
+        with pytest.raises(ValueError, match=name):
+            generate(session, length=5, **bad)
 
 
 def test_generate_feeds_the_prime_then_its_own_output_carrying_the_state():
@@ -149,6 +196,10 @@ def test_sample_command_prints_the_text_of_a_trained_run(text_run, command):
                                     "--temperature", 0.5, "--checkpoint", "latest"])
     assert code == 0 and err == ""
     assert out.startswith("First") and len(out) == len("First") + 25 + 1 and out.endswith("\n")
+    argv = [text_run, "--length", 25, "--prime", "First", "--seed", 3, "--top-k", 1]
+    code, cut, _ = command(main, argv)
+    code, greedy, _ = command(main, [text_run, "--length", 25, "--prime", "First", "--argmax"])
+    assert code == 0 and cut == greedy
 
 
 def test_a_checkpoint_killed_between_commit_and_rename_still_samples(text_run, tmp_path,
@@ -184,7 +235,8 @@ def test_sample_command_bad_runs_exit_2_with_one_line(text_run, tmp_path, comman
 
 def test_sample_command_bad_options_exit_2(command):
     for argv in (["run", "--temperature", "0"], ["run", "--length", "-3"],
-                 ["run", "--seed", "-1"]):
+                 ["run", "--seed", "-1"], ["run", "--top-k", "-1"], ["run", "--top-p", "0"],
+                 ["run", "--top-p", "1.5"]):
         code, out, err = command(main, argv)
         assert code == 2 and out == "" and err.startswith(f"error: {argv[1]}: expected")
         assert err.count("\n") == 1

@@ -7,7 +7,8 @@ them with :func:`rnnlab.files.atomic_write_bytes`, so a reader never sees half a
 
 * :func:`plot_learning_curves` -- training and validation loss against steps and against
   training wall time (``plots/loss_vs_step.png`` and ``plots/loss_vs_time.png`` of a run);
-* :func:`plot_overlay` -- one metric of several runs on one axis (Elman against LSTM);
+* :func:`plot_overlay` -- one metric of several runs on one axis, a colour and a band per group
+  of seeds (Elman against LSTM);
 * :func:`plot_forecast` -- history, actual values, the network's forecast and baselines;
 * :func:`plot_gradient_vs_lag` -- the norm of the loss gradient with respect to the hidden state
   ``k`` steps back, log scale (the vanishing gradient).
@@ -79,7 +80,7 @@ def _check_x(x):
         raise ValueError(f"x={x!r}: expected one of {sorted(_AXES)}")
 
 
-def plot_curve(rows, path, x="step", title=""):
+def plot_curve(rows, path, x="step", title="", ylabel="loss"):
     """Plot training and validation loss of one run against steps or wall time.
 
     Parameters
@@ -92,6 +93,8 @@ def plot_curve(rows, path, x="step", title=""):
         The horizontal axis.
     title : str
         Figure title.
+    ylabel : str
+        The vertical axis' label, with the loss's unit (e.g. ``"loss (nats/char)"``).
 
     Returns
     -------
@@ -118,7 +121,7 @@ def plot_curve(rows, path, x="step", title=""):
         if len(px):
             ax.plot(px, py, style, label=label, markersize=3)
     ax.set_xlabel(_AXES[x])
-    ax.set_ylabel("loss")
+    ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
     if ax.lines:
         ax.legend()
@@ -128,7 +131,7 @@ def plot_curve(rows, path, x="step", title=""):
     return _save(fig, path)
 
 
-def plot_learning_curves(rows, out_dir, title=""):
+def plot_learning_curves(rows, out_dir, title="", ylabel="loss"):
     """Write ``loss_vs_step.png`` and ``loss_vs_time.png`` for one run into ``out_dir``.
 
     Parameters
@@ -138,7 +141,9 @@ def plot_learning_curves(rows, out_dir, title=""):
     out_dir : str or os.PathLike
         Folder for the two PNG files (created if needed), e.g. ``<run>/plots``.
     title : str
-        Figure title (the run name).
+        Figure title (the run and its data).
+    ylabel : str
+        The vertical axis' label, with the loss's unit.
 
     Returns
     -------
@@ -155,17 +160,76 @@ def plot_learning_curves(rows, out_dir, title=""):
     >>> tmp.cleanup()
     """
     out_dir = Path(out_dir)
-    return [plot_curve(rows, out_dir / "loss_vs_step.png", x="step", title=title),
-            plot_curve(rows, out_dir / "loss_vs_time.png", x="wall_time", title=title)]
+    return [plot_curve(rows, out_dir / "loss_vs_step.png", x="step", title=title, ylabel=ylabel),
+            plot_curve(rows, out_dir / "loss_vs_time.png", x="wall_time", title=title,
+                       ylabel=ylabel)]
 
 
-def plot_overlay(runs, path, x="step", y="val_loss", title=""):
-    """Overlay one metric of several runs, one labelled line per run.
+def _band(runs, x, y):
+    """The mean, min and max over ``runs`` on the x values where every run has points.
+
+    Each run's finite points are interpolated linearly onto the union of their x values,
+    restricted to the span every run covers; ``None`` when that span is empty.
+    """
+    curves = [_finite(column(rows, x), column(rows, y)) for rows in runs]
+    curves = [(px[np.argsort(px)], py[np.argsort(px)]) for px, py in curves if len(px)]
+    if len(curves) < 2:
+        return None
+    low, high = max(px[0] for px, _ in curves), min(px[-1] for px, _ in curves)
+    grid = np.unique(np.concatenate([px for px, _ in curves]))
+    grid = grid[(grid >= low) & (grid <= high)]
+    if not len(grid):
+        return None
+    values = np.stack([np.interp(grid, px, py) for px, py in curves])
+    return grid, values.mean(axis=0), values.min(axis=0), values.max(axis=0)
+
+
+def _overlay_figure(runs, x, y, title, ylabel):
+    """The figure of :func:`plot_overlay` (kept apart so that tests can read its artists)."""
+    _check_x(x)
+    if not isinstance(runs, dict) or not runs:
+        raise ValueError(f"runs={runs!r}: expected a non-empty dict of label -> metrics rows "
+                         "(one run) or a list of them (a group of runs)")
+    fig = Figure(figsize=(6.4, 4.0))
+    ax = fig.add_subplot()
+    for index, (label, member) in enumerate(runs.items()):
+        group = list(member) if member and not isinstance(member[0], dict) else [member]
+        colour = f"C{index % 10}"
+        band = _band(group, x, y)
+        for rows in group:
+            px, py = _finite(column(rows, x), column(rows, y))
+            single = len(group) == 1
+            ax.plot(px, py, "o-" if single else "-", markersize=3, color=colour,
+                    alpha=1.0 if single else 0.35, linewidth=1.5 if single else 0.8,
+                    label=str(label) if single else None)
+        if band is not None:
+            grid, mean, low, high = band
+            ax.fill_between(grid, low, high, color=colour, alpha=0.2, linewidth=0)
+            ax.plot(grid, mean, "-", color=colour, linewidth=2.0,
+                    label=f"{label} (mean of {len(group)}, band min-max)")
+    ax.set_xlabel(_AXES[x])
+    ax.set_ylabel(ylabel or y.replace("_", " "))
+    ax.grid(True, alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:   # not for runs without a point of ``y``
+        ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_overlay(runs, path, x="step", y="val_loss", title="", ylabel=None):
+    """Overlay one metric of several runs or groups of runs, one colour per entry.
+
+    A group (several seeds of one setting) is drawn in one colour: each run thin and faint,
+    their mean bold, and a band from their minimum to their maximum (over the span of ``x``
+    that every run of the group covers, linearly interpolated).
 
     Parameters
     ----------
-    runs : dict of str to sequence of dict
-        Label (e.g. ``"lstm s0"``) -> that run's ``metrics.csv`` rows.
+    runs : dict
+        Label (e.g. ``"lstm"``) -> that run's ``metrics.csv`` rows (a sequence of dicts), or a
+        list of such row sequences for a group.
     path : str or os.PathLike
         The PNG file to write.
     x : {'step', 'wall_time'}
@@ -174,6 +238,8 @@ def plot_overlay(runs, path, x="step", y="val_loss", title=""):
         The metrics column to plot (``val_loss``, ``bpc``, ``mase``, ...).
     title : str
         Figure title.
+    ylabel : str, optional
+        The vertical axis' label, with its unit (default: ``y`` in words).
 
     Returns
     -------
@@ -184,27 +250,13 @@ def plot_overlay(runs, path, x="step", y="val_loss", title=""):
     >>> import tempfile, pathlib
     >>> tmp = tempfile.TemporaryDirectory()
     >>> runs = {"elman": [{"step": 1, "val_loss": 3.0}, {"step": 2, "val_loss": 2.8}],
-    ...         "lstm": [{"step": 1, "val_loss": 2.9}, {"step": 2, "val_loss": 2.5}]}
-    >>> plot_overlay(runs, pathlib.Path(tmp.name) / "val.png").name
+    ...         "lstm": [[{"step": 1, "val_loss": 2.9}, {"step": 2, "val_loss": 2.5}],
+    ...                  [{"step": 1, "val_loss": 2.7}, {"step": 2, "val_loss": 2.6}]]}
+    >>> plot_overlay(runs, pathlib.Path(tmp.name) / "val.png", ylabel="loss (nats)").name
     'val.png'
     >>> tmp.cleanup()
     """
-    _check_x(x)
-    if not isinstance(runs, dict) or not runs:
-        raise ValueError(f"runs={runs!r}: expected a non-empty dict of label -> metrics rows")
-    fig = Figure(figsize=(6.4, 4.0))
-    ax = fig.add_subplot()
-    for label, rows in runs.items():
-        px, py = _finite(column(rows, x), column(rows, y))
-        ax.plot(px, py, "o-", markersize=3, label=str(label))
-    ax.set_xlabel(_AXES[x])
-    ax.set_ylabel(y.replace("_", " "))
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return _save(fig, path)
+    return _save(_overlay_figure(runs, x, y, title, ylabel), path)
 
 
 def plot_forecast(path, history, actual, forecast, baselines=None, history_x=None,

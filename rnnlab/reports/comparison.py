@@ -115,8 +115,10 @@ def format_markdown(report):
                                 label, {"mean": None})) for label in labels]
                              for g in with_baselines])
     plots = report.get("plots", {})
-    titles = {"val_loss_vs_step": "Validation loss against training steps",
-              "val_loss_vs_time": "Validation loss against training time",
+    score = "Validation bits/char" if report.get("kind") == "text" else "Validation loss"
+    titles = {"val_loss_vs_step": f"{score} against training steps (one colour per group, "
+                                  "a band from its lowest to its highest seed)",
+              "val_loss_vs_time": f"{score} against training time",
               "gradients_vs_lag": "Gradient norm against lag"}
     for key, title in titles.items():
         if key in plots:
@@ -231,10 +233,14 @@ def write_report(out_dir, records, title="Comparison", command="", failed=(), gr
                         "steps": r.summary.get("steps"), "path": str(r.path)}
                        for label, members in groups.items() for r in members],
               "failed": [{key: f[key] for key in ("name", "returncode", "log")} for f in failed]}
-    overlay = {(f"{label} s{r.seed}" if len(members) > 1 else label): r.rows
-               for label, members in groups.items() for r in members}
+    # One colour per group, a band over its seeds; text in bits/char (what the tables show).
+    overlay = {label: [r.rows for r in members] for label, members in groups.items()}
+    y, ylabel = (("bpc", "validation bits/char") if records[0].kind == "text" else
+                 ("val_loss", "validation loss: MSE of the scaled values"))
+    data = sorted({Path(r.config.data.path).name for r in records})
     for key, x in (("val_loss_vs_step", "step"), ("val_loss_vs_time", "wall_time")):
-        plots.plot_overlay(overlay, out_dir / f"{key}.png", x=x, y="val_loss", title=title)
+        plots.plot_overlay(overlay, out_dir / f"{key}.png", x=x, y=y, ylabel=ylabel,
+                           title=f"{title} on {', '.join(data)}")
         report["plots"][key] = f"{key}.png"
     if gradients:
         curves, note = gradient_curves(groups, trained=gradients == "trained")

@@ -5,6 +5,7 @@ how an epoch is cut into batches and how a split is evaluated.  The session
 (:mod:`rnnlab.training.session`) and the loop (:mod:`rnnlab.training.loop`) only call::
 
     task.kind                          -> "text" or "series"
+    task.loss_label                    -> the loss with its unit, for plots and reports
     task.network_shape()               -> sizes for rnnlab.model.networks.build_network
     task.batches_per_epoch()           -> int
     task.train_batch(epoch, index)     -> (x, y)          deterministic: resumable anywhere

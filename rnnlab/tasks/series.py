@@ -75,6 +75,8 @@ class SeriesTask:
     """
 
     kind = "series"
+    #: The training loss, with its unit.
+    loss_label = "MSE of the scaled values"
 
     def __init__(self, cfg, meta=None, meta_source="meta"):
         self.cfg = cfg

@@ -45,6 +45,8 @@ class TextTask:
     """
 
     kind = "text"
+    #: The training loss, with its unit.
+    loss_label = "cross-entropy (nats/char)"
 
     def __init__(self, cfg, meta=None, meta_source="meta"):
         self.cfg = cfg

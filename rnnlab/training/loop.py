@@ -33,6 +33,7 @@ import math
 import numbers
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
@@ -241,11 +242,14 @@ class _Trainer:
             self.save("best")
         self.save("latest")
         self.task.on_evaluation(self.session, loop.step, self.rundir)
-        plots.plot_learning_curves(self.log.read(), self.rundir.plots_dir,
-                                   title=self.rundir.path.name)
-        shown = " ".join(f"{k} {row[k]:.4g}" for k in ("train_loss", "val_loss", "bpc", "rmse",
-                                                        "mase", "grad_norm", "lr")
-                         if row.get(k) is not None)
+        plots.plot_learning_curves(
+            self.log.read(), self.rundir.plots_dir, ylabel=f"loss: {self.task.loss_label}",
+            title=f"{self.rundir.path.name} on {Path(self.session.cfg.data.path).name}")
+        # Every score of the validation part says so (metrics.csv keeps its column names).
+        shown = " ".join(f"{name} {row[k]:.4g}" for k, name in (
+            ("train_loss", "train_loss"), ("val_loss", "val_loss"), ("bpc", "val_bpc"),
+            ("rmse", "val_rmse"), ("mase", "val_mase"), ("grad_norm", "grad_norm"), ("lr", "lr"))
+            if row.get(k) is not None)
         self.out(f"step {loop.step} epoch {loop.epoch} {shown} ({loop.wall_time:.1f} s)"
                  f"{' *' if improved and validated else ''}")
         return bool(self.tcfg.patience and loop.bad_evals >= self.tcfg.patience), None

@@ -73,3 +73,29 @@ def test_gradient_vs_lag_uses_a_log_scale_and_skips_zeros(tmp_path):
     assert _image(plot_gradient_vs_lag(curves, tmp_path / "g.png")).shape == (400, 640, 4)
     with pytest.raises(ValueError, match="curves\\['elman'\\]"):
         plot_gradient_vs_lag({"elman": (lags, lags[:3])}, tmp_path / "g.png")
+
+
+def test_a_group_of_seeds_is_one_colour_with_a_min_max_band():
+    from matplotlib.collections import PolyCollection
+
+    from rnnlab.evaluation.plots import _overlay_figure
+
+    def rows(offset, steps=(100, 200, 300)):
+        return [{"step": s, "val_loss": 3.0 - s / 200 + offset} for s in steps]
+    runs = {"elman": [rows(0.0), rows(0.2), rows(0.4, steps=(100, 200))],
+            "lstm": [rows(-1.0), rows(-0.8)], "gru": rows(-2.0)}
+    ax = _overlay_figure(runs, "step", "val_loss", "t", "validation loss (nats)").axes[0]
+    colours = {}
+    for line in ax.lines:
+        colours.setdefault(line.get_color(), []).append(line)
+    assert len(colours) == 3                             # one colour per group
+    assert sorted(len(lines) for lines in colours.values()) == [1, 3, 4]  # runs + mean line
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 2                               # no band for a single run
+    elman = next(line for line in ax.lines if line.get_label().startswith("elman (mean of 3"))
+    # The band covers the steps every elman run has (100-200), the mean is over the three runs.
+    np.testing.assert_allclose(elman.get_xdata(), [100, 200])
+    np.testing.assert_allclose(elman.get_ydata(), [2.5 + 0.2, 2.0 + 0.2])
+    assert ax.get_ylabel() == "validation loss (nats)"
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {
+        "elman (mean of 3, band min-max)", "lstm (mean of 2, band min-max)", "gru"}

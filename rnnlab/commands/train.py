@@ -24,7 +24,12 @@ accumulates across resumes and is what ``train.time_budget`` limits.  ``summary.
 ``epochs`` (fractional), ``wall_time``, ``n_params``, ``best_step``, ``best`` (the metrics row
 of the best evaluation), ``final`` (the last row), ``test`` (the test split's metrics under the
 best checkpoint, or null), ``diverged`` (step, reason, loss, gradient norm, learning rate and
-last good checkpoint, or null) and ``retries`` (learning-rate halvings after a divergence).
+last good checkpoint, or null), ``retries`` (learning-rate halvings after a divergence),
+``throughput`` (``steps_per_s`` and ``chars_per_s`` or ``windows_per_s`` of training) and
+``load`` (the machine's 1-minute load average and CPU count when this session started and when
+it ended: a time budget buys fewer steps on a busy machine).  The console shows what compiles
+and whether the compile cache had it; without a progress bar (output to a file or a pipe) it
+writes a plain line every ``run.log_every`` seconds with the steps per second and the time left.
 
 One process writes a run at a time: training holds the lock of the run directory
 (:meth:`rnnlab.run.RunDir.lock`) from before its first write, so a second ``--resume`` of a run

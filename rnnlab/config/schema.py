@@ -85,7 +85,10 @@ DEFAULTS = {
         "sample_length": (200, "text: characters sampled at each evaluation"),
         "temperature": (0.8, "text: sampling temperature (lower = more conservative)"),
         "prime": ("", "text: text the samples start from"),
-        "progress": (True, "show a progress bar with the live loss"),
+        "progress": (True, "show a progress bar with the live loss (on a terminal)"),
+        "log_every": (30.0, "without a progress bar (output to a file or a pipe, or "
+                            "run.progress = false): seconds between plain progress lines (0 = "
+                            "none)"),
     },
     "device": {
         "device": ("cpu", "where to compute (gpu = PyTensor's JAX backend on a CUDA device)"),
@@ -127,7 +130,8 @@ RULES = {
     # network is built (one hidden-to-hidden matrix of 8192**2 floats is 256 MiB).
     "model.hidden": (lambda v: 1 <= v <= MAX_UNITS, f"an integer from 1 to {MAX_UNITS}"),
     "model.embedding": (lambda v: 0 <= v <= MAX_UNITS, f"an integer from 0 to {MAX_UNITS}"),
-    **{key: _NONNEG for key in ("model.grad_clipping", "train.max_grad_norm", "train.time_budget")},
+    **{key: _NONNEG for key in ("model.grad_clipping", "train.max_grad_norm", "train.time_budget",
+                                "run.log_every")},
     **{key: _FRACTION for key in ("data.val_fraction", "data.test_fraction", "model.dropout")},
     "data.season": (lambda v: v == 0 or v >= 1,
                     "0 (the calendar's season) or a number >= 1, e.g. 12 or 52.18"),

@@ -8,6 +8,7 @@ how an epoch is cut into batches and how a split is evaluated.  The session
     task.loss_label                    -> the loss with its unit, for plots and reports
     task.network_shape()               -> sizes for rnnlab.model.networks.build_network
     task.batches_per_epoch()           -> int
+    task.step_items()                  -> (items per training step, their unit): throughput
     task.train_batch(epoch, index)     -> (x, y)          deterministic: resumable anywhere
     task.evaluate(functions, "val")    -> {"loss": ..., "bpc"/"perplexity" | "rmse"/"mae"/"mase"}
     task.meta()                        -> JSON-ready dict saved as the run's meta.json

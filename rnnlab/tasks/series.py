@@ -28,11 +28,12 @@ def _split_points(data):
         start = getattr(data, f"{part}_start")
         key = f"data.{part}_start" if start else f"data.{part}_fraction"
         try:
-            points.append(as_date(start, key) if start else getattr(data, f"{part}_fraction"))
+            as_date(start or "2000", key)   # checked here, read again by the split
         except ValueError as err:
             error = ConfigError(str(err))
             error.key = key
             raise error from None
+        points.append(start or getattr(data, f"{part}_fraction"))
         names.append(key)
     return {"val": points[0], "test": points[1], "names": tuple(names)}
 
@@ -176,6 +177,10 @@ class SeriesTask:
         """``ceil(training windows / batch_size)``; the last batch may be smaller."""
         self._ready()
         return math.ceil(len(self._fit.train.t) / self._train.batch_size)
+
+    def step_items(self):
+        """What one training step reads: ``(batch_size, "windows")``."""
+        return self._train.batch_size, "windows"
 
     def train_batch(self, epoch, index):
         """Windows ``x`` (batch, lookback, features) and targets ``y`` (batch, h, n_targets).

@@ -126,6 +126,10 @@ class TextTask:
         """Number of training batches in one epoch (each ``(batch_size, seq_len)``)."""
         return len(self._batcher("train"))
 
+    def step_items(self):
+        """What one training step reads: ``(batch_size * seq_len, "chars")``."""
+        return self._train.batch_size * self._data.seq_len, "chars"
+
     def train_batch(self, epoch, index):
         """Batch ``index`` of an epoch: int32 ids ``x`` and next ids ``y``, both (batch, seq_len).
 

@@ -49,6 +49,7 @@ from rnnlab.run.metrics_log import METRIC_COLUMNS, MetricsLog
 from rnnlab.training.session import build_run_session, build_session
 from rnnlab.training.state import (checkpoint_arrays, expected_arrays, random_state,
                                    restore_arrays, set_random_state)
+from rnnlab.training.watch import Compiling, Pace, machine_load, throughput
 
 __all__ = ["train", "lr_at"]
 
@@ -172,6 +173,7 @@ class _Trainer:
         self.log = MetricsLog(self.rundir.metrics_file, METRIC_COLUMNS)
         self.n_batches = self.task.batches_per_epoch()
         self.last_gnorm = math.nan
+        self.pace = Pace(0.0, out, self.tcfg, self.n_batches)  # run() sets the real one
 
     def lr(self, step):
         return lr_at(self.tcfg, step, self.loop.lr_scale)
@@ -314,15 +316,27 @@ class _Trainer:
         loop.first_loss = loss if loop.first_loss is None else loop.first_loss
         loop.loss_sum, loop.gnorm_sum, loop.count = (loop.loss_sum + loss,
                                                      loop.gnorm_sum + gnorm, loop.count + 1)
-        self.progress.set_postfix(loss=f"{loss:.4f}", gnorm=f"{gnorm:.3g}", refresh=False)
+        if self.tcfg.time_budget:  # a bar counts steps; the budget is seconds: say what is left
+            self.progress.set_postfix(loss=f"{loss:.4f}", gnorm=f"{gnorm:.3g}",
+                                      left=f"{max(self.tcfg.time_budget - loop.wall_time, 0):.0f}s",
+                                      refresh=False)
+        else:
+            self.progress.set_postfix(loss=f"{loss:.4f}", gnorm=f"{gnorm:.3g}", refresh=False)
         self.progress.update(1)
+        self.pace.update(loop.step, loop.wall_time, loss)
         return None
 
     def run(self, progress):
         """Train until a budget, early stopping or divergence; return (stop reason, diverged)."""
         self.progress = progress
+        self.pace = Pace(self.cfg.run.log_every if progress.disable else 0.0, self.out, self.tcfg,
+                         self.n_batches)
         if self.budget_reason() is None and _compiles_lazily():
-            self.warm_up()
+            self.out(f"compiling for {backend.settings()['mode']}: the first training calls")
+            with Compiling() as compiled:
+                self.warm_up()
+            self.out(compiled.describe())
+        self.pace.start(self.loop.step, self.loop.wall_time)
         if self.loop.step == 0 and self.loop.last_eval_step is None:
             self.save("latest")  # a last good checkpoint exists from the start
         while True:
@@ -357,9 +371,10 @@ class _Trainer:
         return self.task.evaluate(self.fns, "test")
 
 
-def _progress_bar(cfg, initial):
+def _progress_bar(cfg, initial, epoch_steps):
     enabled = cfg.run.progress and sys.stderr.isatty()
-    total = cfg.train.max_steps or None
+    budgets = [n for n in (cfg.train.max_steps, cfg.train.max_epochs * epoch_steps) if n]
+    total = min(budgets) if budgets else None
     return tqdm(total=total, initial=initial, disable=not enabled, unit="step",
                 dynamic_ncols=True, file=sys.stderr, leave=False)
 
@@ -402,9 +417,13 @@ def train(cfg, run_dir=None, config_path=None, dry_run=False, out=print):
     ['loss', 'mae', 'mase', 'rmse']
     >>> tmp.cleanup()
     """
+    load = machine_load()
+    if cfg.run.progress and sys.stderr.isatty():  # a terminal: say why nothing moves yet
+        print(f"compiling the {cfg.model.cell} network ...", file=sys.stderr, flush=True)
     with contextlib.ExitStack() as held:
         if run_dir is None:
-            session = build_session(cfg)
+            with Compiling() as compiled:
+                session = build_session(cfg)
             loop = _Loop(session.functions.initial_states(cfg.train.batch_size))
             run = RunDir.create(cfg.run.dir, config.default_run_name(cfg, config_path))
             held.enter_context(run.lock())
@@ -413,8 +432,10 @@ def train(cfg, run_dir=None, config_path=None, dry_run=False, out=print):
         else:
             run = RunDir(run_dir)
             held.enter_context(run.lock())  # one writer: fail before reading, let alone writing
-            session, loop = _prepare_resume(cfg, run)
-        return _train(session, run, loop, cfg, dry_run, out)
+            with Compiling() as compiled:
+                session, loop = _prepare_resume(cfg, run)
+        return _train(session, run, loop, cfg, dry_run, out,
+                      started={"load": load, "compiled": compiled})
 
 
 def _prepare_resume(cfg, run):
@@ -435,14 +456,19 @@ def _prepare_resume(cfg, run):
     return session, loop
 
 
-def _train(session, run, loop, cfg, dry_run, out):
-    """Train the prepared ``session`` in ``run`` (whose lock is held); return the summary."""
+def _train(session, run, loop, cfg, dry_run, out, started):
+    """Train the prepared ``session`` in ``run`` (whose lock is held); return the summary.
+
+    ``started``: the machine's load before the session was built and its :class:`Compiling`.
+    """
     run_dir = session.run_dir = run.path
     trainer = _Trainer(session, run_dir, loop, out=out)
+    trainer.started = started
     try:
         # From the first line that says training started, a stop records a summary.
-        out(f"run directory: {run_dir} ({session.functions.n_params} parameters)")
-        with _progress_bar(cfg, loop.step) as progress:
+        note = "" if _compiles_lazily() else f"; {started['compiled'].describe()}"
+        out(f"run directory: {run_dir} ({session.functions.n_params} parameters{note})")
+        with _progress_bar(cfg, loop.step, trainer.n_batches) as progress:
             if not progress.disable and out is print:
                 trainer.out = progress.write  # lines above the bar, not through it
             stop, diverged = trainer.run(progress)
@@ -469,4 +495,6 @@ def _summary(session, trainer, stop, diverged, test=True):
             "wall_time": loop.wall_time, "n_params": session.functions.n_params,
             "best_step": loop.best_step, "best": best, "final": rows[-1] if rows else None,
             "test": trainer.test_metrics() if test else None, "diverged": diverged,
-            "retries": loop.retries}
+            "retries": loop.retries,
+            "throughput": throughput(loop.step, loop.wall_time, *session.task.step_items()),
+            "load": {"start": trainer.started["load"], "end": machine_load()}}

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 from rnnlab.commands.cli import add_common_arguments, console_script
-from rnnlab.evaluation.forecasting import format_future, format_report, forecast_run, future_run
+from rnnlab.evaluation.forecasting import (check_future, format_future, format_report,
+                                           forecast_run, future_run)
 from rnnlab.run import CHECKPOINTS, RunDir
 from rnnlab.training.refit import refit
 from rnnlab.training.session import load_run
@@ -128,6 +129,7 @@ def main(argv=None):
     run.check_checkpoint(args.checkpoint)
     session = load_run(args.run, which=args.checkpoint)
     if args.future is not None:
+        check_future(session, args.future, args.levels, args.out)  # before a refit trains
         refitted = refit(session) if args.refit else None
         result = future_run(session, args.future, args.out, levels=args.levels,
                             refit=refitted)

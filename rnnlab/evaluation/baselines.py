@@ -13,7 +13,8 @@ import numpy as np
 
 from rnnlab.evaluation.metrics import check_season, lagged, season_changes
 
-__all__ = ["naive", "seasonal_naive", "drift", "seasonal_naive_drift", "BASELINES"]
+__all__ = ["naive", "seasonal_naive", "drift", "seasonal_naive_drift", "season_rows",
+           "BASELINES"]
 
 
 def _as_history(history, horizon, at_least):
@@ -68,7 +69,7 @@ def seasonal_naive(history, horizon, m):
     Parameters
     ----------
     history : array_like, shape (time,) or (..., time, n)
-        At least ``ceil(m)`` steps.
+        At least :func:`season_rows` steps (``m``; ``floor(m) + 2`` for a fractional ``m``).
     horizon : int
         Steps to forecast; beyond ``m`` the last season repeats again.
     m : int or float
@@ -86,9 +87,22 @@ def seasonal_naive(history, horizon, m):
     array([15., 25., 10.])
     """
     m = check_season(m)
-    values = _as_history(history, horizon, at_least=math.ceil(m))
+    values = _as_history(history, horizon, at_least=season_rows(m))
     rows, _ = _seasons_back(values.shape[-2], horizon, m)
     return _like(lagged(values, rows), history)
+
+
+def season_rows(m):
+    """The rows :func:`seasonal_naive` needs: ``m`` for a whole season, ``floor(m) + 2`` for a
+    fractional one (its forecasts read between two rows up to ``m + 1`` rows back).
+
+    Examples
+    --------
+    >>> season_rows(12), season_rows(52.18)
+    (12, 54)
+    """
+    m = check_season(m)
+    return m if isinstance(m, int) else math.floor(m) + 2
 
 
 def _seasons_back(time, horizon, m):
@@ -140,7 +154,7 @@ def seasonal_naive_drift(history, horizon, m):
     Parameters
     ----------
     history : array_like, shape (time,) or (..., time, n)
-        At least ``ceil(m) + 1`` steps.
+        At least :func:`season_rows` ``+ 1`` steps.
     horizon : int
     m : int or float
         Season length, fractional as in :func:`seasonal_naive`.
@@ -155,7 +169,7 @@ def seasonal_naive_drift(history, horizon, m):
     array([21., 22., 23., 31.])
     """
     m = check_season(m)
-    values = _as_history(history, horizon, at_least=math.ceil(m) + 1)
+    values = _as_history(history, horizon, at_least=season_rows(m) + 1)
     rows, seasons = _seasons_back(values.shape[-2], horizon, m)
     change = season_changes(values, m).mean(axis=-2, keepdims=True)
     return _like(lagged(values, rows) + seasons[:, None] * change, history)

@@ -54,7 +54,7 @@ from rnnlab.files import atomic_write_json, atomic_write_text
 from rnnlab.run import RunDir
 
 __all__ = ["MODELS", "METRICS", "PERCENT", "score", "backtest", "format_report", "forecast_run",
-           "forecast_future", "future_run", "format_future"]
+           "check_future", "forecast_future", "future_run", "format_future"]
 
 #: The forecasters compared, in report order: the network, then every baseline.
 MODELS = ("rnn",) + tuple(baselines.BASELINES)
@@ -163,7 +163,7 @@ def backtest(forecasters, targets, origins, horizon, train, season):
 def _baseline_forecasters(targets, season):
     """Every baseline of :data:`baselines.BASELINES` over the raw targets (time, n_targets)."""
     def make(name, baseline):
-        rows = math.ceil(season)
+        rows = baselines.season_rows(season)
         need = {"seasonal_naive": rows, "seasonal_naive_drift": rows + 1, "drift": 2}.get(name, 1)
 
         def forecast(origins, steps):
@@ -354,6 +354,10 @@ def forecast_run(session, out_dir=None, levels=intervals.LEVELS):
     """
     data, out_dir = _series_data(session), _out_dir(session, out_dir)
     levels = _check_levels(levels)
+    if data.split.val_start == data.split.test_start:
+        raise DataError(f"{session.run_dir}: the run has no validation part (data.val_fraction "
+                        "= 0: a refit, say), whose errors calibrate the intervals; forecast a run "
+                        "with one")
     settings = session.cfg.data
     horizon, season = int(settings.horizon), metrics.check_season(session.task.season)
     series, targets = data.series, data.series.targets
@@ -475,6 +479,65 @@ def _future_index(series, steps):
     return pd.DatetimeIndex(index, name="date")
 
 
+def check_future(session, steps, levels=intervals.LEVELS, out_dir=None):
+    """Everything that can make :func:`future_run` fail, checked before any work.
+
+    ``rnnlab.forecast --future H --refit`` calls it before training the refit, so a bad request
+    writes nothing.
+
+    Parameters
+    ----------
+    session, steps, levels, out_dir
+        As for :func:`future_run`.
+
+    Returns
+    -------
+    data : rnnlab.datasets.timeseries.Prepared
+        The run's data (read and checked against its metadata).
+    levels : tuple of float
+        Sorted.
+    index : pandas.Index
+        The future rows' dates (or row numbers).
+
+    Raises
+    ------
+    DataError, RnnlabError
+        A text run, a run without held-out rows, ``steps`` out of range, a run with covariates
+        asked for steps past their data, dates without a calendar step, bad levels or an
+        output path that is not a folder.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> check_future(SimpleNamespace(task=SimpleNamespace(kind="text")), 3)
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.DataError: forecast needs a series run (data.kind='series'); this run has ...
+    """
+    data = _series_data(session)
+    levels = _check_levels(levels)
+    series, settings = data.series, session.cfg.data
+    n, val_start = len(series), data.split.val_start
+    if val_start == n:
+        raise RnnlabError(f"{session.run_dir}: the run has no held-out rows (a refit, or "
+                          "data.val_fraction = data.test_fraction = 0) whose errors would "
+                          "calibrate the intervals; forecast the run it refits with --future H "
+                          "--refit")
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 1 \
+            or steps > n - val_start:
+        raise RnnlabError(f"--future: expected 1 to {n - val_start} steps (the held-out rows, "
+                          f"whose errors calibrate every step's interval), got {steps!r}")
+    fed_back = settings.strategy == "recursive" or steps > settings.horizon
+    if series.covariate_names and fed_back:
+        raise DataError(f"forecasting {steps} steps from row {n} needs future values of the "
+                        f"covariates ({', '.join(series.covariate_names)}) that the data does "
+                        "not have; a run with data.covariates cannot forecast past the end of "
+                        "its data")
+    if out_dir is not None or getattr(session, "run_dir", None) is not None:
+        _out_dir(session, out_dir)
+    return data, levels, _future_index(series, steps)
+
+
 def forecast_future(session, steps, levels=intervals.LEVELS, refit=None):
     """Forecast ``steps`` rows past the end of a series run's data, with intervals and baselines.
 
@@ -530,16 +593,10 @@ def forecast_future(session, steps, levels=intervals.LEVELS, refit=None):
     ...
     rnnlab.errors.DataError: forecast needs a series run (data.kind='series'); this run has ...
     """
-    data = _series_data(session)
-    levels = _check_levels(levels)
+    data, levels, index = check_future(session, steps, levels)
     series, targets = data.series, data.series.targets
     season = metrics.check_season(session.task.season)
     val_start, test_start, n = data.split.val_start, data.split.test_start, len(series)
-    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 1 \
-            or steps > n - val_start:
-        raise RnnlabError(f"--future: expected 1 to {n - val_start} steps (the held-out rows, "
-                          f"whose errors calibrate every step's interval), got {steps!r}")
-    index = _future_index(series, steps)
     rnn = _model_forecaster(session, data)
     if refit is None:
         point = rnn(np.array([n]), steps)[0]                          # (steps, n_targets)

@@ -69,6 +69,9 @@ def lagged(values, position):
     array([ 0. , 12.5])
     """
     low = np.floor(position).astype(np.int64)
+    if low.size and (low.min() < 0 or position.max() > values.shape[-2] - 1):
+        raise ValueError(f"position: expected values in [0, {values.shape[-2] - 1}], got "
+                         f"{position.min()} to {position.max()}")
     weight = (position - low)[:, None]
     high = np.minimum(low + 1, values.shape[-2] - 1)
     return values[..., low, :] * (1.0 - weight) + values[..., high, :] * weight

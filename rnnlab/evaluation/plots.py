@@ -166,14 +166,14 @@ def plot_learning_curves(rows, out_dir, title="", ylabel="loss"):
 
 
 def _band(runs, x, y):
-    """The mean, min and max over ``runs`` on the x values where every run has points.
+    """The mean, min, max and number of ``runs`` with points, on the x values they all cover.
 
     Each run's finite points are interpolated linearly onto the union of their x values,
     restricted to the span every run covers; ``None`` when that span is empty.
     """
     curves = [_finite(column(rows, x), column(rows, y)) for rows in runs]
     curves = [(px[np.argsort(px)], py[np.argsort(px)]) for px, py in curves if len(px)]
-    if len(curves) < 2:
+    if len(curves) < 2:   # a band needs two runs with points
         return None
     low, high = max(px[0] for px, _ in curves), min(px[-1] for px, _ in curves)
     grid = np.unique(np.concatenate([px for px, _ in curves]))
@@ -181,7 +181,7 @@ def _band(runs, x, y):
     if not len(grid):
         return None
     values = np.stack([np.interp(grid, px, py) for px, py in curves])
-    return grid, values.mean(axis=0), values.min(axis=0), values.max(axis=0)
+    return grid, values.mean(axis=0), values.min(axis=0), values.max(axis=0), len(curves)
 
 
 def _overlay_figure(runs, x, y, title, ylabel):
@@ -196,17 +196,19 @@ def _overlay_figure(runs, x, y, title, ylabel):
         group = list(member) if member and not isinstance(member[0], dict) else [member]
         colour = f"C{index % 10}"
         band = _band(group, x, y)
+        named = band is not None   # the mean line carries the label, else the first run's
         for rows in group:
             px, py = _finite(column(rows, x), column(rows, y))
-            single = len(group) == 1
+            single = band is None
             ax.plot(px, py, "o-" if single else "-", markersize=3, color=colour,
                     alpha=1.0 if single else 0.35, linewidth=1.5 if single else 0.8,
-                    label=str(label) if single else None)
+                    label=None if named or not len(px) else str(label))
+            named = named or bool(len(px))
         if band is not None:
-            grid, mean, low, high = band
+            grid, mean, low, high, count = band
             ax.fill_between(grid, low, high, color=colour, alpha=0.2, linewidth=0)
             ax.plot(grid, mean, "-", color=colour, linewidth=2.0,
-                    label=f"{label} (mean of {len(group)}, band min-max)")
+                    label=f"{label} (mean of {count}, band min-max)")
     ax.set_xlabel(_AXES[x])
     ax.set_ylabel(ylabel or y.replace("_", " "))
     ax.grid(True, alpha=0.3)

@@ -116,8 +116,9 @@ def format_markdown(report):
                              for g in with_baselines])
     plots = report.get("plots", {})
     score = "Validation bits/char" if report.get("kind") == "text" else "Validation loss"
-    titles = {"val_loss_vs_step": f"{score} against training steps (one colour per group, "
-                                  "a band from its lowest to its highest seed)",
+    titles = {"val_loss_vs_step": f"{score} against training steps (one colour per group; "
+                                  "a group of several runs has a band from its lowest to its "
+                                  "highest)",
               "val_loss_vs_time": f"{score} against training time",
               "gradients_vs_lag": "Gradient norm against lag"}
     for key, title in titles.items():

@@ -99,13 +99,29 @@ def refit(session, out=print):
     cfg = refit_config(session.cfg, steps, session.run_dir)
     target = RunDir(session.run_dir).path / cfg.run.name
     if not target.exists():
-        train(cfg, out=out)
+        summary = train(cfg, out=out)
     else:
         run = RunDir(target).check()
-        if run.load_config().to_dict() != cfg.to_dict():
+        # run.dir is where the run was when the refit was made: it may since have moved.
+        if _without_dir(run.load_config()) != _without_dir(cfg):
             raise RnnlabError(f"{target}: not a refit of {session.run_dir} with its config; "
                               "expected the folder that rnnlab.forecast --refit made (remove it "
                               "to refit again)")
-        if not (run.finished() and run.read_summary().get("steps") == steps):
-            train(cfg, run_dir=target, out=out)   # resumed from its latest checkpoint
+        summary = run.read_summary() if run.finished() else {}
+        if summary.get("steps") != steps and not summary.get("diverged"):
+            # resumed from its latest checkpoint, in the run directory's place today
+            summary = train(cfg.replace(run={"dir": str(RunDir(session.run_dir).path)}),
+                            run_dir=target, out=out)
+    if summary.get("diverged"):
+        raise RnnlabError(f"{target}: the refit diverged at step {summary['diverged']['step']} "
+                          f"({summary['diverged']['reason']}); it is not used (remove the folder "
+                          "to refit again, perhaps with train.on_divergence = 'halve' in the "
+                          "run's config)")
     return load_run(target, which="latest")
+
+
+def _without_dir(cfg):
+    """The config as a dict without ``run.dir``."""
+    record = cfg.to_dict()
+    record["run"].pop("dir")
+    return record

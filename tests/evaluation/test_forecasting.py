@@ -435,6 +435,26 @@ def test_forecast_future_refit_trains_once_on_every_row_and_keeps_the_run_s_radi
         (tmp_path / "re" / "future.csv").read_bytes()
 
 
+def test_a_bad_refit_request_fails_before_the_refit_trains(series_run, tmp_path, command):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(series_run, run)
+    for argv, message in ((["--future", "1000"], "--future: expected 1 to 58 steps"),
+                          (["--future", "3", "--out", run / "config.json"], "is not a folder")):
+        code, out, err = command(main, [run, "--refit"] + argv)
+        assert code == 2 and out == "" and message in err and err.count("\n") == 1, err
+        assert not list(run.glob("refit-*"))
+    # The refit itself has no held-out rows, and no validation part to calibrate on.
+    code, _, err = command(main, [run, "--future", "3", "--refit", "--out", tmp_path / "f"])
+    assert code == 0, err
+    refit_dir, = run.glob("refit-*")
+    for argv, message in (([refit_dir, "--future", "3"], "the run has no held-out rows"),
+                          ([refit_dir], "the run has no validation part")):
+        code, out, err = command(main, argv + ["--out", tmp_path / "g"])
+        assert code == 2 and out == "" and message in err and err.count("\n") == 1, err
+
+
 def test_forecast_future_past_a_horizon_longer_than_the_window_keeps_every_direct_step():
     data = prepare(_series(), 4, 6, val=0.2, test=0.2, transforms=["log", "diff"])
 

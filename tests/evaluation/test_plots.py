@@ -99,3 +99,7 @@ def test_a_group_of_seeds_is_one_colour_with_a_min_max_band():
     assert ax.get_ylabel() == "validation loss (nats)"
     assert {t.get_text() for t in ax.get_legend().get_texts()} == {
         "elman (mean of 3, band min-max)", "lstm (mean of 2, band min-max)", "gru"}
+    # A group where one run only has points: drawn as that run, still in the legend.
+    lone = _overlay_figure({"elman": [rows(0.0), []], "lstm": rows(1.0)}, "step", "val_loss",
+                           "", None).axes[0]
+    assert {t.get_text() for t in lone.get_legend().get_texts()} == {"elman", "lstm"}

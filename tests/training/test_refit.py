@@ -50,10 +50,17 @@ def test_a_refit_trains_the_checkpoint_s_steps_on_every_row(finished, tmp_path):
     summary = json.loads((refitted.run_dir / "summary.json").read_text())
     assert summary["best_step"] == steps and summary["test"] is None
     assert lines[0].startswith(f"run directory: {refitted.run_dir}")
+    before_lines = list(lines)
     assert not any(line.rstrip().endswith("*") for line in lines)  # no "improved" marks
-    assert _arrays(refitted.run_dir)[0] == _arrays(run / f"refit-{steps}")[0]
     # The same seed and config on more rows: a different model, not a copy of the run's.
     assert _arrays(refitted.run_dir)[0] != _arrays(run)[0]
+    # Asked again, from the run moved elsewhere: the refit is reused, nothing trains.
+    moved = tmp_path / "moved"
+    run.rename(moved)
+    before = {p: p.read_bytes() for p in (moved / f"refit-{steps}").rglob("*") if p.is_file()}
+    again = refit(load_run(moved), out=lines.append)
+    assert again.run_dir == moved / f"refit-{steps}" and lines == before_lines
+    assert {p: p.read_bytes() for p in again.run_dir.rglob("*") if p.is_file()} == before
 
 
 def test_a_stopped_refit_resumes_to_the_same_parameters(finished, tmp_path):
@@ -100,3 +107,20 @@ def test_early_stopping_needs_a_validation_part():
     with pytest.raises(ConfigError, match=r"train\.patience = 3: expected 0 when "
                                           r"data\.val_fraction = 0"):
         config.load(None, ["data.val_fraction=0", "train.patience=3"])
+
+
+def test_a_diverging_refit_is_one_line_and_is_not_used(finished, tmp_path, monkeypatch):
+    import rnnlab.training.loop as loop
+
+    run = tmp_path / "run"
+    shutil.copytree(finished, run)
+    session = load_run(run)
+    real = loop._divergence
+    monkeypatch.setattr(loop, "_divergence", lambda loss, gnorm, first, factor, **kw:
+                        "forced" if first is not None else real(loss, gnorm, first, factor, **kw))
+    with pytest.raises(RnnlabError, match=r"refit-\d+: the refit diverged at step \d+ \(forced\)"
+                                          r"; it is not used"):
+        refit(session, out=lambda line: None)
+    monkeypatch.undo()
+    with pytest.raises(RnnlabError, match="the refit diverged"):  # reused: not retrained
+        refit(session, out=lambda line: None)

@@ -80,7 +80,8 @@ def _forecast(result, runs):
 
 
 def _future(result, runs):
-    assert "forecast of the" in result.stdout and "covered" in result.stdout
+    assert re.search(r"^forecast( by the refit .*)? of the \d+ steps after", result.stdout,
+                     flags=re.M) and "covered" in result.stdout
     assert list(runs.glob("*/forecast/future.csv"))
 
 

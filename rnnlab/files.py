@@ -397,6 +397,12 @@ def read_json(path, error=RnnlabError, expect=None):
     except json.JSONDecodeError as err:
         raise error(f"{path}: invalid JSON at line {err.lineno}, column {err.colno} "
                     f"({err.msg})") from None
+    except ValueError as err:  # Python's limit on the digits of an int, which json lets by
+        raise error(f"{path}: invalid JSON: {str(err).split(';')[0]}; expected a JSON file"
+                    ) from None
+    except RecursionError:
+        raise error(f"{path}: invalid JSON: arrays or objects nested too deeply to read; "
+                    "expected a JSON file") from None
     if expect is not None and not isinstance(value, expect):
         raise error(f"{path}: holds a JSON {_JSON_NAMES.get(type(value), 'value')}; expected a "
                     f"JSON {_JSON_NAMES[expect]}")

@@ -30,6 +30,7 @@ Also installed as the command ``rnnlab-compare``.
 
 import argparse
 import itertools
+import math
 import os
 import re
 import shlex
@@ -38,7 +39,7 @@ from pathlib import Path
 
 from rnnlab import backend, config
 from rnnlab.commands.cli import add_common_arguments, console_script
-from rnnlab.errors import ConfigError
+from rnnlab.errors import ConfigError, WriteError
 from rnnlab.files import create_run_dir
 from rnnlab.reports.comparison import write_report
 from rnnlab.reports.stats import load_runs
@@ -49,6 +50,10 @@ __all__ = ["parse_vary", "plan_grid", "main"]
 
 #: Keys ``--vary`` may not vary: the seed is ``--seeds``' job, the run's place is compare's.
 FIXED_KEYS = ("train.seed", "run.dir", "run.name", "run.progress")
+#: The most runs one grid may plan (``--vary`` values multiplied, times ``--seeds``): every run
+#: is resolved and checked before the first starts, so a typo such as ``--seeds 4294967296``
+#: would otherwise plan for hours.
+MAX_RUNS = 10_000
 
 
 def parse_vary(text):
@@ -119,7 +124,8 @@ def plan_grid(config_path, vary=(), seeds=1, overrides=()):
     Raises
     ------
     ConfigError
-        The first bad config, key or value (with the override that caused it).
+        The first bad config, key or value (with the override that caused it), or a grid of
+        more than :data:`MAX_RUNS` runs.
 
     Examples
     --------
@@ -135,6 +141,10 @@ def plan_grid(config_path, vary=(), seeds=1, overrides=()):
     """
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ConfigError(f"--seeds {seeds!r}: expected an integer >= 1")
+    runs = math.prod(len(values) for _, values in vary) * seeds
+    if runs > MAX_RUNS:
+        raise ConfigError(f"--vary and --seeds {seeds}: the grid has {runs} runs; expected at "
+                          f"most {MAX_RUNS}")
     base = config.load(config_path, list(overrides))
     keys = [dotted for dotted, _ in vary]
     if len(set(keys)) != len(keys):
@@ -169,7 +179,9 @@ def _parser():
     parser.add_argument("--config", type=Path, help="base config (TOML) of a grid to train")
     parser.add_argument("--vary", action="append", default=[], metavar="section.key=v1,v2",
                         help="a grid axis (repeat for a product), e.g. model.cell=elman,lstm")
-    parser.add_argument("--seeds", type=int, default=1, help="runs per grid point (default 1)")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help=f"runs per grid point (default 1; a grid has at most {MAX_RUNS} "
+                             f"runs)")
     parser.add_argument("--jobs", type=int, default=1,
                         help="runs at a time with joblib (default 1; -1: one per core)")
     parser.add_argument("--dask-scheduler", metavar="ADDRESS",
@@ -183,6 +195,15 @@ def _parser():
     return add_common_arguments(parser)
 
 
+def _exists(path, what):
+    """Whether ``path`` exists; a one-line error for a name the system rejects (too long)."""
+    try:
+        return Path(path).exists()
+    except OSError as err:
+        raise ConfigError(f"{what}{path}: not a usable path ({err.strerror}); expected a "
+                          f"file or folder name the system accepts") from None
+
+
 def _check_args(args):
     if args.jobs == 0 or args.jobs < -1:
         raise ConfigError(f"--jobs {args.jobs}: expected a positive integer or -1 (all cores)")
@@ -193,10 +214,10 @@ def _check_args(args):
             raise ConfigError("nothing to compare: give run directories, or --config FILE "
                               "--vary section.key=v1,v2 [--seeds N]")
         for item in args.items:
-            if "=" in item and not Path(item).exists():
+            if "=" in item and not _exists(item, ""):
                 raise ConfigError(f"{item}: looks like an override, but overrides need "
                                   "--config FILE")
-    if args.out is not None and args.out.exists():
+    if args.out is not None and _exists(args.out, "--out "):
         raise ConfigError(f"--out {args.out}: exists; compare never overwrites (choose a new "
                           "directory)")
 
@@ -208,6 +229,9 @@ def _make_out_dir(args, root, name):
         args.out.mkdir(parents=True)
     except FileExistsError:
         raise ConfigError(f"--out {args.out}: exists; compare never overwrites") from None
+    except OSError as err:
+        raise WriteError.from_os_error(args.out, err, "cannot create the report directory"
+                                       ) from None
     return args.out
 
 

@@ -120,12 +120,12 @@ def main(argv=None):
         raise ConfigError(f"--top-p: expected a number in (0, 1] (1 = every character), got "
                           f"{args.top_p}")
     run = RunDir(args.run).check()   # before compiling anything: fails in milliseconds
-    settings = run.check_kind("text").get("run", {})
+    run.check_kind("text")
+    settings = run.load_config().run  # checked: a damaged config.json is one line too
     run.check_checkpoint(args.checkpoint)
-    length = settings.get("sample_length", 200) if args.length is None else args.length
-    temperature = settings.get("temperature", 1.0) if args.temperature is None \
-        else args.temperature
-    prime = settings.get("prime", "") if args.prime is None else args.prime
+    length = settings.sample_length if args.length is None else args.length
+    temperature = settings.temperature if args.temperature is None else args.temperature
+    prime = settings.prime if args.prime is None else args.prime
     _check_prime(run, prime)
     session = load_run(args.run, which=args.checkpoint)
     text = generate(session, length=length, temperature=temperature, prime=prime,

@@ -25,6 +25,7 @@ mean" hint for misspelt sections, keys and choices.
 """
 
 import re
+import sys
 import tomllib
 from pathlib import Path
 
@@ -161,6 +162,49 @@ def parse_override(text, source="command line"):
     return section, key, parse_value(dotted, raw, source)
 
 
+def _check_printable(value, path, where=""):
+    """Refuse an integer too long for Python to print (TOML's hex, octal and binary integers
+    are not limited as decimal ones are): every error message shows the value."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_printable(item, path, f"{where}.{key}" if where else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_printable(item, path, f"{where}[{index}]")
+    elif isinstance(value, int):
+        try:
+            repr(value)
+        except ValueError:
+            raise ConfigError(f"{path}: {where} = an integer of more than "
+                              f"{sys.get_int_max_str_digits()} digits; expected a value a "
+                              f"config key takes") from None
+
+
+def _parse_toml(path, data):
+    """The tables of the TOML file ``path`` holding ``data`` (bytes); one-line errors."""
+    try:
+        content = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: byte {err.start} is not valid UTF-8; expected a TOML "
+                          f"file") from None
+    except tomllib.TOMLDecodeError as err:
+        message = str(err)
+        match = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+        where = ""
+        if match:
+            where = f" line {match[1]}, column {match[2]}:"
+            message = message[:match.start()]
+        raise ConfigError(f"{path}:{where} invalid TOML: {message}") from None
+    except ValueError as err:  # Python's limit on the digits of an int, which tomllib lets by
+        raise ConfigError(f"{path}: invalid TOML: {str(err).split(';')[0]}; expected the "
+                          f"values of a config") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: arrays or inline tables nested too deeply "
+                          f"to read; expected the values of a config") from None
+    _check_printable(content, path)
+    return content
+
+
 def _read_file(path):
     path = Path(path)
     if path.suffix == ".json":
@@ -172,19 +216,7 @@ def _read_file(path):
             raise ConfigError(f"{path}: config file not found") from None
         except OSError as err:
             raise ConfigError(f"{path}: cannot read the config file ({err.strerror})") from None
-        try:
-            content = tomllib.loads(data.decode("utf-8"))
-        except UnicodeDecodeError as err:
-            raise ConfigError(f"{path}: byte {err.start} is not valid UTF-8; expected a TOML "
-                              f"file") from None
-        except tomllib.TOMLDecodeError as err:
-            message = str(err)
-            match = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
-            where = ""
-            if match:
-                where = f" line {match[1]}, column {match[2]}:"
-                message = message[:match.start()]
-            raise ConfigError(f"{path}:{where} invalid TOML: {message}") from None
+        content = _parse_toml(path, data)
     if not isinstance(content, dict):
         raise ConfigError(f"{path}: holds a {type(content).__name__}; expected tables of keys")
     return content

@@ -123,7 +123,11 @@ class RunDir:
         RunDir
             ``self``.
         """
-        if not self.path.is_dir():
+        try:
+            found = self.path.is_dir()
+        except OSError as err:  # a name the system rejects: too long, a loop of links, ...
+            raise RnnlabError(f"{self.path}: no such run directory ({err.strerror})") from None
+        if not found:
             raise RnnlabError(f"{self.path}: no such run directory")
         if not self.config_file.is_file():
             raise RnnlabError(f"{self.path}: not a run directory (no {_CONFIG})")

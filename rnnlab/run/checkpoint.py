@@ -14,9 +14,12 @@ killed at any instant leaves a loadable checkpoint (the previous one or the new 
 ``<stem>.next.npz`` after a kill between steps 2 and 3.  A truncated, corrupt or mismatched npz
 is detected instead of silently resuming from the wrong state.
 
-:func:`load_checkpoint` reads with ``allow_pickle=False`` (a file holding pickled objects is
-refused, never executed) and checks the arrays against the manifest and, optionally, against the
-names, shapes and dtypes the model expects.
+:func:`load_checkpoint` checks before it decompresses anything: the member names, shapes and
+dtypes (from each ``.npy`` header) against the manifest, each member's stored size against what
+its shape needs, and the SHA-256 of the whole npz.  A forged or damaged archive (a zip bomb, a
+member that is not an ``.npy``) is refused without inflating it.  It then reads with
+``allow_pickle=False`` (a file holding pickled objects is refused, never executed) and,
+optionally, checks the names, shapes and dtypes the model expects.
 """
 
 import hashlib
@@ -221,31 +224,75 @@ def load_meta(path_stem):
     return _read_header(checkpoint_paths(path_stem)[1])["meta"]
 
 
-def _read_arrays(npz_path):
+def _members(npz_path, manifest, json_name):
+    """Open ``npz_path`` and check its members against the manifest from their .npy headers
+    alone (names, dtypes, shapes, stored sizes): nothing is decompressed yet.  Returns the
+    open ZipFile and ``{name: ZipInfo}``."""
     if not npz_path.is_file():
         raise CheckpointError(f"{npz_path}: checkpoint arrays not found; expected the .npz "
                               f"written with its .json")
+    with open(npz_path, "rb") as handle:
+        if handle.read(6) == b"\x93NUMPY":
+            raise CheckpointError(f"{npz_path}: holds a single array, not named arrays; "
+                                  f"expected an .npz archive")
+    archive = zipfile.ZipFile(npz_path)
     try:
-        # Our own handle: np.load leaks the file it opened when the zip directory is bad.
-        with open(npz_path, "rb") as handle:
-            data = np.load(handle, allow_pickle=False)
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise CheckpointError(f"{npz_path}: holds a single array, not named arrays; "
-                                      f"expected an .npz archive")
-            with data:
-                return {name: data[name] for name in data.files}
-    except CheckpointError:
+        members = {}
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                raise CheckpointError(f"{npz_path}: member {info.filename!r} is not an .npy "
+                                      f"array; expected one <name>.npy per array")
+            members[info.filename[:-4]] = info
+        found = {}
+        for name, info in members.items():
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                               else np.lib.format.read_array_header_2_0)
+                shape, _, dtype = read_header(member)
+                offset = member.tell()
+            if dtype.hasobject:
+                raise CheckpointError(f"{npz_path}: holds pickled data (an object array), "
+                                      f"which rnnlab never loads; expected numeric arrays only")
+            found[name] = (shape, dtype, offset)
+        _compare({name: _Header(shape, dtype) for name, (shape, dtype, _) in found.items()},
+                 manifest, npz_path, f"its manifest {json_name}")
+        for name, (shape, dtype, offset) in found.items():
+            size = offset + int(np.prod(shape, dtype=object)) * dtype.itemsize
+            if members[name].file_size != size:
+                raise CheckpointError(f"{npz_path}: member {name + '.npy'!r} holds "
+                                      f"{members[name].file_size} bytes; its shape and dtype "
+                                      f"need {size} (the file is truncated or corrupt)")
+        return archive, members
+    except BaseException:
+        archive.close()
         raise
-    except ValueError as err:
-        if "pickle" in str(err):
-            raise CheckpointError(f"{npz_path}: holds pickled data (an object array, or it is "
-                                  f"not an .npz file), which rnnlab never loads; expected "
-                                  f"numeric arrays only") from None
-        raise CheckpointError(f"{npz_path}: unreadable ({err}); the file is truncated or "
-                              f"corrupt") from None
-    except Exception as err:  # zipfile, zlib, EOF, OS errors: all mean an unusable file
-        raise CheckpointError(f"{npz_path}: unreadable ({type(err).__name__}: {err}); the file "
-                              f"is truncated or corrupt") from None
+
+
+class _Header:
+    """What :func:`_compare` needs of an array (ndim, shape, dtype), from an .npy header."""
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype, self.ndim = tuple(shape), dtype, len(shape)
+
+
+def _read_arrays(archive, members):
+    """Decompress the checked members: each read stops at the size the manifest allows."""
+    with archive:
+        arrays = {}
+        for name, info in members.items():
+            with archive.open(info) as member:
+                arrays[name] = np.lib.format.read_array(member, allow_pickle=False)
+        return arrays
+
+
+def _unreadable(npz_path, err):
+    if isinstance(err, ValueError) and "pickle" in str(err):
+        return CheckpointError(f"{npz_path}: holds pickled data (an object array, or it is "
+                               f"not an .npz file), which rnnlab never loads; expected "
+                               f"numeric arrays only")
+    return CheckpointError(f"{npz_path}: unreadable ({type(err).__name__}: {err}); the file "
+                           f"is truncated or corrupt")
 
 
 def _shape_text(shape):
@@ -368,18 +415,24 @@ def load_checkpoint(path_stem, expected=None):
         # A save killed after its commit point, before the final rename: the json describes
         # the arrays in <stem>.next.npz.
         npz_path, digest = next_path, header["sha256"]
-    arrays = _read_arrays(npz_path)
     try:
         manifest = {name: (tuple(entry["shape"]), np.dtype(entry["dtype"]))
                     for name, entry in header["arrays"].items()}
     except (TypeError, KeyError, ValueError):
         raise CheckpointError(f"{json_path}: malformed array manifest; expected name -> "
                               f"{{shape, dtype}}") from None
-    _compare(arrays, manifest, npz_path, f"its manifest {json_path.name}")
-    if digest != header["sha256"]:
-        raise CheckpointError(f"{npz_path}: content differs from the checksum in "
-                              f"{json_path.name} (an interrupted save or mixed-up files); "
-                              f"expected the npz saved with that json")
+    try:
+        archive, members = _members(npz_path, manifest, json_path.name)
+        if digest != header["sha256"]:
+            archive.close()
+            raise CheckpointError(f"{npz_path}: content differs from the checksum in "
+                                  f"{json_path.name} (an interrupted save or mixed-up files); "
+                                  f"expected the npz saved with that json")
+        arrays = _read_arrays(archive, members)
+    except CheckpointError:
+        raise
+    except Exception as err:  # zipfile, zlib, EOF, numpy header and OS errors: an unusable file
+        raise _unreadable(npz_path, err) from None
     if expected is not None:
         check_expected(arrays, expected, npz_path)
     return arrays, header["meta"]

@@ -255,3 +255,64 @@ def test_expected_names_shapes_and_dtypes_are_checked(saved):
             load_checkpoint(saved, expected=expected)
     with pytest.raises(TypeError, match=r"expected: .*expected a dict of name -> \(shape, dtype\)"):
         load_checkpoint(saved, expected={"param/W": 3})
+
+
+# ------------------------------------------------------------- checked before decompressing
+
+def _forge(saved, members, compression=0):
+    """Replace the npz with ``members`` (name -> bytes) and make the json's checksum match it,
+    so that only the checks made before decompressing can refuse it."""
+    import hashlib
+    import zipfile
+    npz_path, json_path = checkpoint_paths(saved)
+    with zipfile.ZipFile(npz_path, "w", compression=compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    header = json.loads(json_path.read_text())
+    header["sha256"] = hashlib.sha256(npz_path.read_bytes()).hexdigest()
+    json_path.write_text(json.dumps(header))
+    return npz_path
+
+
+def _npy(array):
+    import io
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def test_a_member_that_is_not_npy_is_named(saved):
+    _forge(saved, {"param/W.npy": _npy(np.zeros((2, 3), "float32")), "notes.txt": b"hello"})
+    with pytest.raises(CheckpointError, match=r"best\.npz: member 'notes\.txt' is not an \.npy "
+                                              r"array"):
+        load_checkpoint(saved)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_inflated(saved, monkeypatch):
+    import zipfile
+    # The header says (3,) float32, the member inflates to 64 MiB: refused from its stored
+    # size, and nothing is ever decompressed (read_array would be the first to inflate data).
+    header = _npy(np.zeros(3, "float32"))[:-12]
+    bomb = header + bytes(64 << 20)
+    npz_path = _forge(saved, {"param/W.npy": _npy(np.zeros((2, 3), "float32")),
+                              "param/b.npy": bomb}, compression=zipfile.ZIP_DEFLATED)
+    assert npz_path.stat().st_size < 1 << 20
+
+    def never(*args, **kwargs):
+        raise AssertionError("decompressed before the checks")
+    monkeypatch.setattr(np.lib.format, "read_array", never)
+    with pytest.raises(CheckpointError, match=r"best\.npz: member 'param/b\.npy' holds 67108"
+                                              r"\d+ bytes; its shape and dtype need \d+ "):
+        load_checkpoint(saved)
+
+
+def test_the_checksum_is_checked_before_any_array_is_read(saved, monkeypatch):
+    npz_path = checkpoint_paths(saved)[0]
+    np.savez(npz_path, **{"param/W": np.ones((2, 3), "float32"),
+                          "param/b": np.ones(3, "float32")})
+
+    def never(*args, **kwargs):
+        raise AssertionError("read before the checksum")
+    monkeypatch.setattr(np.lib.format, "read_array", never)
+    with pytest.raises(CheckpointError, match=r"best\.npz: content differs from the checksum"):
+        load_checkpoint(saved)

@@ -35,8 +35,8 @@ from pathlib import Path
 
 from .errors import BackendError
 
-__all__ = ["configure", "prepare_process", "check_device", "settings", "DEVICES", "MODES",
-           "DEFAULT_MODE"]
+__all__ = ["configure", "prepare_process", "check_device", "settings", "cache_dir", "DEVICES",
+           "MODES", "DEFAULT_MODE"]
 
 DEVICES = ("cpu", "gpu")
 #: Compile modes rnnlab supports, by PyTensor's predefined mode names.
@@ -266,3 +266,27 @@ def settings():
     True
     """
     return dict(_settings) if _settings else configure()
+
+
+def cache_dir():
+    """The compile cache folder: the one in force, else the one :func:`configure` would choose.
+
+    Unlike :func:`settings` this configures nothing and imports nothing, so the command runner can
+    ask for it after any failure (it keeps crash reports there, see
+    :func:`rnnlab.commands.cli.run_command`).
+
+    Returns
+    -------
+    pathlib.Path
+        ``RNNLAB_CACHE_DIR`` or the default (``.cache/pytensor`` in a source checkout, else
+        ``~/.cache/rnnlab/pytensor``) unless :func:`configure` chose another.
+
+    Examples
+    --------
+    >>> from rnnlab import backend
+    >>> backend.cache_dir().name != ""
+    True
+    """
+    if _settings:
+        return Path(_settings["cache_dir"])
+    return Path(os.environ.get("RNNLAB_CACHE_DIR") or _default_cache_dir())

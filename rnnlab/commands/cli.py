@@ -13,8 +13,10 @@ code argparse uses for bad arguments; ``--debug`` (anywhere before ``--``) or ``
 shows the full traceback instead.  Ctrl-C exits with code 130 and one line.  SIGTERM (what
 schedulers, ``timeout`` and Dask send) is handled like Ctrl-C while the command runs
 (:func:`raise_on_sigterm`): it raises :class:`~rnnlab.errors.Terminated` in the main thread, so
-the same clean-up runs, and the command exits with code 143 and one line.  Other exceptions are
-bugs and keep their traceback.
+the same clean-up runs, and the command exits with code 143 and one line.  Any other exception
+is a bug: the command prints one line naming itself, the exception and the file that keeps its
+traceback (the run's ``traceback.txt`` when training had started, else a file in
+``<cache dir>/crashes/``, see :func:`rnnlab.backend.cache_dir`) and exits with code 1.
 """
 
 import argparse
@@ -22,16 +24,22 @@ import contextlib
 import os
 import signal
 import sys
+import tempfile
 import threading
+import time
+import traceback
+from pathlib import Path
 
-from rnnlab import __version__
+from rnnlab import __version__, backend
 from rnnlab.errors import ConfigError, RnnlabError, Terminated
 
 __all__ = ["run_command", "console_script", "add_common_arguments", "raise_on_sigterm",
-           "EXIT_ERROR", "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
+           "EXIT_ERROR", "EXIT_BUG", "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
 
 #: Exit code for an RnnlabError (the same as argparse's for bad arguments).
 EXIT_ERROR = 2
+#: Exit code after an unexpected exception (a bug), as Python's own.
+EXIT_BUG = 1
 #: Exit code after Ctrl-C (128 + SIGINT, as shells report it).
 EXIT_INTERRUPTED = 130
 #: Exit code after SIGTERM (128 + SIGTERM, as shells report it).
@@ -121,8 +129,10 @@ def run_command(main, argv=None):
     SystemExit
         Code 2 after printing ``error: <message>`` (one line) to stderr for an
         :class:`~rnnlab.errors.RnnlabError`; code 130 after Ctrl-C; code 143 after SIGTERM
-        (handled by :func:`raise_on_sigterm` while ``main`` runs).  With ``--debug`` or the
-        environment variable ``RNNLAB_DEBUG=1`` they propagate with their traceback instead.
+        (handled by :func:`raise_on_sigterm` while ``main`` runs); code 1 after any other
+        exception (a bug), printing one line that names the command, the exception and the file
+        holding its traceback.  With ``--debug`` or the environment variable ``RNNLAB_DEBUG=1``
+        they propagate with their traceback instead.
 
     Examples
     --------
@@ -166,6 +176,41 @@ def run_command(main, argv=None):
             raise
         print("interrupted (Ctrl-C)", file=sys.stderr)
         raise SystemExit(EXIT_INTERRUPTED) from None
+    except Exception as err:
+        if debug:
+            raise
+        command = _command_name(main)
+        path = getattr(err, "traceback_file", None) or _keep_traceback(err, command)
+        message = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+        where = f"the traceback is in {path}" if path else "its traceback is above"
+        print(f"error: {command} stopped on an unexpected {type(err).__name__}"
+              f"{': ' + message[:300] if message else ''}; {where} (a bug: please report it)",
+              file=sys.stderr)
+        raise SystemExit(EXIT_BUG) from None
+
+
+def _command_name(main):
+    """``rnnlab.train`` for ``rnnlab.commands.train.main``."""
+    module = getattr(main, "__module__", None) or "rnnlab"
+    return module.replace("rnnlab.commands.", "rnnlab.")
+
+
+def _keep_traceback(err, command):
+    """Write the traceback of ``err`` to ``<cache dir>/crashes/`` (else the temporary folder);
+    return the path, or print the traceback and return None when nothing can be written."""
+    text = "".join(traceback.format_exception(err))
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    name = f"{command}-{stamp}-{os.getpid()}.txt"
+    for folder in (lambda: backend.cache_dir() / "crashes", lambda: Path(tempfile.gettempdir())):
+        try:
+            path = folder() / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, errors="replace")
+            return path
+        except Exception:  # an unusable folder: try the next one
+            continue
+    print(text, file=sys.stderr, end="")
+    return None
 
 
 def console_script(main):

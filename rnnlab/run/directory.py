@@ -7,6 +7,7 @@
       meta.json               what rebuilding the model needs: vocabulary or scaler, n_params
       metrics.csv             one row per evaluation (rnnlab.run.metrics_log)
       summary.json            how the run ended (written at the end, or when interrupted)
+      traceback.txt           only after a bug stopped training: its traceback, for a report
       checkpoints/            best.npz + best.json, latest.npz + latest.json (rnnlab.run.checkpoint)
       plots/                  learning curves, redrawn at each evaluation
       samples/                text runs: step_000100.txt, ... (a sample at each evaluation)
@@ -23,11 +24,12 @@ import contextlib
 import fcntl
 import os
 import time
+import traceback
 from pathlib import Path
 
 from rnnlab import config
 from rnnlab.errors import CheckpointError, DataError, RnnlabError, WriteError
-from rnnlab.files import create_run_dir, read_json, write_json
+from rnnlab.files import atomic_write_text, create_run_dir, read_json, write_json
 from rnnlab.run.checkpoint import checkpoint_paths
 
 __all__ = ["RunDir", "CHECKPOINTS"]
@@ -35,6 +37,7 @@ __all__ = ["RunDir", "CHECKPOINTS"]
 #: The checkpoints a run keeps: the best validation loss so far, and the last evaluation.
 CHECKPOINTS = ("best", "latest")
 _CONFIG, _META, _SUMMARY, _METRICS = "config.json", "meta.json", "summary.json", "metrics.csv"
+_TRACEBACK = "traceback.txt"
 _CHECKPOINTS, _PLOTS, _SAMPLES, _FORECAST = "checkpoints", "plots", "samples", "forecast"
 _LOCK = ".lock"
 #: How long to wait for a new holder of the lock to write its pid into the lock file.
@@ -251,6 +254,26 @@ class RunDir:
     def write_summary(self, summary):
         """Write ``summary.json`` atomically."""
         write_json(self.summary_file, summary)
+
+    def write_traceback(self, error):
+        """Write ``traceback.txt`` (atomically): the traceback of ``error``, a bug that stopped
+        training, so that it is never lost; return its path.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> try:
+        ...     {}["x"]
+        ... except KeyError as err:
+        ...     path = RunDir(tmp.name).write_traceback(err)
+        >>> path.name, path.read_text().splitlines()[-1]
+        ('traceback.txt', "KeyError: 'x'")
+        >>> tmp.cleanup()
+        """
+        path = self.path / _TRACEBACK
+        atomic_write_text(path, "".join(traceback.format_exception(error)), errors="replace")
+        return path
 
 
 def _holder(fd):

@@ -25,7 +25,10 @@ the loop's state, so a resumed run retries exactly as an uninterrupted one.
 first write to its last, so one process writes a run at a time.  Ctrl-C (``KeyboardInterrupt``)
 or SIGTERM in a command process (:class:`rnnlab.errors.Terminated`) after training started
 writes ``summary.json`` with ``stop_reason`` ``"interrupted"`` or ``"terminated"`` and keeps the
-checkpoints of the last evaluation, from which ``--resume`` continues exactly.
+checkpoints of the last evaluation, from which ``--resume`` continues exactly.  Any other
+exception but an :class:`~rnnlab.errors.RnnlabError` is a bug: its traceback goes to the run's
+``traceback.txt`` (named by the exception's ``traceback_file``) and ``summary.json`` records
+``stop_reason`` ``"crashed"``.
 """
 
 import contextlib
@@ -39,7 +42,7 @@ import numpy as np
 from tqdm import tqdm
 
 from rnnlab import backend, config
-from rnnlab.errors import CheckpointError, Terminated, WriteError
+from rnnlab.errors import CheckpointError, RnnlabError, Terminated, WriteError
 from rnnlab.evaluation import plots
 from rnnlab.files import remove_stale_temporaries
 from rnnlab.run import RunDir
@@ -480,6 +483,15 @@ def _train(session, run, loop, cfg, dry_run, out, started):
         # report it.
         reason = "terminated" if isinstance(stopped, Terminated) else "interrupted"
         run.write_summary(_summary(session, trainer, reason, None, test=False))
+        raise
+    except RnnlabError:
+        raise
+    except Exception as err:
+        # A bug: its traceback is kept beside the run (the command runner names the file) and
+        # the summary says the run crashed, when the state still allows writing one.
+        err.traceback_file = run.write_traceback(err)
+        with contextlib.suppress(Exception):
+            run.write_summary(_summary(session, trainer, "crashed", None, test=False))
         raise
     return dict(summary, run_dir=str(run_dir))
 

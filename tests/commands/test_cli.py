@@ -3,16 +3,19 @@ common arguments."""
 
 import argparse
 import os
+import pathlib
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
 
 import pytest
 
-from rnnlab.commands.cli import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED,
+from rnnlab import backend
+from rnnlab.commands.cli import (EXIT_BUG, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED,
                                  add_common_arguments, raise_on_sigterm, run_command)
 from rnnlab.errors import CheckpointError, ConfigError, DataError, Terminated
 
@@ -59,15 +62,45 @@ def test_debug_flag_or_variable_keeps_the_traceback(monkeypatch, capsys):
     assert capsys.readouterr().err == "error: bad key\n"
 
 
-def test_ctrl_c_exits_130_with_one_line_and_bugs_keep_their_traceback(capsys):
+def test_ctrl_c_exits_130_with_one_line(capsys):
     with pytest.raises(SystemExit) as info:
         run_command(raising(KeyboardInterrupt()), [])
     assert info.value.code == EXIT_INTERRUPTED == 130
     assert capsys.readouterr().err == "interrupted (Ctrl-C)\n"
-    with pytest.raises(ZeroDivisionError):
-        run_command(lambda argv: 1 / 0, [])
+
+
+def test_a_bug_is_one_line_naming_the_file_that_keeps_its_traceback(capsys, monkeypatch,
+                                                                     tmp_path):
+    monkeypatch.setenv("RNNLAB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("RNNLAB_DEBUG", raising=False)
+    monkeypatch.setattr(backend, "_settings", {})
+
+    def main(argv):
+        return {}["multi\nline"]
+    main.__module__ = "rnnlab.commands.sample"
+    with pytest.raises(SystemExit) as info:
+        run_command(main, [])
+    assert info.value.code == EXIT_BUG == 1
+    line, = capsys.readouterr().err.splitlines()
+    kept, = (tmp_path / "cache" / "crashes").iterdir()
+    assert kept.name.startswith(f"rnnlab.sample-") and kept.name.endswith(f"-{os.getpid()}.txt")
+    assert line == (f"error: rnnlab.sample stopped on an unexpected KeyError: 'multi\\nline'; "
+                    f"the traceback is in {kept} (a bug: please report it)")
+    text = kept.read_text()
+    assert text.startswith("Traceback (most recent call last):") and "in main" in text
+    assert text.splitlines()[-1] == "KeyError: 'multi\\nline'"
+    # A cache folder that cannot hold it: the temporary folder does.
+    monkeypatch.setenv("RNNLAB_CACHE_DIR", str(kept))  # a file, not a folder
+    with pytest.raises(SystemExit):
+        run_command(raising(ZeroDivisionError("division by zero")), [])
+    line = capsys.readouterr().err
+    path = line.split("the traceback is in ")[1].split(" (a bug")[0]
+    assert os.path.dirname(path) == tempfile.gettempdir()
+    assert pathlib.Path(path).read_text().endswith("ZeroDivisionError: division by zero\n")
+    os.remove(path)
+    # --debug keeps the exception and writes nothing.
     with pytest.raises(ValueError, match="not an rnnlab error"):
-        run_command(raising(ValueError("not an rnnlab error")), [])
+        run_command(raising(ValueError("not an rnnlab error")), ["--debug"])
 
 
 def _sigterm_self(argv):

@@ -185,6 +185,31 @@ def test_sigterm_stops_like_ctrl_c_recording_why_and_the_resume_is_exact(
     assert _same(_latest(run)[0], _latest(tmp_path / "straight")[0])
 
 
+def _bug():
+    raise IndexError("a bug in the loop")
+
+
+def test_a_bug_keeps_its_traceback_in_the_run_and_the_run_resumes(tmp_path, command,
+                                                                  monkeypatch):
+    argv = SERIES + [f"run.dir={tmp_path}"]
+    assert command(main, argv + ["run.name=straight"])[0] == 0
+    run = tmp_path / "crashed"
+    monkeypatch.delenv("RNNLAB_DEBUG", raising=False)
+    with monkeypatch.context() as patch:
+        _before_step(patch, 5, _bug)
+        code, _, err = command(main, argv + ["run.name=crashed"])
+    assert code == 1
+    assert err == (f"error: rnnlab.train stopped on an unexpected IndexError: a bug in the loop; "
+                   f"the traceback is in {run / 'traceback.txt'} (a bug: please report it)\n")
+    text = (run / "traceback.txt").read_text()
+    assert "in stepping" in text and text.endswith("IndexError: a bug in the loop\n")
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["stop_reason"] == "crashed" and summary["steps"] == 5
+    assert command(main, ["--resume", run])[0] == 0
+    assert [row["step"] for row in read_metrics(run / "metrics.csv")] == [2, 4, 6, 8, 10]
+    assert _same(_latest(run)[0], _latest(tmp_path / "straight")[0])
+
+
 def _files(folder):
     return {path: (path.stat().st_mtime_ns, path.read_bytes()) for path in folder.rglob("*")
             if path.is_file()}

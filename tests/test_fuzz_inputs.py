@@ -165,6 +165,9 @@ CONFIG_CASES = [
                   "model.hidden=100000000"),
     override_case("absurd-batch", "too few for batch_size=1000000000",
                   "train.batch_size=1000000000"),
+    override_case("absurd-sample-length",
+                  "run.sample_length = 1000000000000: expected an integer from 1 to 1000000",
+                  "run.sample_length=1000000000000"),
     override_case("absurd-embedding", "model.embedding = 100000000: expected an integer from 0 to",
                   "model.embedding=100000000"),
     override_case("absurd-seq-len", "too few for batch_size=4 and seq_len=1000000000",
@@ -432,6 +435,11 @@ CHECKPOINT_CASES = [
     sample_case("temperature-zero", None, "--temperature: expected a number > 0", "--temperature",
                 "0"),
     sample_case("negative-length", None, "--length: expected an int >= 0", "--length", "-3"),
+    sample_case("length-beyond-the-cap", None, "--length: 1,000,000,000,000 characters is more "
+                "than the cap of 1,000,000", "--length", str(10**12)),
+    sample_case("length-beyond-a-lower-cap", None, "--length: 300 characters is more than the "
+                "cap of 100", "--length", "300", "--max-length", "100"),
+    sample_case("zero-cap", None, "--max-length: expected an int >= 1", "--max-length", "0"),
     resume_case("resume-npz-truncated", _truncate("latest.npz", 0.7),
                 "checkpoints/latest.npz: unreadable"),
     resume_case("resume-npz-pickle", _pickle_npz("latest"),
@@ -449,6 +457,26 @@ CHECKPOINT_CASES = [
     resume_case("resume-loop-state-wrong-type",
                 _resave("latest", lambda a, m: m["loop"].update(step="two")),
                 "checkpoints/latest.json: loop state step = 'two': expected an integer >= 0"),
+    resume_case("resume-loop-negative-lr-scale",
+                _resave("latest", lambda a, m: m["loop"].update(lr_scale=-1.0)),
+                "checkpoints/latest.json: loop state lr_scale = -1.0: expected a number in "
+                "(0, 1]"),
+    resume_case("resume-loop-step-beyond-any-run",
+                _resave("latest", lambda a, m: m["loop"].update(step=10**30)),
+                "checkpoints/latest.json: loop state step = 10000000000000000000000000000"
+                "00: expected at most 2**53"),
+    resume_case("resume-loop-best-loss-infinite",
+                _resave("latest", lambda a, m: m["loop"].update(best_val=float("inf"))),
+                "checkpoints/latest.json: loop state best_val = inf: expected a finite "
+                "number or null"),
+    resume_case("resume-loop-best-step-ahead",
+                _resave("latest", lambda a, m: m["loop"].update(best_step=m["loop"]["step"]
+                                                                 + 1)),
+                "checkpoints/latest.json: loop state best_step = "),
+    resume_case("resume-loop-data-position-beyond-the-data",
+                _resave("latest", lambda a, m: m["loop"].update(index=10**6)),
+                "checkpoints/latest.json: loop state index = 1000000: expected a batch "
+                "position below "),
     resume_case("resume-random-state-damaged",
                 _resave("latest", lambda a, m: m.update(random_state="x")),
                 "checkpoints/latest.json: meta lacks 'loop' (an object) or 'random_state'"),

@@ -9,7 +9,10 @@ Command line::
         --prime "ROMEO:" --seed 3 --checkpoint best
 
 Length, temperature and prime default to the run's ``run.sample_length``, ``run.temperature`` and
-``run.prime`` settings.  Errors (no such run, no checkpoint, a series run, a prime character the
+``run.prime`` settings.  The text is printed as it is generated, 64 characters at a time (an
+interrupted sample keeps what was printed).  ``--length`` is capped at :data:`MAX_LENGTH`
+(a million characters) unless ``--max-length`` raises the
+cap.  Errors (no such run, no checkpoint, a series run, a prime character the
 model never saw) print one line and exit with code 2.
 """
 
@@ -20,13 +23,18 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.commands.cli import add_common_arguments, console_script
+from rnnlab.config.schema import MAX_SAMPLE_LENGTH
 from rnnlab.datasets.text import Vocabulary
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.run import CHECKPOINTS, RunDir
-from rnnlab.tasks.sampling import generate
+from rnnlab.tasks.sampling import stream
 from rnnlab.training.session import load_run
 
-__all__ = ["main"]
+__all__ = ["main", "MAX_LENGTH"]
+
+#: The most characters one ``python -m rnnlab.sample`` makes unless ``--max-length`` says more
+#: (the largest ``run.sample_length`` too).
+MAX_LENGTH = MAX_SAMPLE_LENGTH
 
 
 EXAMPLES = """examples:
@@ -37,6 +45,7 @@ EXAMPLES = """examples:
   python -m rnnlab.sample runs/shakespeare_lstm-lstm-s0 --argmax --checkpoint latest
 
 The text (prime included) goes to stdout.  Also installed as the command rnnlab-sample.
+The text is printed as it is made; --length is capped at --max-length (default 1,000,000).
 exit codes: 0 done; 2 no such run or checkpoint, a series run, a bad option or a prime character
 outside the run's vocabulary (one line, nothing printed); 130 interrupted.
 """
@@ -49,6 +58,8 @@ def _parser():
     parser.add_argument("run", type=Path, help="the run directory (runs/<name>)")
     parser.add_argument("--length", type=int, default=None,
                         help="characters to generate (default: the run's run.sample_length)")
+    parser.add_argument("--max-length", type=int, default=MAX_LENGTH, metavar="N",
+                        help=f"refuse a --length above N (default {MAX_LENGTH:,})")
     parser.add_argument("--temperature", type=float, default=None,
                         help="> 0; below 1 is more conservative (default: run.temperature)")
     parser.add_argument("--prime", default=None,
@@ -75,6 +86,12 @@ def _check_prime(run, prime):
             vocab.encode(prime)
         except DataError as err:
             raise DataError(f"prime: {err}") from None
+
+
+def _check_cap(source, length, cap):
+    if length > cap:
+        raise ConfigError(f"{source}: {length:,} characters is more than the cap of {cap:,}; "
+                          f"expected at most that, or a larger --max-length")
 
 
 def main(argv=None):
@@ -108,6 +125,10 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     if args.length is not None and args.length < 0:
         raise ConfigError(f"--length: expected an int >= 0, got {args.length}")
+    if args.max_length < 1:
+        raise ConfigError(f"--max-length: expected an int >= 1, got {args.max_length}")
+    if args.length is not None:
+        _check_cap("--length", args.length, args.max_length)
     if args.temperature is not None and not (np.isfinite(args.temperature)
                                              and args.temperature > 0):
         raise ConfigError(f"--temperature: expected a number > 0, got {args.temperature}")
@@ -124,13 +145,16 @@ def main(argv=None):
     settings = run.load_config().run  # checked: a damaged config.json is one line too
     run.check_checkpoint(args.checkpoint)
     length = settings.sample_length if args.length is None else args.length
+    _check_cap("run.sample_length", length, args.max_length)
     temperature = settings.temperature if args.temperature is None else args.temperature
     prime = settings.prime if args.prime is None else args.prime
     _check_prime(run, prime)
     session = load_run(args.run, which=args.checkpoint)
-    text = generate(session, length=length, temperature=temperature, prime=prime,
-                    seed=args.seed, argmax=args.argmax, top_k=args.top_k, top_p=args.top_p)
-    sys.stdout.write(text + "\n")
+    for piece in stream(session, length=length, temperature=temperature, prime=prime,
+                        seed=args.seed, argmax=args.argmax, top_k=args.top_k, top_p=args.top_p):
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
     return 0
 
 

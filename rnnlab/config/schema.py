@@ -114,6 +114,8 @@ CHOICES = {
 
 #: The largest ``model.hidden`` and ``model.embedding``.
 MAX_UNITS = 8192
+#: The largest ``run.sample_length``, and ``python -m rnnlab.sample``'s default cap.
+MAX_SAMPLE_LENGTH = 1_000_000
 
 # Value checks beyond the type: (test, what is expected), by ``section.key``.
 _POSITIVE = (lambda v: v >= 1, "a positive integer")
@@ -123,7 +125,7 @@ _FRACTION = (lambda v: 0 <= v < 1, "a number in [0, 1)")
 RULES = {
     **{key: _POSITIVE for key in (
         "data.seq_len", "data.lookback", "data.horizon", "data.stride",
-        "train.batch_size", "train.eval_every", "train.lr_decay_every", "run.sample_length")},
+        "train.batch_size", "train.eval_every", "train.lr_decay_every")},
     **{key: _COUNT for key in ("data.max_chars", "train.max_steps", "train.max_epochs",
                                "train.eval_batches", "train.patience", "train.max_retries")},
     # Far above any model this toolkit trains, and below sizes that exhaust memory while the
@@ -135,6 +137,9 @@ RULES = {
     **{key: _FRACTION for key in ("data.val_fraction", "data.test_fraction", "model.dropout")},
     "data.season": (lambda v: v == 0 or v >= 1,
                     "0 (the calendar's season) or a number >= 1, e.g. 12 or 52.18"),
+    # Sampled at every evaluation: a bound keeps a typo from running for days.
+    "run.sample_length": (lambda v: 1 <= v <= MAX_SAMPLE_LENGTH,
+                          f"an integer from 1 to {MAX_SAMPLE_LENGTH}"),
     "model.layers": (lambda v: 1 <= v <= 3, "an integer from 1 to 3"),
     "model.gradient_steps": (lambda v: v == -1 or v >= 1, "-1 (no truncation) or an integer >= 1"),
     "train.lr": (lambda v: v > 0, "a number > 0"),

@@ -24,7 +24,7 @@ import numpy as np
 
 from rnnlab.errors import DataError
 
-__all__ = ["rescale", "truncate", "generate"]
+__all__ = ["rescale", "truncate", "generate", "stream"]
 
 
 def rescale(probs, temperature=1.0):
@@ -146,6 +146,8 @@ def generate(session, length=200, temperature=1.0, prime="", seed=0, argmax=Fals
              top_p=1.0):
     """Generate text from a character language model, one character per ``predict`` call.
 
+    The whole text at once; :func:`stream` yields the same text piece by piece, as it is made.
+
     The prime text is fed first, one character at a time, carrying the recurrent state; then
     ``length`` characters are generated, each fed back as the next input.  With no prime, the
     first character is drawn uniformly from the vocabulary (as char-rnn does), so it too depends
@@ -202,6 +204,42 @@ def generate(session, length=200, temperature=1.0, prime="", seed=0, argmax=Fals
     >>> generate(session, length=5, prime="b", temperature=0.5)
     'bcabca'
     """
+    return "".join(stream(session, length, temperature, prime, seed, argmax, top_k, top_p))
+
+
+#: Characters :func:`stream` generates between two pieces it yields.
+CHUNK = 64
+
+
+def stream(session, length=200, temperature=1.0, prime="", seed=0, argmax=False, top_k=0,
+           top_p=1.0):
+    """Generate text as :func:`generate` does, yielding it in pieces as it is made.
+
+    The prime comes first (when not empty), then the generated characters, :data:`CHUNK` at a
+    time: a long sample shows as it grows, and an interrupted one keeps what was made.  The
+    pieces joined are exactly :func:`generate`'s text for the same arguments.
+
+    Parameters
+    ----------
+    session, length, temperature, prime, seed, argmax, top_k, top_p
+        As for :func:`generate`; they are checked before the first piece.
+
+    Yields
+    ------
+    str
+        The prime, then pieces of at most :data:`CHUNK` generated characters.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from rnnlab.datasets.text import Vocabulary
+    >>> vocab = Vocabulary("ab")
+    >>> session = SimpleNamespace(task=SimpleNamespace(kind="text", vocab=vocab),
+    ...     functions=SimpleNamespace(predict=lambda x, s: [np.eye(2)[(x + 1) % 2], s],
+    ...                               initial_states=lambda batch: [np.zeros((batch, 1))]))
+    >>> [len(piece) for piece in stream(session, length=150, prime="a", argmax=True)]
+    [1, 64, 64, 22]
+    """
     _check_kind(session)
     if not isinstance(length, numbers.Integral) or isinstance(length, bool) or length < 0:
         raise ValueError(f"length: expected an int >= 0, got {length!r}")
@@ -217,8 +255,10 @@ def generate(session, length=200, temperature=1.0, prime="", seed=0, argmax=Fals
         ids = [int(i) for i in vocab.encode(prime)]
     except DataError as err:
         raise DataError(f"prime: {err}") from None
+    if prime:
+        yield prime
     if length == 0:
-        return prime
+        return
     rng = np.random.default_rng(seed)
     predict = session.functions.predict
     states = list(session.functions.initial_states(1))
@@ -229,21 +269,27 @@ def generate(session, length=200, temperature=1.0, prime="", seed=0, argmax=Fals
     if trusted is not None:
         predict.trust_input = True
     try:
-        generated = []
+        made, piece = 0, []
         if not ids:
             ids = [int(rng.integers(vocab.size))]
-            generated.append(ids[0])
+            piece.append(ids[0])
+            made = 1
         for index in ids:
             probs, states = _step(predict, x, index, states)
-        while len(generated) < length:
+        while made < length:
             index = _next_id(probs, temperature, rng, argmax, top_k, top_p)
-            generated.append(index)
-            if len(generated) < length:
+            piece.append(index)
+            made += 1
+            if len(piece) == CHUNK or made == length:
+                yield vocab.decode(np.asarray(piece, dtype=np.int64))
+                piece = []
+            if made < length:
                 probs, states = _step(predict, x, index, states)
+        if piece:  # length 1 with no prime: the uniform first character only
+            yield vocab.decode(np.asarray(piece, dtype=np.int64))
     finally:
         if trusted is not None:
             predict.trust_input = trusted
-    return prime + vocab.decode(np.asarray(generated, dtype=np.int64))
 
 
 def _step(predict, x, index, states):

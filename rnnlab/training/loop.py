@@ -92,15 +92,23 @@ def _compiles_lazily():
     return backend.settings()["mode"] in ("NUMBA", "JAX")
 
 
-_COUNT, _NUMBER, _OPTIONAL = "an integer >= 0", "a finite number", "a number or null"
+_COUNT, _NUMBER = "an integer >= 0", "a finite number"
+_MAYBE_COUNT, _MAYBE_NUMBER = "an integer >= 0 or null", "a finite number or null"
+#: The largest step a checkpoint may hold: float64 counts every step exactly below it.
+MAX_STEP = 2**53
 
 
 class _Loop:
-    """The training loop's counters: everything beyond arrays that a resume must restore."""
+    """The training loop's counters: everything beyond arrays that a resume must restore.
+
+    Saved counters are checked for type and range (a forged ``latest.json`` must not train with
+    a negative learning rate or "finish" at step 10**30); :meth:`check_position` checks the data
+    position once the task is known.
+    """
 
     FIELDS = {"step": _COUNT, "epoch": _COUNT, "index": _COUNT, "wall_time": _NUMBER,
-              "first_loss": _OPTIONAL, "best_val": _OPTIONAL, "best_step": _OPTIONAL,
-              "bad_evals": _COUNT, "last_eval_step": _OPTIONAL, "loss_sum": _NUMBER,
+              "first_loss": _MAYBE_NUMBER, "best_val": _MAYBE_NUMBER, "best_step": _MAYBE_COUNT,
+              "bad_evals": _COUNT, "last_eval_step": _MAYBE_COUNT, "loss_sum": _NUMBER,
               "gnorm_sum": _NUMBER, "count": _COUNT, "lr_scale": _NUMBER, "retries": _COUNT}
 
     def __init__(self, states, **saved):
@@ -117,6 +125,31 @@ class _Loop:
                 raise CheckpointError(f"loop state {name} = {value!r:.40}: expected "
                                       f"{self.FIELDS[name]}")
             setattr(self, name, value)
+        if saved:
+            self._check_ranges()
+
+    def _check_ranges(self):
+        step = self.step
+        for name, ok, expected in (
+                ("step", step <= MAX_STEP, f"at most 2**53 = {MAX_STEP}"),
+                ("lr_scale", 0 < self.lr_scale <= 1, "a number in (0, 1]: the learning rate's "
+                                                     "scale after halvings"),
+                ("wall_time", self.wall_time >= 0, "a number >= 0"),
+                ("epoch", self.epoch <= step, f"at most the step ({step})"),
+                ("count", self.count <= step, f"at most the step ({step})"),
+                ("best_step", self.best_step is None or self.best_step <= step,
+                 f"null or at most the step ({step})"),
+                ("last_eval_step", self.last_eval_step is None or self.last_eval_step <= step,
+                 f"null or at most the step ({step})")):
+            if not ok:
+                value = getattr(self, name)
+                raise CheckpointError(f"loop state {name} = {value!r:.40}: expected {expected}")
+
+    def check_position(self, n_batches):
+        """Check the data position against the task's ``n_batches`` per epoch."""
+        if self.index >= n_batches:
+            raise CheckpointError(f"loop state index = {self.index}: expected a batch position "
+                                  f"below {n_batches}, the batches per epoch of the data")
 
     def to_dict(self):
         return {name: getattr(self, name) for name in self.FIELDS}
@@ -128,7 +161,9 @@ def _fits(value, kind):
         return number and isinstance(value, numbers.Integral) and value >= 0
     if kind == _NUMBER:
         return number and math.isfinite(value)
-    return value is None or number
+    if value is None:
+        return True
+    return _fits(value, _COUNT if kind == _MAYBE_COUNT else _NUMBER)
 
 
 def _restore(session, stem, arrays=None, saved=None):
@@ -452,7 +487,11 @@ def _prepare_resume(cfg, run):
     log.read()
     session = build_run_session(cfg, meta, run.path)
     loop = _restore(session, run.checkpoint("latest"), arrays, saved)
-    session.task.batches_per_epoch()  # reads and checks the data
+    n_batches = session.task.batches_per_epoch()  # reads and checks the data
+    try:
+        loop.check_position(n_batches)
+    except CheckpointError as err:
+        raise CheckpointError(f"{checkpoint_paths(run.checkpoint('latest'))[1]}: {err}") from None
     log.truncate_after(loop.step)     # rows of evaluations after the checkpoint: redone
     remove_stale_temporaries(run.path)
     run.save_config(cfg)

@@ -17,7 +17,7 @@ import pytest
 from rnnlab.commands.sample import main
 from rnnlab.datasets.text import Vocabulary
 from rnnlab.errors import DataError
-from rnnlab.tasks.sampling import _next_id, generate, rescale, truncate
+from rnnlab.tasks.sampling import CHUNK, _next_id, generate, rescale, stream, truncate
 
 VOCAB = Vocabulary("abcde ")
 
@@ -153,6 +153,28 @@ def test_generate_without_prime_and_bad_arguments():
         generate(_session(_Chain()), temperature=0.0)
 
 
+@pytest.mark.parametrize("length, prime", [(0, "ab"), (1, ""), (63, ""), (64, "a"), (65, ""),
+                                           (200, "bad"), (128, "")])
+def test_stream_yields_the_text_of_generate_in_pieces_as_it_is_made(length, prime):
+    chain = _Chain()
+    pieces = []
+    for piece in stream(_session(chain), length=length, prime=prime, seed=5, temperature=0.8):
+        pieces.append((piece, len(chain.calls)))
+    text = "".join(piece for piece, _ in pieces)
+    assert text == generate(_session(_Chain()), length=length, prime=prime, seed=5,
+                            temperature=0.8)
+    generated = [piece for piece, _ in pieces[1 if prime else 0:]]
+    assert [len(p) for p in generated] == [CHUNK] * (length // CHUNK) + \
+        ([length % CHUNK] if length % CHUNK else [])
+    # Each piece comes out before the next characters are computed: the model has been fed
+    # the prime and every character generated so far but the last.
+    calls = [calls for _, calls in pieces[1 if prime else 0:]]
+    assert calls == [max(len(prime) + made - 1, 1) for made in
+                     np.cumsum([len(p) for p in generated])]
+    with pytest.raises(ValueError, match="length"):
+        next(stream(_session(_Chain()), length=-1))
+
+
 def test_generate_with_a_trained_network_matches_recomputing_the_whole_prefix(text_run):
     from rnnlab.training.session import load_run
 
@@ -234,7 +256,13 @@ def test_sample_command_bad_runs_exit_2_with_one_line(text_run, tmp_path, comman
 
 
 def test_sample_command_bad_options_exit_2(command):
-    for argv in (["run", "--temperature", "0"], ["run", "--length", "-3"],
+    code, out, err = command(main, ["run", "--length", 1_000_001])
+    assert code == 2 and out == "" and err == ("error: --length: 1,000,001 characters is more "
+                                               "than the cap of 1,000,000; expected at most "
+                                               "that, or a larger --max-length\n")
+    code, _, err = command(main, ["run", "--length", 50, "--max-length", 10])
+    assert code == 2 and "more than the cap of 10;" in err
+    for argv in (["run", "--max-length", "0"], ["run", "--temperature", "0"], ["run", "--length", "-3"],
                  ["run", "--seed", "-1"], ["run", "--top-k", "-1"], ["run", "--top-p", "0"],
                  ["run", "--top-p", "1.5"]):
         code, out, err = command(main, argv)

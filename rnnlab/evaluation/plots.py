@@ -16,6 +16,7 @@ them with :func:`rnnlab.files.atomic_write_bytes`, so a reader never sees half a
 
 import io
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -58,11 +59,16 @@ def column(rows, key):
 
 
 def _save(fig, path):
-    """Render ``fig`` to PNG bytes and write them atomically; return the path."""
+    """Lay out and render ``fig`` to PNG bytes, write them atomically; return the path."""
 
     FigureCanvasAgg(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
+    with warnings.catch_warnings():
+        # A title (a run's name) may hold characters the font lacks: drawn as boxes, not a
+        # warning on the command's stderr.
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
+        fig.tight_layout()
+        fig.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, buffer.getvalue())
@@ -127,7 +133,6 @@ def plot_curve(rows, path, x="step", title="", ylabel="loss"):
         ax.legend()
     if title:
         ax.set_title(title)
-    fig.tight_layout()
     return _save(fig, path)
 
 
@@ -216,7 +221,6 @@ def _overlay_figure(runs, x, y, title, ylabel):
         ax.legend(fontsize="small")
     if title:
         ax.set_title(title)
-    fig.tight_layout()
     return fig
 
 
@@ -346,7 +350,6 @@ def plot_forecast(path, history, actual, forecast, baselines=None, history_x=Non
         ax.set_title(title)
     if np.issubdtype(fx.dtype, np.datetime64):
         fig.autofmt_xdate()
-    fig.tight_layout()
     return _save(fig, path)
 
 
@@ -396,5 +399,4 @@ def plot_gradient_vs_lag(curves, path, title=""):
     ax.legend()
     if title:
         ax.set_title(title)
-    fig.tight_layout()
     return _save(fig, path)

@@ -43,6 +43,14 @@ def test_an_empty_log_still_gives_a_figure(tmp_path):
     assert _image(plot_curve([], tmp_path / "empty.png")).shape == (400, 640, 4)
 
 
+def test_a_title_the_font_cannot_draw_is_drawn_without_a_warning(tmp_path):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the command's stderr would get any warning
+        path = plot_curve(ROWS, tmp_path / "a.png", title="\u0930\u0928 \U0001F600\tx")
+    assert _image(path).shape == (400, 640, 4)
+
+
 def test_overlay_draws_one_line_per_run(tmp_path):
     runs = {"elman s0": ROWS, "lstm s0": [dict(r, val_loss=2.0) for r in ROWS]}
     one = _image(plot_overlay({"elman s0": ROWS}, tmp_path / "one.png"))

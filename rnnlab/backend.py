@@ -146,6 +146,7 @@ def configure(device=None, mode=None, floatX=None, cache_dir=None):
         _check_gpu()
     if new == _settings:
         return dict(_settings)
+    _make_cache_dir(new["cache_dir"])  # an unusable folder is named, whatever imported first
     if "pytensor" in sys.modules:
         _apply_at_runtime(new)
     else:
@@ -220,8 +221,17 @@ def _prepare_fast_path():
     blas.limit_threads()
 
 
+def _make_cache_dir(path):
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        reason = "it is a file" if isinstance(err, FileExistsError) else (err.strerror or err)
+        raise BackendError(f"{path}: cannot use as the compile cache folder ({reason}); "
+                           f"expected a writable directory (RNNLAB_CACHE_DIR)") from None
+
+
 def _apply_before_import(new):
-    Path(new["cache_dir"]).mkdir(parents=True, exist_ok=True)
+    _make_cache_dir(new["cache_dir"])
     flags = [f"base_compiledir={new['cache_dir']}", f"floatX={new['floatX']}", f"mode={new['mode']}"]
     if "blas__ldflags" not in os.environ.get("PYTENSOR_FLAGS", ""):
         # pip gives PyTensor's C backend no BLAS to link; say so explicitly instead of warning on

@@ -87,6 +87,16 @@ def test_cache_dir_cannot_change_after_pytensor_is_imported(tmp_path):
         backend.configure(cache_dir=tmp_path / "elsewhere")
 
 
+@pytest.mark.parametrize("below", ["", "sub"])
+def test_a_cache_folder_that_cannot_be_made_is_one_line(tmp_path, below):
+    taken = tmp_path / "file"
+    taken.write_text("not a folder")
+    with pytest.raises(BackendError, match=r"file.*: cannot use as the compile cache folder \("
+                                           r"(it is a file|Not a directory)\); expected a "
+                                           r"writable directory \(RNNLAB_CACHE_DIR\)$"):
+        backend.configure(cache_dir=taken / below)
+
+
 def test_the_jax_mode_without_jax_is_one_line(monkeypatch):
     real = backend.importlib.util.find_spec
     monkeypatch.setattr(backend.importlib.util, "find_spec",

@@ -513,6 +513,19 @@ CHECKPOINT_CASES = [
 ]
 
 COMMAND_LINE_CASES = [
+    Case("cli-config-twice", "train", ["--config", str(TEXT_CFG), "--config", str(SERIES_CFG)],
+         "python -m rnnlab.train: --config is given twice"),
+    Case("cli-config-twice-abbreviated", "train",
+         ["--config", str(TEXT_CFG), "--conf=" + str(SERIES_CFG)], "--config is given twice"),
+    Case("cli-length-twice", "sample", ["{run}", "--length", "3", "--length=4"],
+         "python -m rnnlab.sample: --length is given twice (--length and --length=4)"),
+    Case("cli-out-twice", "compare", ["--config", str(TEXT_CFG), "--out", "a", "--out", "b"],
+         "--out is given twice"),
+    Case("cli-config-is-a-fifo", "train", ["--config", "{tmp}/fifo.toml"],
+         "fifo.toml: not a regular file (a FIFO, device or socket); expected a config file",
+         corrupt=lambda run, trained: os.mkfifo(run.parent.parent / "fifo.toml")),
+    Case("cli-config-is-the-zero-device", "train", ["--config", "/dev/zero"],
+         "/dev/zero: not a regular file (a FIFO, device or socket)"),
     Case("cli-unknown-option", "train", ["--resume-from", "{run}"],
          "python -m rnnlab.train: unrecognized arguments: --resume-from"),
     Case("cli-bad-device", "train", ["--config", str(TEXT_CFG), "--device", "tpu"],
@@ -544,6 +557,8 @@ def _snapshot(folder):
             found[key] = None
         elif path.name == RunDir(path.parent).lock_file.name:
             found[key] = "lock"
+        elif not path.is_file():  # a FIFO a case made: reading it would block
+            found[key] = "special"
         else:
             stat = path.stat()
             found[key] = (stat.st_size, stat.st_mtime_ns,

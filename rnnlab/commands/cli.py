@@ -254,7 +254,9 @@ def add_common_arguments(parser):
     ``argv``); declaring it here makes it appear in ``--help``.  A command-line mistake (an
     unknown option, an invalid choice, a missing argument) raises
     :class:`~rnnlab.errors.ConfigError` instead of printing argparse's usage and exiting, so
-    :func:`run_command` reports it like every other bad input: one line, exit code 2.
+    :func:`run_command` reports it like every other bad input: one line, exit code 2.  So does an
+    option given twice (``--config a.toml --config b.toml``), where argparse would silently keep
+    the last.
 
     Parameters
     ----------
@@ -276,6 +278,11 @@ def add_common_arguments(parser):
     Traceback (most recent call last):
     ...
     rnnlab.errors.ConfigError: rnnlab.sample: unrecognized arguments: --length 3 (see --help)
+    >>> parser.parse_args(["--debug", "--debug"])
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.ConfigError: rnnlab.sample: --debug is given twice (--debug and --debug); \
+expected it once
     """
     if not isinstance(parser, argparse.ArgumentParser):
         raise TypeError(f"parser: got {type(parser).__name__}; expected an "
@@ -287,4 +294,34 @@ def add_common_arguments(parser):
     def error(message):
         raise ConfigError(f"{parser.prog}: {message} (see --help)")
     parser.error = error
+    for method in ("parse_args", "parse_intermixed_args"):
+        setattr(parser, method, _checking_repeats(parser, getattr(parser, method)))
     return parser
+
+
+def _checking_repeats(parser, parse):
+    def parse_once(args=None, namespace=None):
+        _check_repeats(parser, sys.argv[1:] if args is None else args)
+        return parse(args, namespace)
+    return parse_once
+
+
+def _check_repeats(parser, argv):
+    """Refuse an option given twice (argparse would let the last one win, silently)."""
+    options = {name: action for action in parser._actions for name in action.option_strings
+               if not isinstance(action, (argparse._AppendAction, argparse._CountAction))}
+    seen = {}
+    for token in map(str, argv):
+        if token == "--":
+            break
+        if not token.startswith("-") or token == "-":
+            continue
+        name = token.split("=", 1)[0]
+        matches = [option for option in options if option.startswith(name)]
+        action = options.get(name) or (options[matches[0]] if len(matches) == 1 else None)
+        if action is None:
+            continue
+        if action in seen:
+            raise ConfigError(f"{parser.prog}: {action.option_strings[-1]} is given twice "
+                              f"({seen[action]} and {token}); expected it once")
+        seen[action] = token

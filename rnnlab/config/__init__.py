@@ -207,6 +207,10 @@ def _parse_toml(path, data):
 
 def _read_file(path):
     path = Path(path)
+    if path.exists() and not path.is_file() and not path.is_dir():
+        # A FIFO would block and /dev/zero never end: only a regular file is read.
+        raise ConfigError(f"{path}: not a regular file (a FIFO, device or socket); expected a "
+                          f"config file")
     if path.suffix == ".json":
         content = read_json(path, error=ConfigError)
     else:

@@ -194,3 +194,20 @@ def test_a_real_process_exits_2_with_one_line_and_imports_no_pytensor(tmp_path):
     assert result.stderr == ("error: command line (model.cel=gru): unknown key 'model.cel' "
                              "(did you mean 'model.cell'?)\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_cache_folder_that_is_a_file_is_one_line_from_a_real_command(tmp_path):
+    taken = tmp_path / "cache"
+    taken.write_text("not a folder")
+    env = dict(os.environ, RNNLAB_CACHE_DIR=str(taken))
+    env.pop("PYTENSOR_FLAGS", None)
+    root = pathlib.Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-m", "rnnlab.train", "--config",
+                             str(root / "experiments" / "smoke_text.toml"),
+                             f"data.path={root / 'data' / 'shakespeare.txt'}",
+                             f"run.dir={tmp_path / 'runs'}"],
+                            cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (f"error: {taken}: cannot use as the compile cache folder (it is a "
+                             f"file); expected a writable directory (RNNLAB_CACHE_DIR)\n")
+    assert not (tmp_path / "runs").exists() and taken.read_text() == "not a folder"

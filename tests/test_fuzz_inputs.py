@@ -96,6 +96,14 @@ def _csv(rows=60, header="Month,Passengers", edit=None, sep=","):
     return (header + "\n" + "\n".join(lines) + "\n").encode()
 
 
+def _times(factor):
+    """A ``_csv`` edit: every value multiplied by ``factor``."""
+    def edit(lines):
+        lines[:] = [f"{line.split(',')[0]},{float(line.split(',')[1]) * factor!r}"
+                    for line in lines]
+    return edit
+
+
 def csv_case(id, content, fragment, *overrides):
     """``train --config smoke_series.toml`` on a bad CSV file ``{tmp}/data.csv``."""
     return Case(id, "train", ["--config", str(SERIES_CFG), "data.path={tmp}/data.csv",
@@ -165,6 +173,9 @@ CONFIG_CASES = [
                   "model.hidden=100000000"),
     override_case("absurd-batch", "too few for batch_size=1000000000",
                   "train.batch_size=1000000000"),
+    Case("nul-in-run-dir", "train", ["--config", str(TEXT_CFG), f"data.path={SHAKESPEARE}",
+                                     "run.dir={runs}/ru\0ns"], "run.dir = "),
+    override_case("nul-in-run-name", "run.name", "run.name=a\0b"),
     override_case("absurd-sample-length",
                   "run.sample_length = 1000000000000: expected an integer from 1 to 1000000",
                   "run.sample_length=1000000000000"),
@@ -258,6 +269,22 @@ CSV_CASES = [
              "data.csv: the log transform needs positive values; row 3, column 1 is 0.0"),
     csv_case("csv-negative-under-log", _csv(edit=lambda l: _set(l, 2, "1949-03,-5")),
              "data.csv: the log transform needs positive values; row 3, column 1 is -5.0"),
+    csv_case("csv-values-near-1e300", _csv(edit=_times(1e298)),
+             "data.csv: the training rows reach 2.05e+300; expected magnitudes up to 1e+150",
+             "data.transform=none"),
+    csv_case("csv-values-near-1e300-minmax", _csv(edit=_times(1e298)),
+             "data.csv: the training rows reach 2.05e+300;", "data.scaler=minmax"),
+    csv_case("csv-values-beyond-1e150-in-the-test-part-only", _csv(edit=lambda l: l.append(
+        "1954-01,1e200")), "data.csv: the rows reach 1e+200; expected magnitudes up to 1e+150"),
+    csv_case("csv-target-also-a-covariate", _csv(), "data.target/data.covariates/data.date: "
+             "column(s) 'Passengers' named twice", "data.covariates=Passengers"),
+    csv_case("csv-target-also-the-date", _csv(), "column(s) 'Month' named twice",
+             "data.target=Month"),
+    csv_case("csv-batch-beyond-the-windows", _csv(), "data.csv: 19 training windows "
+             "(data.lookback = 12, data.horizon = 6, data.stride = 1) are too few for "
+             "train.batch_size = 1000", "train.batch_size=1000"),
+    csv_case("csv-stride-beyond-the-data", _csv(), "data.csv: 1 training windows (data.lookback "
+             "= 12, data.horizon = 6, data.stride = 1000000)", "data.stride=1000000"),
     csv_case("csv-constant-target", _csv(edit=lambda l: l.__setitem__(
         slice(None), [f"{row[:7]},100" for row in l])),
              "data.csv: target 'Passengers' does not change at lag data.season = 12"),
@@ -495,6 +522,18 @@ CHECKPOINT_CASES = [
                   "checkpoints/best.npz: holds pickled data"),
     forecast_case("forecast-meta-damaged", _edit_json("meta.json", lambda m: m.update(data=7)),
                   "runs/series/meta.json: 'data' lacks columns/n_targets"),
+    forecast_case("forecast-config-data-null", _edit_json("config.json", lambda c: c.update(
+        data=None)), "runs/series/config.json: 'data' is null; expected the [data] section"),
+    forecast_case("forecast-config-without-model-cell", _edit_json(
+        "config.json", lambda c: c["model"].__delitem__("cell")), "runs/series/config.json: "
+                  "'model.cell' is missing; expected the whole [model] section"),
+    forecast_case("forecast-scaler-damaged", _edit_json("meta.json", lambda m: m["data"][
+        "preprocessor"].update(center="x")), "runs/series/meta.json: 'data.preprocessor' is "
+                  "damaged"),
+    forecast_case("forecast-scaler-negative", _edit_json("meta.json", lambda m: m["data"][
+        "preprocessor"].update(scale=[-1.0] * len(m["data"]["preprocessor"]["scale"]))),
+                  "runs/series/meta.json: 'data.preprocessor' is damaged (its center and "
+                  "scale must be finite, the scale > 0)"),
     Case("forecast-a-text-run", "forecast", ["{run}"], "forecast needs a series run"),
     Case("compare-missing-run", "compare", ["{run}", "{tmp}/nothing"],
          "nothing: no such run directory"),
@@ -517,10 +556,10 @@ COMMAND_LINE_CASES = [
          "python -m rnnlab.train: --config is given twice"),
     Case("cli-config-twice-abbreviated", "train",
          ["--config", str(TEXT_CFG), "--conf=" + str(SERIES_CFG)], "--config is given twice"),
-    Case("cli-length-twice", "sample", ["{run}", "--length", "3", "--length=4"],
-         "python -m rnnlab.sample: --length is given twice (--length and --length=4)"),
-    Case("cli-out-twice", "compare", ["--config", str(TEXT_CFG), "--out", "a", "--out", "b"],
-         "--out is given twice"),
+    Case("cli-resume-twice", "train", ["--resume", "{run}", "--resume", "{run}"],
+         "python -m rnnlab.train: --resume is given twice"),
+    Case("cli-compare-config-twice", "compare", ["--config", str(TEXT_CFG), "--config",
+                                                 str(SERIES_CFG)], "--config is given twice"),
     Case("cli-config-is-a-fifo", "train", ["--config", "{tmp}/fifo.toml"],
          "fifo.toml: not a regular file (a FIFO, device or socket); expected a config file",
          corrupt=lambda run, trained: os.mkfifo(run.parent.parent / "fifo.toml")),

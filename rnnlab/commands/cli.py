@@ -254,9 +254,9 @@ def add_common_arguments(parser):
     ``argv``); declaring it here makes it appear in ``--help``.  A command-line mistake (an
     unknown option, an invalid choice, a missing argument) raises
     :class:`~rnnlab.errors.ConfigError` instead of printing argparse's usage and exiting, so
-    :func:`run_command` reports it like every other bad input: one line, exit code 2.  So does an
-    option given twice (``--config a.toml --config b.toml``), where argparse would silently keep
-    the last.
+    :func:`run_command` reports it like every other bad input: one line, exit code 2.  So does
+    ``--config`` or ``--resume`` given twice, where argparse would silently keep the last (other
+    options keep the usual rule: the last one wins).
 
     Parameters
     ----------
@@ -278,11 +278,12 @@ def add_common_arguments(parser):
     Traceback (most recent call last):
     ...
     rnnlab.errors.ConfigError: rnnlab.sample: unrecognized arguments: --length 3 (see --help)
-    >>> parser.parse_args(["--debug", "--debug"])
+    >>> _ = parser.add_argument("--config")
+    >>> parser.parse_args(["--config", "a.toml", "--config=b.toml"])
     Traceback (most recent call last):
     ...
-    rnnlab.errors.ConfigError: rnnlab.sample: --debug is given twice (--debug and --debug); \
-expected it once
+    rnnlab.errors.ConfigError: rnnlab.sample: --config is given twice (--config and \
+--config=b.toml); expected it once
     """
     if not isinstance(parser, argparse.ArgumentParser):
         raise TypeError(f"parser: got {type(parser).__name__}; expected an "
@@ -306,10 +307,14 @@ def _checking_repeats(parser, parse):
     return parse_once
 
 
+#: Options naming what a command reads: given twice, argparse would silently take the last
+#: one.  Other options keep the usual rule (the last one wins).
+ONCE = ("--config", "--resume")
+
+
 def _check_repeats(parser, argv):
-    """Refuse an option given twice (argparse would let the last one win, silently)."""
-    options = {name: action for action in parser._actions for name in action.option_strings
-               if not isinstance(action, (argparse._AppendAction, argparse._CountAction))}
+    """Refuse an option of :data:`ONCE` given twice."""
+    options = {name: action for action in parser._actions for name in action.option_strings}
     seen = {}
     for token in map(str, argv):
         if token == "--":
@@ -319,7 +324,7 @@ def _check_repeats(parser, argv):
         name = token.split("=", 1)[0]
         matches = [option for option in options if option.startswith(name)]
         action = options.get(name) or (options[matches[0]] if len(matches) == 1 else None)
-        if action is None:
+        if action is None or not set(action.option_strings) & set(ONCE):
             continue
         if action in seen:
             raise ConfigError(f"{parser.prog}: {action.option_strings[-1]} is given twice "

@@ -154,7 +154,8 @@ RULES = {
                   "a pandas offset alias such as MS, W-SUN, D or h ('' = infer from the dates)"),
     "data.date_format": (lambda v: v == "" or "%" in v,
                          "a strftime format such as %d.%m.%Y ('' = infer)"),
-    "run.dir": (lambda v: v != "", "a non-empty folder name"),
+    "run.dir": (lambda v: v != "" and "\0" not in v, "a non-empty folder path without NUL "
+                                                      "characters"),
     "run.name": (lambda v: v not in (".", "..") and not re.search(r"[/\\\0]", v),
                  "a directory name without path separators ('' = automatic)"),
 }

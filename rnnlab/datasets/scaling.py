@@ -52,6 +52,19 @@ def _apply(values, steps, n_transformed):
     return z
 
 
+#: The largest magnitude a series value may have: squared errors (RMSE, the scalers' variance)
+#: must stay finite in float64.
+MAX_MAGNITUDE = 1e150
+
+
+def _check_magnitude(rows, what):
+    peak = float(np.max(np.abs(rows))) if rows.size else 0.0
+    if peak > MAX_MAGNITUDE:
+        raise DataError(f"the {what} reach {peak:.3g}; expected magnitudes up to "
+                        f"{MAX_MAGNITUDE:g}, whose squares (scaling, RMSE) stay finite in "
+                        f"float64: rescale the data")
+
+
 class Preprocessor:
     """Transforms (log, differencing) on the targets plus a per-column scaler, fitted on train rows.
 
@@ -138,6 +151,7 @@ class Preprocessor:
             raise DataError(f"fit needs more than {self.offset} training rows (the differencing "
                             f"lags), got {len(train)}")
         z = _apply(train, self.steps, self._transformed_columns(train.shape[1]))
+        _check_magnitude(train, "training rows")
         if self.scaler == "standard":
             center, scale = z.mean(axis=0), z.std(axis=0)
         elif self.scaler == "minmax":
@@ -168,6 +182,7 @@ class Preprocessor:
         """
         values = _as_rows("values", values)
         self._check_fitted(values.shape[1])
+        _check_magnitude(values, "rows")
         z = _apply(values, self.steps, self._transformed_columns(values.shape[1]))
         return (z - self.center) / self.scale
 

@@ -22,13 +22,15 @@ is never stale; the file itself stays, with the last holder's pid.
 
 import contextlib
 import fcntl
+import json
 import os
 import time
 import traceback
 from pathlib import Path
 
 from rnnlab import config
-from rnnlab.errors import CheckpointError, DataError, RnnlabError, WriteError
+from rnnlab.config.schema import DEFAULTS
+from rnnlab.errors import CheckpointError, ConfigError, DataError, RnnlabError, WriteError
 from rnnlab.files import atomic_write_text, create_run_dir, read_json, write_json
 from rnnlab.run.checkpoint import checkpoint_paths
 
@@ -154,7 +156,10 @@ class RunDir:
         saved (a dict, its values unchecked)."""
         saved = self.read_config()
         data = saved.get("data")
-        kind = data.get("kind") if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{self.config_file}: 'data' is {json.dumps(data):.40}; expected "
+                              f"the [data] section rnnlab.train wrote")
+        kind = data.get("kind")
         if kind != expected:
             command, other = ("sample", "forecast") if expected == "text" else ("forecast",
                                                                                  "sample")
@@ -232,7 +237,19 @@ class RunDir:
         return read_json(self.config_file, expect=dict)
 
     def load_config(self, overrides=(), check_files=False):
-        """``config.json`` checked and resolved (:func:`rnnlab.config.load`), with overrides."""
+        """``config.json`` checked and resolved (:func:`rnnlab.config.load`), with overrides.
+
+        The ``[model]`` section must be whole: a default in place of a missing key would build
+        another network than the one trained.
+        """
+        saved = read_json(self.config_file, error=ConfigError)
+        model = saved.get("model") if isinstance(saved, dict) else None
+        if isinstance(model, dict):
+            missing = [key for key in DEFAULTS["model"] if key not in model]
+            if missing:
+                raise ConfigError(
+                    f"{self.config_file}: 'model.{missing[0]}' is missing; expected the whole "
+                    f"[model] section rnnlab.train wrote (a default would build another network)")
         return config.load(self.config_file, list(overrides), check_files=check_files)
 
     def save_config(self, cfg):

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from rnnlab.datasets.scaling import Preprocessor
 from rnnlab.datasets.series import season_for
 from rnnlab.datasets.splitting import as_date
 from rnnlab.datasets.timeseries import load_csv, prepare, recursive_forecast
@@ -101,6 +102,14 @@ class SeriesTask:
             except (KeyError, TypeError, ValueError):
                 raise DataError(f"{meta_source}: 'data' lacks columns/n_targets; expected the "
                                 "metadata of a series run") from None
+            try:
+                scaler = Preprocessor.from_dict(saved["preprocessor"])
+                if not (np.all(np.isfinite(scaler.center)) and np.all(scaler.scale > 0)
+                        and np.all(np.isfinite(scaler.scale))):
+                    raise ValueError("its center and scale must be finite, the scale > 0")
+            except (KeyError, TypeError, ValueError, ConfigError, DataError) as err:
+                raise DataError(f"{meta_source}: 'data.preprocessor' is damaged ({err}); "
+                                f"expected the fitted scaler rnnlab.train wrote") from None
 
     @property
     def recursive(self):
@@ -118,6 +127,8 @@ class SeriesTask:
                        **_split_points(data))
         prepared = prepare(series, horizon=data.horizon, **options)
         fit = prepare(series, horizon=1, **options) if self.recursive else prepared
+        if self._meta is None:  # a new run: checked before its directory is made
+            self._check_batch(fit)
         season = metrics.check_season(data.season or season_for(series.freq))
         said = f"data.season = {season}" if data.season else \
             f"{season} (the season of the calendar {series.freq or '(no dates)'}; data.season = 0)"
@@ -136,7 +147,7 @@ class SeriesTask:
             if json.loads(json.dumps(prepared.to_dict())) != saved:
                 raise DataError(f"{data.path}: its split or fitted preprocessing differs from "
                                 f"the run's metadata ({self._meta_source}); the data file "
-                                "changed since training")
+                                "changed since training, or the metadata was edited")
         self._prepared, self._fit = prepared, fit
 
     def _ready(self):
@@ -174,9 +185,23 @@ class SeriesTask:
                 "n_targets": self.n_targets}
 
     def batches_per_epoch(self):
-        """``ceil(training windows / batch_size)``; the last batch may be smaller."""
+        """``ceil(training windows / batch_size)``; the last batch may be smaller.
+
+        Training asks first: fewer windows than one batch is an error here (as for text), while
+        a run trained so still loads for forecasting.
+        """
         self._ready()
+        self._check_batch(self._fit)
         return math.ceil(len(self._fit.train.t) / self._train.batch_size)
+
+    def _check_batch(self, fit):
+        data, batch, windows = self._data, self._train.batch_size, len(fit.train.t)
+        if windows < batch:
+            raise DataError(f"{data.path}: {windows} training windows (data.lookback = "
+                            f"{data.lookback}, data.horizon = {data.horizon}, data.stride = "
+                            f"{data.stride}) are too few for train.batch_size = {batch}; "
+                            f"expected at least one full batch: lower train.batch_size or "
+                            f"data.stride")
 
     def step_items(self):
         """What one training step reads: ``(batch_size, "windows")``."""

@@ -38,7 +38,7 @@ from rnnlab.errors import ConfigError
     ("train.max_grad_norm", -1.0, "a number >= 0"),
     ("run.temperature", 0.0, "a number > 0"),
     ("run.name", "a/b", "a directory name without path separators"),
-    ("run.dir", "", "a non-empty folder name"),
+    ("run.dir", "", "a non-empty folder path without NUL characters"),
 ])
 def test_validate_rejects_impossible_sizes(dotted, value, expected):
     section, key = dotted.split(".")

@@ -317,7 +317,7 @@ def test_the_series_task_reads_the_calendar_keys(tmp_path):
     path = dated(tmp_path, months, [100 + m % 12 + m // 6 for m in range(60)])
     keys = ["data.kind=series", f"data.path={path}", "data.target=y", "data.date=Date",
             "data.lookback=8", "data.horizon=4", "data.season=12", "data.val_fraction=0.2",
-            "data.test_fraction=0.2"]
+            "data.test_fraction=0.2", "train.batch_size=8"]
     task = SeriesTask(config.load(None, keys + ["data.dayfirst=true", "data.freq=M"]))
     series = task.prepared.series
     assert series.freq == "MS" and iso(series.dates[:2]) == ["1949-01-01", "1949-02-01"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rnnlab import config
-from rnnlab.errors import CheckpointError, DataError, RnnlabError
+from rnnlab.errors import CheckpointError, ConfigError, DataError, RnnlabError
 from rnnlab.run import CHECKPOINTS, RunDir
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +97,8 @@ def test_each_check_fails_in_one_line_naming_the_directory(tmp_path):
 def test_a_config_without_a_data_object_is_a_wrong_kind_not_a_crash(tmp_path):
     run = _run(tmp_path)
     run.config_file.write_text('{"data": null}')
-    with pytest.raises(DataError, match="data.kind=None"):
+    with pytest.raises(ConfigError, match=r"config\.json: 'data' is null; expected the \[data\] "
+                                          r"section rnnlab.train wrote"):
         run.check_kind("text")
 
 

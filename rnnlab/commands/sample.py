@@ -10,10 +10,9 @@ Command line::
 
 Length, temperature and prime default to the run's ``run.sample_length``, ``run.temperature`` and
 ``run.prime`` settings.  The text is printed as it is generated, 64 characters at a time (an
-interrupted sample keeps what was printed).  ``--length`` is capped at :data:`MAX_LENGTH`
-(a million characters) unless ``--max-length`` raises the
-cap.  Errors (no such run, no checkpoint, a series run, a prime character the
-model never saw) print one line and exit with code 2.
+interrupted sample keeps what was printed).  ``--length`` is capped at :data:`MAX_LENGTH` (a
+million characters) unless ``--max-length`` raises the cap.  Errors (no such run, no checkpoint,
+a series run, a prime character the model never saw) print one line and exit with code 2.
 """
 
 import argparse
@@ -145,7 +144,8 @@ def main(argv=None):
     settings = run.load_config().run  # checked: a damaged config.json is one line too
     run.check_checkpoint(args.checkpoint)
     length = settings.sample_length if args.length is None else args.length
-    _check_cap("run.sample_length", length, args.max_length)
+    if args.length is None:  # --length was checked with the other options
+        _check_cap("run.sample_length", length, args.max_length)
     temperature = settings.temperature if args.temperature is None else args.temperature
     prime = settings.prime if args.prime is None else args.prime
     _check_prime(run, prime)

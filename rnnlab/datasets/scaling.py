@@ -277,6 +277,9 @@ class Preprocessor:
         if pre.center.ndim != 1 or pre.center.shape != pre.scale.shape:
             raise ValueError(f"state: 'center' and 'scale' must be equal-length lists, got "
                              f"{len(state['center'])} and {len(state['scale'])} values")
+        if not (np.all(np.isfinite(pre.center)) and np.all(np.isfinite(pre.scale))
+                and np.all(pre.scale > 0)):
+            raise ValueError("its center and scale must be finite, the scale > 0")
         return pre
 
     def _check_fitted(self, n_columns, at_most=False):

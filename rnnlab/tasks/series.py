@@ -103,10 +103,7 @@ class SeriesTask:
                 raise DataError(f"{meta_source}: 'data' lacks columns/n_targets; expected the "
                                 "metadata of a series run") from None
             try:
-                scaler = Preprocessor.from_dict(saved["preprocessor"])
-                if not (np.all(np.isfinite(scaler.center)) and np.all(scaler.scale > 0)
-                        and np.all(np.isfinite(scaler.scale))):
-                    raise ValueError("its center and scale must be finite, the scale > 0")
+                Preprocessor.from_dict(saved["preprocessor"])
             except (KeyError, TypeError, ValueError, ConfigError, DataError) as err:
                 raise DataError(f"{meta_source}: 'data.preprocessor' is damaged ({err}); "
                                 f"expected the fitted scaler rnnlab.train wrote") from None

@@ -88,6 +88,10 @@ def test_state_round_trips_through_json_exactly():
     np.testing.assert_array_equal(again.transform(raw), pre.transform(raw))
     with pytest.raises(ValueError, match=r"missing key\(s\) \['scale'\]"):
         Preprocessor.from_dict({k: v for k, v in state.items() if k != "scale"})
+    for key, value in (("scale", 0.0), ("scale", -2.0), ("center", float("nan")),
+                       ("scale", float("inf"))):
+        with pytest.raises(ValueError, match=r"center and scale must be finite, the scale > 0"):
+            Preprocessor.from_dict({**state, key: [value] * len(state[key])})
 
 
 def test_argument_and_value_errors():

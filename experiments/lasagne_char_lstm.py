@@ -3,9 +3,10 @@
 This is the classic Lasagne recipe (one-hot characters -> LSTM -> LSTM -> softmax over the next
 character, adagrad, compiled train and predict functions).  The only change from Lasagne-era code
 is the three imports: PyTensor stands in for Theano and ``rnnlab.nn`` for Lasagne.  Importing
-``rnnlab.nn`` configures nothing; the one call before the imports, ``backend.configure()``,
-chooses rnnlab's compile mode, floatX and compile cache (without it the script runs on PyTensor's
-own settings, the same graph, slower).
+``rnnlab.nn`` configures nothing; the call before the imports, ``backend.configure()``, chooses
+rnnlab's compile mode, floatX and compile cache, and ``lasagne.ops.prepare()`` after them rnnlab's
+NUMBA linker and the kernels' threads (without both the script runs on PyTensor's own settings,
+the same graph, slower).
 
 Run it from the project root::
 
@@ -25,6 +26,8 @@ backend.configure()  # rnnlab's settings, before PyTensor is imported
 import rnnlab.nn as lasagne  # noqa: E402
 import pytensor as theano  # noqa: E402
 import pytensor.tensor as T  # noqa: E402
+
+lasagne.ops.prepare()  # rnnlab's NUMBA linker (one compile per function), the kernels' threads
 
 
 def parse_args(argv=None):

@@ -11,9 +11,9 @@ results, only without rnnlab's faster choices.
 PyTensor reads some of its configuration (notably ``base_compiledir``) once, when it is first
 imported, so :func:`configure` writes ``PYTENSOR_FLAGS`` *before* that import when it can; called
 later it applies the mode and floatX at run time and keeps the cache PyTensor already uses.  It
-also makes ``mode="NUMBA"`` use rnnlab's linker (:mod:`rnnlab.nn.ops.linker`: one compile per
-graph), gives SciPy's BLAS one thread (the kernels thread themselves) and prepares the kernels
-(:func:`rnnlab.nn.ops.kernels.ready`).
+imports nothing of rnnlab's library: the process-wide choices of the fast path (rnnlab's NUMBA
+linker, the kernels' BLAS, SciPy's BLAS on one thread) are :func:`rnnlab.nn.ops.prepare`'s, which
+rnnlab's workflow calls where it compiles (:func:`rnnlab.model.compile.compile_network`).
 
 =====================  ================================================  ======================
 environment variable   meaning                                           default
@@ -106,7 +106,7 @@ def _check_gpu():
 
 
 def configure(device=None, mode=None, floatX=None, cache_dir=None):
-    """Configure PyTensor, Numba and the kernels' BLAS for rnnlab; best before PyTensor is imported.
+    """Configure PyTensor (and Numba's cache) for rnnlab; best before PyTensor is imported.
 
     Arguments left as ``None`` keep the settings in force when rnnlab was configured before;
     otherwise they come from the ``RNNLAB_*`` environment variables, then from the defaults.
@@ -151,7 +151,6 @@ def configure(device=None, mode=None, floatX=None, cache_dir=None):
         _apply_at_runtime(new)
     else:
         _apply_before_import(new)
-    _prepare_fast_path()
     _settings.clear()
     _settings.update(new)
     return dict(_settings)
@@ -206,19 +205,6 @@ def prepare_process():
     except BackendError:
         return False
     return True
-
-
-def _prepare_fast_path():
-    """rnnlab's NUMBA linker registered, SciPy's BLAS on one thread, the kernels' BLAS bound."""
-    from .nn.ops import linker
-    from .nn.ops.kernels import blas, ready
-
-    linker.install()
-    try:
-        ready()
-    except ValueError as err:
-        raise BackendError(str(err)) from None
-    blas.limit_threads()
 
 
 def _make_cache_dir(path):

@@ -34,6 +34,8 @@ def _job(mode, cell, steps, batch, seq_len, hidden, vocab):
 
     import rnnlab.nn as lasagne
 
+    lasagne.ops.prepare()       # rnnlab's NUMBA linker and kernel threads, as the workflow uses
+
     rng = np.random.RandomState(0)
     lasagne.random.set_rng(np.random.RandomState(0))
     # JAX needs every shape fixed; the other modes get Lasagne's usual (None, None, vocab).

@@ -22,15 +22,21 @@ def _run(code, **env):
 
 
 def test_settings_reach_pytensor_and_survive_importing_rnnlab_nn(tmp_path):
-    code = ("import json; from rnnlab import backend; "
+    code = ("import json, sys; from rnnlab import backend; "
             "backend.configure(mode='CVM', floatX='float64', cache_dir=%r); "
+            "imported = sorted(m for m in sys.modules if m.startswith('rnnlab.')); "
             "import rnnlab.nn, pytensor; from pytensor.compile.mode import get_mode; "
+            "linkers = [type(get_mode('NUMBA').linker).__name__]; rnnlab.nn.ops.prepare(); "
+            "linkers.append(type(get_mode('NUMBA').linker).__name__); "
             "print(json.dumps([str(pytensor.config.mode), pytensor.config.floatX, "
-            "str(pytensor.config.base_compiledir), type(get_mode('NUMBA').linker).__name__]))"
+            "str(pytensor.config.base_compiledir), linkers, imported]))"
             % str(tmp_path / "cache"))
-    mode, floatX, cache, linker = _run(code)
+    mode, floatX, cache, linkers, imported = _run(code)
     assert (mode, floatX, cache) == ("CVM", "float64", str(tmp_path / "cache"))
-    assert linker == "ContiguousNumbaLinker"        # rnnlab's NUMBA mode: one compile per graph
+    assert imported == ["rnnlab.backend", "rnnlab.errors"]     # configure imports no library
+    # configure() sets PyTensor's flags only; rnnlab.nn.ops.prepare() installs rnnlab's NUMBA
+    # linker (one compile per graph).
+    assert linkers == ["NumbaLinker", "ContiguousNumbaLinker"]
 
 
 def test_environment_variables_choose_the_settings(tmp_path):

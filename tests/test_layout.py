@@ -2,7 +2,7 @@
 
 Every import of an rnnlab module is collected from every module of ``rnnlab/``, at module level
 and inside functions.  The checks: no import circles; no import of another module's ``_private``
-name; no rnnlab import inside a function, except in the two modules whose job needs it; every
+name; no rnnlab import inside a function (optional dependencies may be imported there); every
 package imports only packages of a lower layer (the order is :data:`LAYERS`: the foundations,
 the config, then the data, the run directory and the scores that the tasks and the model build
 on, then training, reports and commands); the top level holds the foundations and one thin
@@ -36,13 +36,6 @@ LAYERS = (
     {"bench"},
     {"train", "sample", "forecast", "compare", "warmup"},
 )
-
-#: Modules that import rnnlab modules inside functions, and why.
-FUNCTION_LEVEL = {
-    "rnnlab.backend": "it must be importable, and configure() callable, before PyTensor is "
-                      "imported (PyTensor and Numba read their cache folders once, at import)",
-    "rnnlab.bench.probe": "a fresh process whose imports are what it measures (start-up, memory)",
-}
 
 #: The top level: the foundations, and one entry point per ``python -m rnnlab.<command>``.
 TOP_LEVEL = {"__init__", "errors", "files", "backend"}
@@ -105,9 +98,15 @@ def test_the_scan_sees_the_code():
     assert len(MODULES) > 100
     assert "rnnlab.training.session" in {target for target, _, _, _ in
                                          IMPORTS["rnnlab.training.loop"]}
-    assert any(
-        target == "rnnlab.nn.ops.linker" and inside for target, _, _, inside
-        in IMPORTS["rnnlab.backend"])
+
+
+def test_the_scan_finds_imports_inside_functions_and_relative_ones(tmp_path):
+    source = tmp_path / "rnnlab" / "commands" / "example.py"
+    source.parent.mkdir(parents=True)
+    source.write_text("import json\nfrom . import cli\n\n"
+                      "def f():\n    from rnnlab.run import _private\n    import torch\n")
+    assert _imports("rnnlab.commands.example", source) == [
+        ("rnnlab.commands.cli", None, 2, False), ("rnnlab.run", "_private", 5, True)]
 
 
 def test_no_import_circles():
@@ -143,7 +142,7 @@ def test_no_module_imports_another_modules_private_names():
 
 def test_rnnlab_modules_are_imported_at_module_level():
     found = [f"{name}:{line} imports {target} inside a function"
-             for name, imports in IMPORTS.items() if name not in FUNCTION_LEVEL
+             for name, imports in IMPORTS.items()
              for target, _, line, inside in imports if inside]
     assert not found, "\n".join(found)
 

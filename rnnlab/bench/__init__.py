@@ -15,6 +15,9 @@ module                 what it does
 ``numpy_runner``       the numpy reference (:mod:`rnnlab.reference`) with SGD
 ``measure``            timing, interleaving, resident-set and machine facts
 ``probe``              memory and start-up, each in a fresh process
+``probe_rnnlab``,      those fresh processes, one per framework: their module-level imports
+``probe_torch``,       are what a probe measures
+``probe_numpy``
 ``suite``              runs a plan: speed in one process, then the probes
 ``report``             the printed tables
 ``cli``                the command line
@@ -27,8 +30,8 @@ requirements-bench.txt`` or ``pip install rnnlab[bench]``), never a runtime depe
 
 A command package like :mod:`rnnlab.commands`: importing it prepares the process
 (:func:`rnnlab.backend.prepare_process`), so its modules may import PyTensor at module level.
-Only :mod:`~rnnlab.bench.probe` imports inside functions: what a fresh process imports is what it
-measures.
+PyTorch, an optional dependency, is imported inside functions (:mod:`~rnnlab.bench.torch_runner`,
+:mod:`~rnnlab.bench.probe_torch`); every rnnlab module at module level.
 """
 
 from rnnlab import backend

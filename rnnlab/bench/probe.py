@@ -1,12 +1,16 @@
 """Memory and start-up of one framework, each measured in a fresh process of its own.
 
-:func:`run_probe` starts ``python -m rnnlab.bench.probe ...`` (this module's :func:`main`), which
+:func:`run_probe` starts ``python -m rnnlab.bench.probe_<framework> ...``, a child whose
+module-level imports are what the framework needs (:mod:`~rnnlab.bench.probe_rnnlab`: PyTensor and
+rnnlab's training path; :mod:`~rnnlab.bench.probe_torch`: ``torch``;
+:mod:`~rnnlab.bench.probe_numpy`: the numpy reference).  Each hands its model builder to
+:func:`run_child`, which
 
-1. imports what the framework needs (rnnlab: the backend, PyTensor and rnnlab's compile path;
-   PyTorch: ``torch``; numpy: the reference) and notes its resident set (``rss_after_imports``);
-2. builds the model (rnnlab: :func:`~rnnlab.training.session.build_session`, compiling) and runs the first
-   training step: the time from the parent's launch of the process to the end of that step is the
-   *start* time;
+1. notes the end of the imports and the resident set (``rss_after_imports``); the import time
+   runs from the parent's launch of the process (the interpreter's start included);
+2. builds the model (rnnlab: :func:`~rnnlab.training.session.build_session`, compiling) and runs
+   the first training step: the time from the launch to the end of that step is the *start*
+   time;
 3. runs more steps (``--steps`` in all), resetting the peak resident set after the second, and
    prints one JSON line with the peaks: ``peak_rss`` (the whole process, compiling included),
    ``training_peak_rss`` (from the third step on, when the kernel allows the reset; else null)
@@ -25,7 +29,10 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["run_probe", "run_setup", "main"]
+from rnnlab import backend
+from rnnlab.bench import measure, specs
+
+__all__ = ["run_probe", "run_setup", "run_child"]
 
 #: Prefix of the child's result line on stdout (anything printed before it is ignored).
 MARKER = "rnnlab-bench-probe: "
@@ -40,8 +47,6 @@ _OWN_FLAGS = ("base_compiledir", "compiledir", "mode", "floatX")
 
 def _child_env(cache_dir):
     """The parent's environment, with this rnnlab first on the path and the given cache."""
-    from rnnlab import backend
-
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join([root] + ([env["PYTHONPATH"]]
@@ -86,10 +91,10 @@ def run_probe(framework, config, cell, text, mode="", steps=1, max_chars=0, cach
     Returns
     -------
     dict
-        ``start_seconds`` (launch to the end of the first step), ``import_seconds``,
-        ``build_seconds``, ``first_step_seconds``, ``rss_after_imports``, ``peak_rss``,
-        ``training_peak_rss``, ``peak_increase`` (bytes), ``first_loss``, ``mode`` (rnnlab) and
-        ``imports_pytensor``; or ``{"error": "..."}`` when the child failed.
+        ``start_seconds`` (launch to the end of the first step), ``import_seconds`` (launch to
+        the end of the imports), ``build_seconds``, ``first_step_seconds``,
+        ``rss_after_imports``, ``peak_rss``, ``training_peak_rss``, ``peak_increase`` (bytes),
+        ``first_loss``, ``mode`` (rnnlab) and ``imports_pytensor``; or ``{"error": "..."}`` when the child failed.
 
     Examples
     --------
@@ -101,8 +106,9 @@ def run_probe(framework, config, cell, text, mode="", steps=1, max_chars=0, cach
     >>> found["peak_rss"] >= found["rss_after_imports"] > 0
     True
     """
-    command = [sys.executable, "-m", "rnnlab.bench.probe", "--framework", framework,
-               "--config", config, "--cell", cell, "--text", str(text), "--mode", mode,
+    if framework not in specs.FRAMEWORKS:
+        raise ValueError(f"framework {framework!r}: expected one of {', '.join(specs.FRAMEWORKS)}")
+    command = [sys.executable, "-m", f"rnnlab.bench.probe_{framework}", "--config", config, "--cell", cell, "--text", str(text), "--mode", mode,
                "--steps", str(steps), "--max-chars", str(max_chars)]
     if torch_threads:
         command += ["--torch-threads", str(torch_threads)]
@@ -117,6 +123,7 @@ def run_probe(framework, config, cell, text, mode="", steps=1, max_chars=0, cach
         tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
         return {"error": f"exit code {done.returncode}: {tail}"}
     found = json.loads(lines[-1][len(MARKER):])
+    found["import_seconds"] = found.pop("imports_done") - launched
     found["start_seconds"] = found.pop("first_step_done") - launched
     return found
 
@@ -170,42 +177,11 @@ def run_setup(cache_dir, args=("--setup",), mode="", timeout=TIMEOUT):
     return {"seconds": time.monotonic() - started, "args": list(args)}
 
 
-def _import(framework, mode, torch_threads):
-    """Import what the framework needs; return a function building its runner."""
-    import rnnlab.tasks  # noqa: F401  (the data path, for every framework)
-    from rnnlab.bench import specs
-
-    if framework == "rnnlab":
-        from rnnlab import backend
-
-        backend.configure(mode=mode or None)
-        import pytensor  # noqa: F401  (imported before the baseline, as any rnnlab program does)
-
-        import rnnlab.model.compile  # noqa: F401
-        import rnnlab.training.session  # noqa: F401
-        from rnnlab.bench.rnnlab_runner import RnnlabRunner
-
-        return lambda bench, cell, text, max_chars: RnnlabRunner(bench, cell, text, mode,
-                                                                 max_chars)
-    if framework == "torch":
-        import torch  # noqa: F401
-
-        from rnnlab.bench.torch_runner import TorchRunner
-
-        return lambda bench, cell, text, max_chars: TorchRunner(
-            bench, cell, specs.text_task(bench, text, max_chars), threads=torch_threads)
-    from rnnlab.bench.numpy_runner import NumpyRunner
-
-    return lambda bench, cell, text, max_chars: NumpyRunner(
-        bench, cell, specs.text_task(bench, text, max_chars))
-
-
 def _parser():
     parser = argparse.ArgumentParser(
-        prog="python -m rnnlab.bench.probe",
+        prog="python -m rnnlab.bench.probe_<framework>",
         description="One framework's start-up and memory, in a process of its own (started by "
                     "python -m rnnlab.bench; prints one JSON line).")
-    parser.add_argument("--framework", required=True, choices=("rnnlab", "torch", "numpy"))
     parser.add_argument("--config", required=True)
     parser.add_argument("--cell", required=True, choices=("elman", "lstm", "gru"))
     parser.add_argument("--text", required=True, type=Path)
@@ -216,25 +192,41 @@ def _parser():
     return parser
 
 
-def main(argv=None):
-    """Run one probe (see the module docstring); print its JSON line; return 0.
+def run_child(build, argv=None, load=None):
+    """Run one probe in this process, whose imports are done (see the module docstring).
+
+    Parameters
+    ----------
+    build : callable
+        ``build(bench, args)`` -> a runner (``step()`` returns the loss), from the
+        :class:`~rnnlab.bench.specs.BenchConfig` and the parsed arguments (``cell``, ``text``,
+        ``mode``, ``max_chars``, ``torch_threads``).
+    argv : list of str, optional
+        ``--config``, ``--cell``, ``--text`` and the options of :func:`run_probe`'s command;
+        ``sys.argv[1:]`` by default.
+    load : callable, optional
+        Called once the arguments are checked, before the imports are taken as done: the
+        imports of an optional dependency.
+
+    Returns
+    -------
+    int
+        0, after printing the result line (:data:`MARKER` and JSON).
 
     Examples
     --------
-    >>> main(["--framework", "numpy", "--config", "e", "--cell", "lstm", "--text", "x"])
+    >>> run_child(None, ["--config", "e", "--cell", "lstm", "--text", "x"])
     Traceback (most recent call last):
     ...
     rnnlab.errors.ConfigError: config 'e': expected one of a, b, c, tiny
     """
     args = _parser().parse_args(argv)
-    from rnnlab.bench import measure, specs
-
     bench = specs.find_config(args.config)
-    started = time.monotonic()
-    build = _import(args.framework, args.mode, args.torch_threads)
+    if load is not None:
+        load()
     imported = time.monotonic()
     rss_after_imports = measure.rss_bytes()
-    runner = build(bench, args.cell, args.text, args.max_chars)
+    runner = build(bench, args)
     built = time.monotonic()
     first_loss = runner.step()
     first_step_done = time.monotonic()
@@ -247,7 +239,7 @@ def main(argv=None):
         elif reset:
             training_peak = measure.peak_rss_bytes()
     peak = max(peak, measure.peak_rss_bytes())
-    found = {"first_step_done": first_step_done, "import_seconds": imported - started,
+    found = {"imports_done": imported, "first_step_done": first_step_done,
              "build_seconds": built - imported, "first_step_seconds": first_step_done - built,
              "rss_after_imports": rss_after_imports, "peak_rss": peak,
              "training_peak_rss": training_peak, "peak_increase": peak - rss_after_imports,
@@ -255,9 +247,3 @@ def main(argv=None):
              "imports_pytensor": "pytensor" in sys.modules}
     print(MARKER + json.dumps(found), flush=True)
     return 0
-
-
-if __name__ == "__main__":
-    from rnnlab.commands.cli import run_command
-
-    sys.exit(run_command(main))

@@ -21,6 +21,7 @@ import numpy as np
 from rnnlab import backend, config
 from rnnlab.commands.cli import add_common_arguments, console_script
 from rnnlab.errors import ConfigError
+from rnnlab.model.compile import prepare_ops
 from rnnlab.nn.ops.kernels import crossentropy as ce, embedding as ek, recurrent as k
 from rnnlab.tasks.sampling import generate
 from rnnlab.training.session import build_session
@@ -77,6 +78,7 @@ def warm_kernels(dtypes=("float32", "float64")):
     True
     """
     backend.configure()
+    prepare_ops()
 
     start = time.perf_counter()
     for name in dtypes:

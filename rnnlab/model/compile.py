@@ -2,7 +2,8 @@
 
 This is the only place in the workflow that calls ``pytensor.function``; each function is compiled
 exactly once per network (under the JAX backend once per distinct set of input shapes, see
-:class:`ShapeSpecialised`).  The learning rate is a shared variable (:attr:`Functions.lr`), so a
+:class:`ShapeSpecialised`), after :func:`prepare_ops` made the process ready for rnnlab's ops
+(:func:`rnnlab.nn.ops.prepare`: rnnlab's NUMBA linker, the kernels' BLAS).  The learning rate is a shared variable (:attr:`Functions.lr`), so a
 schedule calls ``lr.set_value(...)`` and never recompiles.
 
 Losses:
@@ -42,12 +43,14 @@ from pytensor.link.jax.linker import JAXLinker
 from pytensor.tensor.special import softmax
 
 from rnnlab.config import TrainConfig
-from rnnlab.nn import updates as nn_updates
+from rnnlab.errors import BackendError
+from rnnlab.nn import ops as nn_ops, updates as nn_updates
 from rnnlab.nn.layers import get_all_params, get_output
 from rnnlab.nn.objectives import softmax_crossentropy
 from rnnlab.nn.utils import collect_shared_vars
 
-__all__ = ["OPTIMIZERS", "KINDS", "Functions", "ShapeSpecialised", "compile_network", "text_loss"]
+__all__ = ["OPTIMIZERS", "KINDS", "Functions", "ShapeSpecialised", "compile_network", "text_loss",
+           "prepare_ops"]
 
 KINDS = ("text", "series")
 
@@ -227,6 +230,30 @@ def text_loss(logits, targets):
     return pt.mean(softmax_crossentropy(logits, targets))
 
 
+def prepare_ops():
+    """Make the process ready for rnnlab's ops (:func:`rnnlab.nn.ops.prepare`); once per process.
+
+    Returns
+    -------
+    str
+        Which BLAS the kernels call.
+
+    Raises
+    ------
+    rnnlab.errors.BackendError
+        One line, for a bad ``RNNLAB_BLAS``.
+
+    Examples
+    --------
+    >>> prepare_ops() == prepare_ops()
+    True
+    """
+    try:
+        return nn_ops.prepare()
+    except ValueError as err:
+        raise BackendError(str(err)) from None
+
+
 def _compiles_for_jax(mode):
     """Whether ``mode`` (None: the one in force) compiles with PyTensor's JAX linker."""
     return isinstance(get_mode(mode).linker, JAXLinker)
@@ -291,6 +318,8 @@ def compile_network(net, kind, train_cfg, mode=None):
         For an unknown ``kind`` or parameters without unique names.
     TypeError
         If ``train_cfg`` is not a :class:`~rnnlab.config.TrainConfig`.
+    rnnlab.errors.BackendError
+        For a bad ``RNNLAB_BLAS`` (:func:`prepare_ops`).
 
     Examples
     --------
@@ -309,6 +338,7 @@ def compile_network(net, kind, train_cfg, mode=None):
     if kind not in KINDS:
         raise ValueError(f"kind={kind!r}: expected one of {', '.join(KINDS)}")
     optimizer, lr_value, max_norm = _train_options(train_cfg)
+    prepare_ops()
     x = net.inputs.input_var
     states_in = [layer.input_var for layer in net.state_inputs]
     if kind == "text":

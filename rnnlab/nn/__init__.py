@@ -9,8 +9,9 @@ Lasagne-era code runs unchanged with::
 Importing this package configures nothing: PyTensor, Numba, OpenMP and BLAS keep the settings
 they had (``PYTENSOR_FLAGS``, PyTensor's defaults), as with Lasagne on Theano.  The graphs it
 builds do not depend on the compile mode; the compiler picks each op's implementation.  For
-rnnlab's fast settings (NUMBA mode, float32, rnnlab's compile cache) call
-``rnnlab.backend.configure()`` before importing this package.  ``rnnlab.nn`` may import PyTensor,
+rnnlab's fast settings call ``rnnlab.backend.configure()`` before importing this package (NUMBA
+mode, float32, rnnlab's compile cache) and ``rnnlab.nn.ops.prepare()`` after (rnnlab's NUMBA
+linker, the kernels' threads).  ``rnnlab.nn`` may import PyTensor,
 Numba, llvmlite, NumPy, SciPy and threadpoolctl (JAX where installed), and nothing from ``rnnlab``
 outside ``rnnlab/nn/``: it stands alone.
 """

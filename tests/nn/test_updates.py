@@ -413,6 +413,7 @@ from rnnlab import backend
 mode, configured = sys.argv[1], sys.argv[2] == "configured"
 if configured:
     backend.configure(mode=mode)
+    lasagne.ops.prepare()
 found = {}
 for dtype in ("float32", "float64"):
     with pytensor.config.change_flags(floatX=dtype):
@@ -436,7 +437,7 @@ for dtype in ("float32", "float64"):
             for _ in range(5):
                 step()
             found[f"{name} {dtype}"] = A.get_value().tolist()
-        if configured:  # any graph with x ** float(int n), once rnnlab configured Numba
+        if configured:  # any graph with x ** float(int n), once rnnlab prepared Numba
             x, n = pytensor.tensor.scalar("x"), pytensor.tensor.iscalar("n")
             power = pytensor.function([x, n], x ** pytensor.tensor.cast(n, dtype), mode=mode)
             found[f"power {dtype}"] = float(power(1.5, 3))

@@ -11,6 +11,8 @@ gradient through ``pullback``, a NUMBA translation that calls the op's compiled 
 ``scan_mode``          FAST_COMPILE functions compile rnnlab's scans' inner graphs in FAST_COMPILE
 ``jax_dispatch``       the ops' JAX translations (loaded by ``jax_rewrites`` when JAX compiles)
 ``linker``             the NUMBA linker whose outputs stay C-contiguous (one compile per graph)
+``runtime``            :func:`prepare`: that linker, the kernels' BLAS bound, SciPy's BLAS on one
+                       thread (one explicit call; importing configures nothing)
 ``kernels``            the compiled loops
 =====================  =====================================================================
 """
@@ -19,10 +21,11 @@ from . import jax_rewrites, scan_mode
 from .crossentropy import SoftmaxCrossEntropy, SoftmaxCrossEntropyGrad
 from .embedding import EmbeddingProjection, EmbeddingProjectionGrad, EmbeddingProjectionRewrite
 from .recurrence import FusedRecurrence, FusedRecurrenceGrad, fused_recur
+from .runtime import prepare
 
 __all__ = ["FusedRecurrence", "FusedRecurrenceGrad", "fused_recur", "EmbeddingProjection",
            "EmbeddingProjectionGrad", "EmbeddingProjectionRewrite", "SoftmaxCrossEntropy",
-           "SoftmaxCrossEntropyGrad", "OPTIONAL_MODULES"]
+           "SoftmaxCrossEntropyGrad", "prepare", "OPTIONAL_MODULES"]
 
 #: The modules of this package that import an optional dependency at module level, with the
 #: dependency: importable only where it is installed (JAX is not part of the basic set-up).

@@ -8,7 +8,7 @@ the second step (the start-up figures are in ``docs/benchmarks.md``).  The linke
 such outputs to C order (a no-op test for the usual contiguous ones), so the types of the next
 call match the first and there is one compile per graph.
 
-:func:`install` replaces PyTensor's ``NUMBA`` mode with it; :func:`rnnlab.backend.configure` calls
+:func:`install` replaces PyTensor's ``NUMBA`` mode with it; :func:`rnnlab.nn.ops.prepare` calls
 it (importing :mod:`rnnlab.nn` does not).  It also binds the two integer-power helpers of the C
 runtime (:func:`bind_integer_powers`): with fast math, LLVM turns ``x ** float(n)`` for an
 integer ``n`` into a call of ``__powisf2``/``__powidf2``, which Numba's JIT does not link by

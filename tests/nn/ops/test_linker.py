@@ -5,8 +5,9 @@ import pytensor
 import pytensor.tensor as pt
 import pytest
 
-import rnnlab.nn  # noqa: F401  (installs the linker)
-from rnnlab.nn.ops.linker import ContiguousNumbaLinker
+from rnnlab.nn.ops.linker import ContiguousNumbaLinker, install
+
+install()
 
 
 @pytest.mark.slow

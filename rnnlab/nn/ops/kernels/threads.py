@@ -59,7 +59,7 @@ def ready():
     NUMBA graphs call the kernels' machine code directly (:mod:`~rnnlab.nn.ops.kernels.extern`),
     so it is started here, then :func:`openmp_without_nesting` undoes the nesting it turns on.
     Nothing else changes: the number of BLAS threads is the caller's business
-    (:func:`rnnlab.nn.ops.kernels.blas.limit_threads`, which ``rnnlab.backend.configure`` calls).
+    (:func:`rnnlab.nn.ops.kernels.blas.limit_threads`, which :func:`rnnlab.nn.ops.prepare` calls).
 
     Returns
     -------

@@ -37,6 +37,14 @@ LAYERS = (
     {"train", "sample", "forecast", "compare", "warmup"},
 )
 
+#: Modules that import by name at run time (``importlib.import_module``, ``__import__``), and
+#: why: only optional dependencies, which the static scan could not follow otherwise.
+DYNAMIC_IMPORTS = {
+    "rnnlab.nn.ops.jax_rewrites": "the ops' JAX translations, which import JAX (optional), "
+                                  "loaded when JAX compiles a graph",
+    "rnnlab.training.sweep": "Dask (optional), for grids on a cluster",
+}
+
 #: The top level: the foundations, and one entry point per ``python -m rnnlab.<command>``.
 TOP_LEVEL = {"__init__", "errors", "files", "backend"}
 ENTRY_POINTS = {"train", "sample", "forecast", "compare", "warmup"}
@@ -82,6 +90,14 @@ def _imports(name, path):
 IMPORTS = {name: _imports(name, path) for name, path in MODULES.items()}
 
 
+def _dynamic_imports(path):
+    """Lines calling ``import_module`` or ``__import__``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call) and (
+        getattr(node.func, "attr", None) == "import_module"
+        or getattr(node.func, "id", None) in ("import_module", "__import__"))]
+
+
 def _top(module):
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else None
@@ -104,9 +120,21 @@ def test_the_scan_finds_imports_inside_functions_and_relative_ones(tmp_path):
     source = tmp_path / "rnnlab" / "commands" / "example.py"
     source.parent.mkdir(parents=True)
     source.write_text("import json\nfrom . import cli\n\n"
-                      "def f():\n    from rnnlab.run import _private\n    import torch\n")
+                      "def f():\n    from rnnlab.run import _private\n    import torch\n\n"
+                      "class C:\n    def m(self):\n        import rnnlab.files\n\n"
+                      "g = lambda: __import__('rnnlab.config')\n")
     assert _imports("rnnlab.commands.example", source) == [
-        ("rnnlab.commands.cli", None, 2, False), ("rnnlab.run", "_private", 5, True)]
+        ("rnnlab.commands.cli", None, 2, False), ("rnnlab.run", "_private", 5, True),
+        ("rnnlab.files", None, 10, True)]
+    assert _dynamic_imports(source) == [12]
+    top = tmp_path / "rnnlab" / "backend.py"          # what rnnlab.backend did until 2026-12-04
+    top.write_text("def _prepare():\n    from .nn.ops import linker\n")
+    assert _imports("rnnlab.backend", top) == [("rnnlab.nn.ops.linker", None, 2, True)]
+
+
+def test_imports_by_name_at_run_time_are_only_of_optional_dependencies():
+    found = {name for name, path in MODULES.items() if _dynamic_imports(path)}
+    assert found == set(DYNAMIC_IMPORTS), "explain it in DYNAMIC_IMPORTS, or import statically"
 
 
 def test_no_import_circles():

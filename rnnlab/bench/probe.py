@@ -94,7 +94,13 @@ def run_probe(framework, config, cell, text, mode="", steps=1, max_chars=0, cach
         ``start_seconds`` (launch to the end of the first step), ``import_seconds`` (launch to
         the end of the imports), ``build_seconds``, ``first_step_seconds``,
         ``rss_after_imports``, ``peak_rss``, ``training_peak_rss``, ``peak_increase`` (bytes),
-        ``first_loss``, ``mode`` (rnnlab) and ``imports_pytensor``; or ``{"error": "..."}`` when the child failed.
+        ``first_loss``, ``mode`` (rnnlab) and ``imports_pytensor``; or ``{"error": "..."}``
+        when the child failed.
+
+    Raises
+    ------
+    ValueError
+        For a framework not in :data:`rnnlab.bench.specs.FRAMEWORKS`.
 
     Examples
     --------
@@ -108,8 +114,9 @@ def run_probe(framework, config, cell, text, mode="", steps=1, max_chars=0, cach
     """
     if framework not in specs.FRAMEWORKS:
         raise ValueError(f"framework {framework!r}: expected one of {', '.join(specs.FRAMEWORKS)}")
-    command = [sys.executable, "-m", f"rnnlab.bench.probe_{framework}", "--config", config, "--cell", cell, "--text", str(text), "--mode", mode,
-               "--steps", str(steps), "--max-chars", str(max_chars)]
+    command = [sys.executable, "-m", f"rnnlab.bench.probe_{framework}", "--config", config,
+               "--cell", cell, "--text", str(text), "--mode", mode, "--steps", str(steps),
+               "--max-chars", str(max_chars)]
     if torch_threads:
         command += ["--torch-threads", str(torch_threads)]
     launched = time.monotonic()
@@ -177,9 +184,9 @@ def run_setup(cache_dir, args=("--setup",), mode="", timeout=TIMEOUT):
     return {"seconds": time.monotonic() - started, "args": list(args)}
 
 
-def _parser():
+def _parser(prog):
     parser = argparse.ArgumentParser(
-        prog="python -m rnnlab.bench.probe_<framework>",
+        prog=prog,
         description="One framework's start-up and memory, in a process of its own (started by "
                     "python -m rnnlab.bench; prints one JSON line).")
     parser.add_argument("--config", required=True)
@@ -192,7 +199,7 @@ def _parser():
     return parser
 
 
-def run_child(build, argv=None, load=None):
+def run_child(build, argv=None, load=None, prog="python -m rnnlab.bench.probe_<framework>"):
     """Run one probe in this process, whose imports are done (see the module docstring).
 
     Parameters
@@ -207,6 +214,8 @@ def run_child(build, argv=None, load=None):
     load : callable, optional
         Called once the arguments are checked, before the imports are taken as done: the
         imports of an optional dependency.
+    prog : str
+        The child's command, for argument errors.
 
     Returns
     -------
@@ -220,7 +229,7 @@ def run_child(build, argv=None, load=None):
     ...
     rnnlab.errors.ConfigError: config 'e': expected one of a, b, c, tiny
     """
-    args = _parser().parse_args(argv)
+    args = _parser(prog).parse_args(argv)
     bench = specs.find_config(args.config)
     if load is not None:
         load()

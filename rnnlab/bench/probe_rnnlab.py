@@ -22,4 +22,5 @@ def _build(bench, args):
 
 
 if __name__ == "__main__":
-    sys.exit(run_command(lambda argv: run_child(_build, argv)))
+    sys.exit(run_command(lambda argv: run_child(_build, argv,
+                                                prog=f"python -m {__spec__.name}")))

@@ -25,4 +25,5 @@ def _import_torch():
 
 
 if __name__ == "__main__":
-    sys.exit(run_command(lambda argv: run_child(_build, argv, load=_import_torch)))
+    sys.exit(run_command(lambda argv: run_child(_build, argv, load=_import_torch,
+                                                prog=f"python -m {__spec__.name}")))

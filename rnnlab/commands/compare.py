@@ -41,6 +41,7 @@ from rnnlab import backend, config
 from rnnlab.commands.cli import add_common_arguments, console_script
 from rnnlab.errors import ConfigError, WriteError
 from rnnlab.files import create_run_dir
+from rnnlab.model.compile import prepare_ops
 from rnnlab.reports.comparison import write_report
 from rnnlab.reports.stats import load_runs
 from rnnlab.run import RunDir
@@ -305,7 +306,8 @@ def main(argv=None):
 
 
 def _compare(args, vary, plan, client, command):
-    backend.configure()         # the report's gradient curves compile PyTensor functions
+    backend.configure()         # the report's gradient curves compile PyTensor functions,
+    prepare_ops()               # which run rnnlab's ops
     if plan is not None:
         run_dirs, failed, out_dir = _grid(args, plan, client, print)
         if not run_dirs:

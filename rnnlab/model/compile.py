@@ -3,8 +3,9 @@
 This is the only place in the workflow that calls ``pytensor.function``; each function is compiled
 exactly once per network (under the JAX backend once per distinct set of input shapes, see
 :class:`ShapeSpecialised`), after :func:`prepare_ops` made the process ready for rnnlab's ops
-(:func:`rnnlab.nn.ops.prepare`: rnnlab's NUMBA linker, the kernels' BLAS).  The learning rate is a shared variable (:attr:`Functions.lr`), so a
-schedule calls ``lr.set_value(...)`` and never recompiles.
+(:func:`rnnlab.nn.ops.prepare`: rnnlab's NUMBA linker, the kernels' BLAS).  The learning rate is
+a shared variable (:attr:`Functions.lr`), so a schedule calls ``lr.set_value(...)`` and never
+recompiles.
 
 Losses:
 

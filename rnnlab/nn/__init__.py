@@ -7,7 +7,9 @@ Lasagne-era code runs unchanged with::
     import rnnlab.nn as lasagne
 
 Importing this package configures nothing: PyTensor, Numba, OpenMP and BLAS keep the settings
-they had (``PYTENSOR_FLAGS``, PyTensor's defaults), as with Lasagne on Theano.  The graphs it
+they had (``PYTENSOR_FLAGS``, PyTensor's defaults), as with Lasagne on Theano; it only makes two
+C runtime helpers known to LLVM, without which PyTensor's NUMBA backend aborts the interpreter on
+``x ** float(n)`` (:mod:`rnnlab.nn.ops.linker`).  The graphs it
 builds do not depend on the compile mode; the compiler picks each op's implementation.  For
 rnnlab's fast settings call ``rnnlab.backend.configure()`` before importing this package (NUMBA
 mode, float32, rnnlab's compile cache) and ``rnnlab.nn.ops.prepare()`` after (rnnlab's NUMBA

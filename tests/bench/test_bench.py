@@ -138,7 +138,9 @@ def _check_probes(results, frameworks):
             assert "error" not in found, found
             assert all(_positive(found[key]) for key in ("start_seconds", "import_seconds",
                                                          "first_step_seconds"))
-            assert found["start_seconds"] > found["import_seconds"] + found["build_seconds"]
+            # The import time runs from the launch: at least the interpreter's own start.
+            assert found["import_seconds"] > 0.005 and found["first_step_seconds"] < \
+                found["start_seconds"]
         # The same model from the same seed in both processes (rnnlab: a fresh cache, then
         # the filled one): the first loss must not depend on the cache.
         assert row["cold"]["first_loss"] == pytest.approx(row["warm"]["first_loss"], rel=1e-6)

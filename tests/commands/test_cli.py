@@ -196,18 +196,30 @@ def test_a_real_process_exits_2_with_one_line_and_imports_no_pytensor(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def _smoke_train_process(tmp_path, env):
+    """``python -m rnnlab.train`` on the smoke config in a process of its own."""
+    root = pathlib.Path(__file__).resolve().parents[2]
+    return subprocess.run([sys.executable, "-m", "rnnlab.train", "--config",
+                           str(root / "experiments" / "smoke_text.toml"),
+                           f"data.path={root / 'data' / 'shakespeare.txt'}",
+                           f"run.dir={tmp_path / 'runs'}"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=300)
+
+
 def test_a_cache_folder_that_is_a_file_is_one_line_from_a_real_command(tmp_path):
     taken = tmp_path / "cache"
     taken.write_text("not a folder")
     env = dict(os.environ, RNNLAB_CACHE_DIR=str(taken))
     env.pop("PYTENSOR_FLAGS", None)
-    root = pathlib.Path(__file__).resolve().parents[2]
-    result = subprocess.run([sys.executable, "-m", "rnnlab.train", "--config",
-                             str(root / "experiments" / "smoke_text.toml"),
-                             f"data.path={root / 'data' / 'shakespeare.txt'}",
-                             f"run.dir={tmp_path / 'runs'}"],
-                            cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    result = _smoke_train_process(tmp_path, env)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == (f"error: {taken}: cannot use as the compile cache folder (it is a "
                              f"file); expected a writable directory (RNNLAB_CACHE_DIR)\n")
     assert not (tmp_path / "runs").exists() and taken.read_text() == "not a folder"
+
+
+def test_a_bad_blas_choice_is_one_line_from_a_real_command(tmp_path):
+    result = _smoke_train_process(tmp_path, dict(os.environ, RNNLAB_BLAS="openblas"))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "error: RNNLAB_BLAS='openblas': expected auto, mkl or scipy\n"
+    assert not (tmp_path / "runs").exists()

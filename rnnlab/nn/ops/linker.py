@@ -9,10 +9,14 @@ such outputs to C order (a no-op test for the usual contiguous ones), so the typ
 call match the first and there is one compile per graph.
 
 :func:`install` replaces PyTensor's ``NUMBA`` mode with it; :func:`rnnlab.nn.ops.prepare` calls
-it (importing :mod:`rnnlab.nn` does not).  It also binds the two integer-power helpers of the C
-runtime (:func:`bind_integer_powers`): with fast math, LLVM turns ``x ** float(n)`` for an
-integer ``n`` into a call of ``__powisf2``/``__powidf2``, which Numba's JIT does not link by
-itself, and a missing symbol aborts the process (no exception).
+it (importing :mod:`rnnlab.nn` does not).
+
+Importing this module binds the two integer-power helpers of the C runtime
+(:func:`bind_integer_powers`): with fast math, LLVM turns ``x ** float(n)`` for an integer ``n``
+into a call of ``__powisf2``/``__powidf2``, which Numba's JIT does not link by itself, and a
+missing symbol aborts the process (no exception) -- with PyTensor's own NUMBA linker too, its
+default.  That changes no setting: it only makes two symbols resolvable, so no graph of a process
+that imported :mod:`rnnlab.nn` can abort that way.
 """
 
 import ctypes
@@ -117,3 +121,6 @@ def bind_integer_powers():
             llvm.add_symbol(name, address)
         break
     return tuple(name for name in _INTEGER_POWERS if llvm.address_of_symbol(name))
+
+
+bind_integer_powers()

@@ -1,7 +1,8 @@
 """The process-wide choices that make rnnlab's ops run at full speed, made by one explicit call.
 
-Importing :mod:`rnnlab.nn` changes nothing in the process, and the ops give correct results on
-PyTensor's own settings.  :func:`prepare` adds what the fast path wants:
+Importing :mod:`rnnlab.nn` changes no setting of the process (it only binds two helpers LLVM may
+need, see :mod:`~rnnlab.nn.ops.linker`), and the ops give correct results on PyTensor's own
+settings.  :func:`prepare` adds what the fast path wants:
 
 * ``mode="NUMBA"`` compiles with :class:`~rnnlab.nn.ops.linker.ContiguousNumbaLinker` (one
   compile per graph; PyTensor's own linker may compile a training function a second time);

@@ -7,11 +7,10 @@ import pytest
 
 from rnnlab.nn.ops.linker import ContiguousNumbaLinker, install
 
-install()
-
 
 @pytest.mark.slow
 def test_a_transposed_output_fed_back_reuses_the_first_compile():
+    install()
     x = pt.matrix("x", dtype="float64")
     f = pytensor.function([x], [x.T, 2 * x], mode="NUMBA")
     assert isinstance(f.maker.linker, ContiguousNumbaLinker)

@@ -213,8 +213,21 @@ CONFIG_CASES = [
                   "train.explode_factor=1"),
     override_case("data-file-missing", "data.path = '{tmp}/nope.txt': file not found",
                   "data.path={tmp}/nope.txt"),
-    override_case("data-path-is-a-directory", "data.path = '{tmp}': expected a file",
+    override_case("data-path-is-a-directory", "data.path = '{tmp}': expected a file, not a "
+                  "directory or a pattern", "data.kind=series", "data.target=y",
                   "data.path={tmp}"),
+    Case("data-path-is-an-empty-folder", "train",
+         ["--config", str(TEXT_CFG), "data.path={tmp}/notes", "run.dir={runs}"],
+         "data.path = '{tmp}/notes': the folder holds no file", files={"notes/.hidden": "x"}),
+    Case("split-by-file-too-few-files", "train",
+         ["--config", str(TEXT_CFG), "data.path={tmp}/notes", "data.split_by=file",
+          "data.max_chars=0", "run.dir={runs}"],
+         "data.split_by = 'file' needs at least 3 files (train, val, test: one each); found 2",
+         files={"notes/a.txt": "abcabc" * 50, "notes/b.txt": "cbacba" * 50, "notes/c.txt": ""}),
+    override_case("data-path-pattern-matches-nothing", "data.path = '{tmp}/*.none': no file "
+                  "matches the pattern", "data.path={tmp}/*.none"),
+    override_case("split-by-file-with-one-file", "data.split_by = 'file' needs at least 3 files",
+                  "data.split_by=file"),
     override_case("series-without-target", "data.target = '': expected the name of the column",
                   "data.kind=series", f"data.path={AIRLINE}", "data.target="),
     override_case("prime-outside-vocabulary", "run.prime = '\u20ac'", "run.prime=\u20ac"),
@@ -614,6 +627,7 @@ def _prepare(case, trained, tmp):
         case.corrupt(run, trained)
     fill = {"tmp": tmp, "run": run, "runs": runs, "root": ROOT}
     for name, content in case.files.items():
+        (tmp / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp / name).write_bytes(content.encode() if isinstance(content, str) else content)
     return [arg.format(**fill) for arg in case.argv], case.fragment.format(**fill)
 

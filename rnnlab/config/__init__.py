@@ -11,7 +11,8 @@ then checks the result in two steps:
 
 * :func:`validate` checks the values themselves (types, choices, sizes, fractions) and makes
   the :class:`Config`; it needs no file, so it can check any dict;
-* :func:`check_paths` checks that ``data.path`` names an existing file.
+* :func:`check_paths` checks that ``data.path`` names existing data (:func:`data_files`: a file,
+  or for text a folder's files or a glob pattern's).
 
 This module resolves configs (files, overrides, saving); the defaults block lives in
 :mod:`rnnlab.config.schema`, the records in :mod:`rnnlab.config.records` and the checks in
@@ -29,8 +30,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-from rnnlab.config.checks import (bad_value_error, check_paths, coerce, source_prefix,
-                                  unknown_key_error)
+from rnnlab.config.checks import (bad_value_error, check_paths, coerce, data_files,
+                                  source_prefix, unknown_key_error)
 from rnnlab.config.records import (Config, DataConfig, DeviceConfig, ModelConfig, RunConfig,
                                    TrainConfig, validate)
 from rnnlab.config.schema import CHOICES, DEFAULTS, TYPE_NAMES, defaults, describe
@@ -39,7 +40,8 @@ from rnnlab.files import read_json, write_json
 
 __all__ = ["Config", "DataConfig", "ModelConfig", "TrainConfig", "RunConfig", "DeviceConfig",
            "DEFAULTS", "CHOICES", "defaults", "load", "parse_override", "parse_value",
-           "validate", "check_paths", "describe", "save_resolved", "default_run_name"]
+           "validate", "check_paths", "data_files", "describe", "save_resolved",
+           "default_run_name"]
 
 _TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
 

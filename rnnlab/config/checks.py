@@ -1,22 +1,24 @@
 """Checking a config: types, choices, sizes and paths, with one-line "did you mean" errors.
 
 :func:`validate` checks the values themselves (types, choices, sizes, fractions) and needs no
-file, so it can check any dict; :func:`check_paths` checks that ``data.path`` names an existing
-file.  The helpers here (:func:`coerce`, :func:`bad_value_error`, :func:`unknown_key_error`) build every :class:`~rnnlab.errors.ConfigError` of
+file, so it can check any dict; :func:`check_paths` checks that ``data.path`` names existing data
+(:func:`data_files`: a file, or for text a folder's files or a glob pattern's).  The helpers here (:func:`coerce`, :func:`bad_value_error`, :func:`unknown_key_error`) build every :class:`~rnnlab.errors.ConfigError` of
 :mod:`rnnlab.config`: one line naming the file (or the command line), the key as
 ``section.key``, the value and what was expected, with a hint for misspelt sections, keys and
 choices.
 """
 
 import difflib
+import glob
 import math
+import os
 from pathlib import Path
 
 from rnnlab.config.schema import CHOICES, DEFAULTS, RULES, TYPE_NAMES
 from rnnlab.errors import ConfigError
 
-__all__ = ["check_value", "check_paths", "coerce", "bad_value_error", "unknown_key_error",
-           "source_prefix", "source_of"]
+__all__ = ["check_value", "check_paths", "data_files", "coerce", "bad_value_error",
+           "unknown_key_error", "source_prefix", "source_of"]
 
 
 def source_prefix(source):
@@ -271,8 +273,57 @@ def check_value(dotted, value, source=None):
     return value
 
 
+def _visible(path, root):
+    return not any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def data_files(path):
+    """The files a ``data.path`` names, in path order: itself, a folder's files, or a pattern's.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file; a folder (every regular file below it, recursively, except hidden files and the
+        contents of hidden folders); or a glob pattern (``*``, ``?``, ``[...]``; ``**`` matches
+        folders recursively), whose matching regular files are taken.  ``~`` is expanded.
+
+    Returns
+    -------
+    list of pathlib.Path
+        Sorted by path (a folder's by the path below it); empty when nothing matches.  FIFOs,
+        devices and sockets are never included.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("b.txt", "a.txt", "sub/c.txt", ".hidden/d.txt", "sub/.e.txt"):
+    ...     (tmp / name).parent.mkdir(exist_ok=True)
+    ...     _ = (tmp / name).write_text("x")
+    >>> [p.relative_to(tmp).as_posix() for p in data_files(tmp)]
+    ['a.txt', 'b.txt', 'sub/c.txt']
+    >>> [p.name for p in data_files(tmp / "*.txt")], data_files(tmp / "a.txt") == [tmp / "a.txt"]
+    (['a.txt', 'b.txt'], True)
+    >>> data_files(tmp / "missing.txt")
+    []
+    """
+    resolved = Path(path).expanduser()
+    if resolved.is_file():
+        return [resolved]
+    if resolved.is_dir():
+        return sorted((p for p in resolved.rglob("*") if p.is_file() and _visible(p, resolved)),
+                      key=lambda p: p.relative_to(resolved).as_posix())
+    pattern = os.path.expanduser(os.fspath(path))
+    if not any(c in pattern for c in "*?["):
+        return []
+    return sorted(p for p in map(Path, glob.glob(pattern, recursive=True)) if p.is_file())
+
+
 def check_paths(cfg, sources=None):
-    """Check that the files a validated config names exist: ``data.path`` must be a file.
+    """Check that the data a validated config names exists (see :func:`data_files`).
+
+    Series data is one file; text may be a file, a folder or a glob pattern with at least one
+    file.
 
     Parameters
     ----------
@@ -284,8 +335,8 @@ def check_paths(cfg, sources=None):
     Raises
     ------
     ConfigError
-        If ``data.path`` is empty, missing or not a file; the message names the path as given,
-        the directory it was resolved against, and a similarly named file if there is one.
+        If ``data.path`` is empty or names no data; the message names the path as given, the
+        directory it was resolved against, and a similarly named file if there is one.
 
     Examples
     --------
@@ -294,6 +345,7 @@ def check_paths(cfg, sources=None):
     Traceback (most recent call last):
     ...
     rnnlab.errors.ConfigError: lstm.toml: data.path = 'data/shakespear.txt': file not found...
+    >>> check_paths(Config().replace(data={"path": "data/*.txt"}))         # text: a pattern
     """
     path = cfg.data.path
     source = source_of(sources, "data.path")
@@ -303,13 +355,28 @@ def check_paths(cfg, sources=None):
     resolved = Path(path).expanduser()
     if resolved.is_file():
         return
+    where = f"relative to {Path.cwd()}"
+    if cfg.data.kind == "series":
+        if resolved.exists() or any(c in path for c in "*?["):
+            raise bad_value_error("data.path", path, source, "a file, not a directory or a "
+                                  "pattern (series data is one CSV file)")
+    elif resolved.is_dir():
+        if data_files(resolved):
+            return
+        raise ConfigError(f"{source_prefix(source)}data.path = {path!r}: the folder holds no "
+                          f"file (hidden ones are skipped); expected text files ({where})")
+    elif any(c in path for c in "*?["):
+        if data_files(path):
+            return
+        raise ConfigError(f"{source_prefix(source)}data.path = {path!r}: no file matches the "
+                          f"pattern; expected at least one ({where})")
     if resolved.exists():
-        raise bad_value_error("data.path", path, source, "a file, not a directory")
+        raise bad_value_error("data.path", path, source, "a regular file (not a FIFO, device or "
+                              "socket)")
     hint = ""
     folder = resolved.parent
     if folder.is_dir():
         close = difflib.get_close_matches(resolved.name, [p.name for p in folder.iterdir()], n=1)
         hint = f" (did you mean '{folder / close[0]}'?)" if close else ""
     raise ConfigError(f"{source_prefix(source)}data.path = {path!r}: file not found; expected an "
-                      f"existing file (relative to {Path.cwd()}){hint}")
-
+                      f"existing file ({where}){hint}")

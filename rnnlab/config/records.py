@@ -38,7 +38,9 @@ def _section_record(section, name):
     lines = [f"The ``[{section}]`` section of a config, checked when made and frozen.", "",
              "Attributes", "----------"]
     for key, (default, comment) in keys.items():
-        lines += [f"{key} : {_TYPES[type(default)].__name__}", f"    {comment}."]
+        # reST would read the '*' of glob patterns (data.path) as emphasis.
+        lines += [f"{key} : {_TYPES[type(default)].__name__}",
+                  "    " + comment.replace("*", "\\*") + "."]
     first, (default, _) = next(iter(keys.items()))
     lines += ["", "Examples", "--------", f">>> {name}().{first}", repr(default)]
     cls = dataclasses.make_dataclass(
@@ -114,6 +116,10 @@ class Config:
         if data.kind == "series" and data.freq and not data.date:
             raise bad_value_error("data.freq", data.freq, None, "'' without a date column (set "
                                   "data.date to the column the step applies to)")
+        if data.split_by == "file" and data.kind != "text":
+            raise bad_value_error("data.split_by", data.split_by, None,
+                                  "'position' for series data (one CSV; its parts are by "
+                                  "position or by date)")
         for key in ("val_start", "test_start"):
             if getattr(data, key) and (data.kind != "series" or not data.date):
                 raise bad_value_error(f"data.{key}", getattr(data, key), None,

@@ -19,16 +19,26 @@ __all__ = ["DEFAULTS", "CHOICES", "RULES", "TYPE_NAMES", "defaults", "describe"]
 DEFAULTS = {
     "data": {
         "kind": ("text", "what to model: characters of a text file, or a CSV time series"),
-        "path": ("", "data file (required); relative paths resolve against the current directory"),
+        "path": ("", "data file (required); text may also name a folder (its files, hidden ones "
+                     "skipped) or a glob pattern such as 'src/**/*.py', read in path order; "
+                     "relative paths resolve against the current directory"),
         "val_fraction": (0.05, "fraction of the data (the end, before test) used for validation "
                                "(0 = none: the best checkpoint is the latest, as in a refit)"),
         "test_fraction": (0.05, "fraction of the data (the very end) held out for testing"),
+        "split_by": ("position", "text: position = the parts are the end of the characters (the "
+                                 "files joined in path order); file = whole files, drawn by "
+                                 "data.split_seed, make up each part"),
+        "split_seed": (0, "text: the seed drawing the files of each part when data.split_by = "
+                          "'file' (the same for every train.seed, so seeds share one split)"),
+        "separator": ("\n\n", "text: what joins two files, so that no stream runs from one "
+                                "file into the next unmarked"),
         "val_start": ("", "series: the first date of the validation part, e.g. 1958-01 ('' = "
                           "by data.val_fraction; a date needs data.date)"),
         "test_start": ("", "series: the first date of the test part, e.g. 1960-01 ('' = by "
                            "data.test_fraction)"),
         "seq_len": (100, "text: characters per truncated-BPTT chunk"),
-        "max_chars": (0, "text: use only the first max_chars characters (0 = all)"),
+        "max_chars": (0, "text: use only the first max_chars characters, the files joined in "
+                         "path order (0 = all)"),
         "target": ([], "series: the column(s) to forecast (required for series): a name, a TOML "
                        "list [\"a\", \"b\"], or a,b or [a,b] on the command line"),
         "date": ("", "series: the date column ('' = none)"),
@@ -104,6 +114,7 @@ CHOICES = {
     "data.transform": ("none", "log", "diff", "log+diff"),
     "data.scaler": ("standard", "minmax", "none"),
     "data.strategy": ("direct", "recursive"),
+    "data.split_by": ("position", "file"),
     "model.cell": ("elman", "lstm", "gru"),
     "train.optimizer": ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"),
     "train.on_divergence": ("stop", "halve"),
@@ -145,7 +156,10 @@ RULES = {
     "train.lr": (lambda v: v > 0, "a number > 0"),
     "train.lr_decay": (lambda v: 0 < v <= 1, "a number in (0, 1] (1 = no decay)"),
     # numpy's generators take seeds below 2**32.
-    "train.seed": (lambda v: 0 <= v < 2 ** 32, "an integer from 0 to 4294967295"),
+    **{key: (lambda v: 0 <= v < 2 ** 32, "an integer from 0 to 4294967295")
+       for key in ("train.seed", "data.split_seed")},
+    "data.separator": (lambda v: 1 <= len(v) <= 64, "1 to 64 characters (files are never joined "
+                                                      "unmarked)"),
     "train.explode_factor": (lambda v: v > 1, "a number > 1"),
     "run.temperature": (lambda v: v > 0, "a number > 0"),
     # Only the form here (the config may not import pandas); rnnlab.datasets.series checks that

@@ -1,6 +1,7 @@
 """Cut an id sequence into contiguous parts and into truncated-BPTT batches of parallel streams.
 
 * :func:`split_contiguous` cuts a corpus into train / validation / test parts, in order;
+* :func:`split_files` assigns whole documents (files) to the three parts instead, drawn by a seed;
 * :class:`StreamBatcher` cuts one part into ``batch_size`` parallel streams read ``seq_len`` ids
   at a time, so a recurrent network can carry its hidden state from one batch to the next
   (char-rnn's and PyTorch ``word_language_model``'s scheme, diagram in its docstring);
@@ -13,7 +14,7 @@ import numpy as np
 
 from rnnlab.errors import DataError
 
-__all__ = ["split_contiguous", "StreamBatcher", "one_hot_ids"]
+__all__ = ["split_contiguous", "split_files", "StreamBatcher", "one_hot_ids"]
 
 
 def _positive_int(argument, value):
@@ -79,6 +80,77 @@ def split_contiguous(seq, val=0.05, test=0.05, min_length=2, name="text"):
             raise DataError(f"{name}: the {part} part would have {max(size, 0)} of {n} items"
                             f"{asked}; expected at least {min_length}")
     return seq[:n_train], seq[n_train:n_train + n_val], seq[n_train + n_val:]
+
+
+def split_files(sizes, val=0.05, test=0.05, seed=0, name="data"):
+    """Assign whole documents to train, validation and test parts, drawn by a seed.
+
+    The documents are shuffled by ``seed`` (numpy's ``RandomState``, whose stream never changes
+    between versions).  Walking that order, the test part takes each document that still fits in
+    ``test`` of all the items, then the validation part likewise with ``val``; the training part
+    keeps the rest.  A part that is asked for but that no document fits gets the smallest one
+    left, and the training part always keeps at least one, so no part is empty and no document
+    is ever in two parts.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Items (characters) per document, in document order.
+    val, test : float
+        Fractions in ``[0, 1)`` of all the items; 0 asks for no such part.
+    seed : int
+        Seeds the draw; the same seed and sizes give the same parts.
+    name : str
+        What the documents are (e.g. ``data.path``), for error messages.
+
+    Returns
+    -------
+    tuple (train, val, test) of list of int
+        The documents' indices in each part, in document order.
+
+    Raises
+    ------
+    DataError
+        If there are fewer documents than parts asked for.
+
+    Examples
+    --------
+    >>> split_files([100] * 10, val=0.2, test=0.1, seed=0)
+    ([0, 1, 3, 5, 6, 7, 9], [4, 8], [2])
+    >>> split_files([1000, 10, 10, 10], val=0.1, test=0.1, seed=1)   # the large one trains
+    ([0], [1], [2, 3])
+    >>> split_files([100, 100], val=0.1, test=0.1, name="notes/")
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.DataError: notes/: data.split_by = 'file' needs at least 3 files (train, ...
+    """
+    val, test = _fraction("val", val), _fraction("test", test)
+    sizes = [int(size) for size in sizes]
+    asked = [("test", test), ("val", val)]
+    need = 1 + sum(fraction > 0 for _, fraction in asked)
+    if len(sizes) < need:
+        parts = ", ".join(["train"] + [part for part, fraction in reversed(asked) if fraction > 0])
+        raise DataError(f"{name}: data.split_by = 'file' needs at least {need} files ({parts}: "
+                        f"one each); found {len(sizes)}")
+    order = [int(i) for i in np.random.RandomState(seed).permutation(len(sizes))]
+    total, chosen = sum(sizes), {"test": [], "val": []}
+    for index, (part, fraction) in enumerate(asked):
+        if fraction == 0:
+            continue
+        later = 1 + sum(f > 0 for _, f in asked[index + 1:])      # documents still needed after
+        room = fraction * total
+        for document in list(order):
+            if len(order) == later:
+                break
+            if sizes[document] <= room:
+                order.remove(document)
+                chosen[part].append(document)
+                room -= sizes[document]
+        if not chosen[part]:
+            smallest = min(order, key=lambda document: sizes[document])
+            order.remove(smallest)
+            chosen[part].append(smallest)
+    return sorted(order), sorted(chosen["val"]), sorted(chosen["test"])
 
 
 def one_hot_ids(ids, vocab_size):

@@ -4,10 +4,12 @@ See :mod:`rnnlab.tasks` for the interface every task implements and the training
 """
 
 import math
+from pathlib import Path
 
 import numpy as np
 
-from rnnlab.datasets.batching import StreamBatcher, split_contiguous
+from rnnlab.config import data_files
+from rnnlab.datasets.batching import StreamBatcher, split_contiguous, split_files
 from rnnlab.datasets.text import Vocabulary, read_text
 from rnnlab.errors import DataError
 from rnnlab.files import atomic_write_text
@@ -17,7 +19,15 @@ __all__ = ["TextTask"]
 
 
 class TextTask:
-    """Character language modelling on one UTF-8 file (see :mod:`rnnlab.tasks`).
+    """Character language modelling on UTF-8 text (see :mod:`rnnlab.tasks`).
+
+    ``data.path`` is one file, a folder or a glob pattern (:func:`rnnlab.config.data_files`); the
+    files are read in path order (empty ones skipped) and joined by ``data.separator``.  With
+    ``data.split_by = "position"`` the parts are the end of that text, as for one file; with
+    ``"file"`` whole files make up each part (:func:`rnnlab.datasets.batching.split_files`, drawn
+    by ``data.split_seed``), each part's files joined the same way.  A run's ``meta.json`` lists
+    the files and their parts, so a resumed run reads the same split, or refuses data that
+    changed.
 
     Parameters
     ----------
@@ -54,18 +64,105 @@ class TextTask:
         self._train = cfg.train
         self._parts = None
         self._batchers = {}
+        self._files, self._file_parts = None, None
+        self._meta, self._meta_source = meta, meta_source
         if meta is None:
             self.vocab = None
             self._load()
         else:
             self.vocab = Vocabulary.from_dict(meta.get("vocabulary"), source=meta_source)
 
+    def _read(self):
+        """The data's files and texts, empty files skipped, cut at ``data.max_chars``."""
+        path, separator, budget = self._data.path, self._data.separator, self._data.max_chars
+        files = data_files(path)
+        if not files:
+            raise DataError(f"data.path = {path!r}: no file to read; expected a text file, a "
+                            f"folder of them or a glob pattern matching some")
+        read, used = [], 0
+        for file in files:
+            if len(files) > 1 and _is_empty(file):
+                continue
+            text = read_text(file)
+            if budget:
+                room = budget - used - (len(separator) if read else 0)
+                if room <= 0:
+                    break
+                text = text[:room]
+            used += len(text) + (len(separator) if read else 0)
+            read.append((self._name(file), text))
+        if not read:
+            raise DataError(f"data.path = {path!r}: every file is empty; expected UTF-8 text")
+        self._check_files([name for name, _ in read])
+        return read
+
+    def _name(self, file):
+        """A file as ``meta.json`` lists it: below a folder ``data.path``, relative to it (so the
+        folder may move); else as found."""
+        folder = Path(self._data.path).expanduser()
+        return file.relative_to(folder).as_posix() if folder.is_dir() else str(file)
+
+    def _saved(self, key, names):
+        """``files`` or ``file_parts`` of a resumed run's meta.json, checked (None if absent)."""
+        saved = (self._meta or {}).get(key)
+        if saved is None:
+            return None
+        if key == "files":
+            if isinstance(saved, list) and all(isinstance(name, str) for name in saved):
+                return saved
+            raise DataError(f"{self._meta_source}: 'files' is not a list of file names; the "
+                            "file is damaged")
+        parts = ("train", "val", "test")
+        if isinstance(saved, dict) and set(saved) == set(parts) and all(
+                isinstance(saved[p], list) and all(isinstance(n, str) for n in saved[p])
+                for p in parts):
+            listed = [name for p in parts for name in saved[p]]
+            if sorted(listed) == sorted(names) and len(set(listed)) == len(listed) \
+                    and saved["train"]:
+                return saved
+        raise DataError(f"{self._meta_source}: 'file_parts' does not assign each file read to one "
+                        "of train, val and test; the file is damaged")
+
+    def _check_files(self, names):
+        """A resumed run must read the files it started with."""
+        saved = self._saved("files", names)
+        if saved is None or saved == names or len(saved) == len(names) == 1:
+            return                               # one file: the vocabulary check covers it
+        added = [name for name in names if name not in saved]
+        missing = [name for name in saved if name not in names]
+        changes = "; ".join(f"{label}: {', '.join(items[:3])}{' ...' if len(items) > 3 else ''}"
+                            for label, items in (("added", added), ("missing", missing)) if items)
+        raise DataError(f"{self._meta_source}: the run read {len(saved)} files of data.path = "
+                        f"{self._data.path!r}, which changed ({changes or 'another order'}); "
+                        "expected the same files to continue it")
+
+    def _split(self, read):
+        """The train, validation and test texts, by position or by file."""
+        data, separator = self._data, self._data.separator
+        names = [name for name, _ in read]
+        if data.split_by == "position":
+            self._files = names
+            return None
+        saved = self._saved("file_parts", names)
+        if saved is not None:
+            parts = [[names.index(name) for name in saved[part]] for part in ("train", "val",
+                                                                             "test")]
+        else:
+            cut = f" cut at data.max_chars = {data.max_chars}" if data.max_chars else ""
+            parts = split_files([len(text) for _, text in read], val=data.val_fraction,
+                                test=data.test_fraction, seed=data.split_seed,
+                                name=f"data.path = {data.path!r}{cut}")
+        self._files = names
+        self._file_parts = {part: [names[i] for i in indices]
+                            for part, indices in zip(("train", "val", "test"), parts)}
+        return [separator.join(read[i][1] for i in indices) for indices in parts]
+
     def _load(self):
-        """Read, encode and split the file; build the training and evaluation batchers."""
+        """Read, encode and split the data; build the training and evaluation batchers."""
         path = self._data.path
-        text = read_text(path)
-        if self._data.max_chars:
-            text = text[:self._data.max_chars]
+        read = self._read()
+        text = self._data.separator.join(t for _, t in read)
+        by_file = self._split(read)
         if self.vocab is None:
             self.vocab = Vocabulary.from_text(text)
             if self.vocab.size < 2:
@@ -75,7 +172,8 @@ class TextTask:
                                 f"({self.vocab.chars[0]!r}); expected at least two distinct "
                                 f"characters (one is certain: there is nothing to learn)")
         try:
-            ids = self.vocab.encode(text)
+            ids = [self.vocab.encode(part) for part in by_file] if by_file else \
+                self.vocab.encode(text)
         except DataError as err:
             raise DataError(f"{path}: {err} (saved with the run); the data file changed") from None
         try:
@@ -83,8 +181,11 @@ class TextTask:
         except DataError as err:
             raise DataError(f"run.prime = {self.cfg.run.prime!r}: {err} of {path}"
                             ) from None
-        train, val, test = split_contiguous(ids, val=self._data.val_fraction,
-                                            test=self._data.test_fraction, name=str(path))
+        if by_file:
+            train, val, test = ids
+        else:
+            train, val, test = split_contiguous(ids, val=self._data.val_fraction,
+                                                test=self._data.test_fraction, name=str(path))
         self._parts = {"train": train, "val": val, "test": test}
         seq_len, batch_size = self._data.seq_len, self._train.batch_size
         self._batchers["train"] = StreamBatcher(train, batch_size, seq_len,
@@ -187,13 +288,25 @@ class TextTask:
         Returns
         -------
         dict
-            ``kind``, ``vocabulary`` (see :meth:`Vocabulary.to_dict`), ``vocab_size`` and
-            ``sizes`` (characters per part; empty before the data is read).
+            ``kind``, ``vocabulary`` (see :meth:`Vocabulary.to_dict`), ``vocab_size``, ``sizes``
+            (characters per part; empty before the data is read) and, once it is read,
+            ``batches_per_epoch``, ``files`` (the files read, in order) and, when
+            ``data.split_by = "file"``, ``file_parts`` (``train``/``val``/``test`` -> files).
         """
         sizes = {} if self._parts is None else {k: int(len(v)) for k, v in self._parts.items()}
         meta = {"kind": self.kind, "vocabulary": self.vocab.to_dict(),
                 "vocab_size": self.vocab.size, "sizes": sizes}
         if self._parts is not None:
             meta["batches_per_epoch"] = self.batches_per_epoch()
+            meta["files"] = list(self._files)
+            if self._file_parts is not None:
+                meta["file_parts"] = {part: list(names) for part, names in
+                                      self._file_parts.items()}
         return meta
 
+
+def _is_empty(file):
+    try:
+        return file.stat().st_size == 0
+    except OSError:
+        return False                                         # read_text names the problem

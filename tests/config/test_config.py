@@ -151,9 +151,21 @@ def test_the_data_file_must_exist_but_only_check_paths_looks(tmp_path, data_file
         load("exp.toml")
     assert load("exp.toml", check_files=False).data.path == "tiny.tx"
     assert load("exp.toml", ["data.path=tiny.txt"]).data.path == "tiny.txt"
+    assert load("exp.toml", ["data.path=."]).data.path == "."      # text: a folder's files
+    assert load("exp.toml", ["data.path=*.txt"]).data.path == "*.txt"  # or a pattern's
+    series = ["data.kind=series", "data.target=y"]
     with pytest.raises(ConfigError, match=r"^command line \(data\.path=\.\): data\.path = '\.': "
-                                          r"expected a file, not a directory$"):
-        load("exp.toml", ["data.path=."])
+                                          r"expected a file, not a directory or a pattern \(series "
+                                          r"data is one CSV file\)$"):
+        load("exp.toml", series + ["data.path=."])
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / ".hidden").write_text("x")
+    with pytest.raises(ConfigError, match=r"^command line \(data\.path=empty\): data\.path = "
+                                          r"'empty': the folder holds no file \(hidden ones are "
+                                          r"skipped\); expected text files"):
+        load("exp.toml", ["data.path=empty"])
+    with pytest.raises(ConfigError, match=r"data\.path = '\*\.csv': no file matches the pattern"):
+        load("exp.toml", ["data.path=*.csv"])
     with pytest.raises(ConfigError, match=r"^data\.path = '': expected the data file"):
         load()
     assert check_paths(Config().replace(data={"path": "tiny.txt"})) is None

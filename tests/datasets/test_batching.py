@@ -5,7 +5,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnlab.datasets.batching import StreamBatcher, one_hot_ids, split_contiguous
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnnlab.datasets.batching import StreamBatcher, one_hot_ids, split_contiguous, split_files
 from rnnlab.datasets.text import load_text_corpus
 from rnnlab.errors import DataError
 
@@ -173,3 +176,29 @@ def test_split_contiguous_rejects_parts_too_small_naming_source(val, test, messa
 def test_split_contiguous_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         split_contiguous("abcdefghij", **kwargs)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(sizes=st.lists(st.integers(0, 5000), min_size=3, max_size=40),
+       val=st.sampled_from([0.0, 0.05, 0.1, 0.3]), test=st.sampled_from([0.0, 0.05, 0.1, 0.3]),
+       seed=st.integers(0, 2 ** 32 - 1))
+def test_split_files_puts_every_file_in_exactly_one_part(sizes, val, test, seed):
+    train, val_part, test_part = split_files(sizes, val=val, test=test, seed=seed)
+    listed = train + val_part + test_part
+    assert sorted(listed) == list(range(len(sizes)))             # each file once, none twice
+    assert all(part == sorted(part) for part in (train, val_part, test_part))
+    assert train and bool(val_part) == (val > 0) and bool(test_part) == (test > 0)
+    total = sum(sizes)
+    for part, fraction in ((val_part, val), (test_part, test)):
+        # Within its share, unless no file fitted and the smallest one was taken.
+        assert sum(sizes[i] for i in part) <= fraction * total or len(part) == 1
+    assert split_files(sizes, val=val, test=test, seed=seed) == (train, val_part, test_part)
+
+
+def test_split_files_depends_on_the_seed_and_needs_a_file_per_part():
+    draws = {tuple(map(tuple, split_files([10] * 20, val=0.2, test=0.2, seed=seed)))
+             for seed in range(10)}
+    assert len(draws) > 5
+    with pytest.raises(DataError, match=r"^docs/: data\.split_by = 'file' needs at least 2 files "
+                                        r"\(train, test: one each\); found 1$"):
+        split_files([10], val=0.0, test=0.1, name="docs/")

@@ -122,6 +122,91 @@ def _series_cfg(path, *overrides):
                               "train.batch_size=16", "train.seed=4", *overrides])
 
 
+def _corpus(folder, count=6, size=300):
+    """``count`` text files of distinct letters under ``folder`` (one in a sub-folder), an empty
+    one and a hidden one."""
+    (folder / "sub").mkdir(parents=True)
+    texts = {}
+    for index in range(count):
+        name = f"sub/f{index}.txt" if index == count - 1 else f"f{index}.txt"
+        texts[name] = "".join(chr(97 + (index * 3 + i) % 26) for i in range(size + 10 * index))
+        (folder / name).write_text(texts[name])
+    (folder / "empty.txt").write_text("")
+    (folder / ".hidden.txt").write_text("HIDDEN")
+    return texts
+
+
+def test_a_folder_is_read_in_path_order_and_its_files_joined_by_the_separator(tmp_path):
+    texts = _corpus(tmp_path / "notes")
+    task = make_task(_text_cfg(tmp_path / "notes", "data.separator=|"))
+    names = sorted(texts)
+    assert task.meta()["files"] == names and "file_parts" not in task.meta()
+    joined = "|".join(texts[name] for name in names)
+    assert "H" not in task.vocab and "|" in task.vocab
+    parts = task._parts
+    decoded = "".join(task.vocab.decode(parts[p]) for p in ("train", "val", "test"))
+    assert decoded == joined                       # by position: the joined text, cut in three
+    pattern = make_task(_text_cfg(tmp_path / "notes" / "*.txt", "data.separator=|"))
+    assert pattern.meta()["files"] == [str(tmp_path / "notes" / n) for n in names if "/" not in n]
+
+
+def test_split_by_file_gives_each_part_whole_files_and_a_resume_reads_the_same(tmp_path):
+    texts = _corpus(tmp_path / "notes", count=10)
+    cfg = _text_cfg(tmp_path / "notes", "data.split_by=file", "data.val_fraction=0.2",
+                    "data.test_fraction=0.2", "data.split_seed=3")
+    task = make_task(cfg)
+    meta = task.meta()
+    parts = meta["file_parts"]
+    assert sorted(parts["train"] + parts["val"] + parts["test"]) == sorted(texts)
+    for part in ("train", "val", "test"):
+        assert parts[part]
+        expected = "\n\n".join(texts[name] for name in parts[part])
+        assert task.vocab.decode(task._parts[part]) == expected
+    other = make_task(_text_cfg(tmp_path / "notes", "data.split_by=file", "data.val_fraction=0.2",
+                                "data.test_fraction=0.2", "data.split_seed=4"))
+    assert other.meta()["file_parts"] != parts                  # the seed draws the split
+    # A resume reads the saved parts, even from a folder that moved.
+    (tmp_path / "notes").rename(tmp_path / "moved")
+    moved = cfg.replace(data={"path": str(tmp_path / "moved")})
+    resumed = TextTask(moved, json.loads(json.dumps(meta)), "runs/x/meta.json")
+    np.testing.assert_array_equal(resumed._batcher("val").batch(0)[0],
+                                  task._batcher("val").batch(0)[0])
+    assert resumed.meta()["file_parts"] == parts
+    (tmp_path / "moved" / "new.txt").write_text("abc")
+    with pytest.raises(DataError, match=r"^runs/x/meta\.json: the run read 10 files of data\.path "
+                                        r"= '.*moved', which changed \(added: new\.txt\); "
+                                        r"expected the same files to continue it$"):
+        TextTask(moved, meta, "runs/x/meta.json").batches_per_epoch()
+
+
+@pytest.mark.parametrize("damage", [
+    lambda m: m.update(files="f0.txt"),
+    lambda m: m["file_parts"].update(val=m["file_parts"]["train"]),
+    lambda m: m["file_parts"].pop("test"),
+    lambda m: m["file_parts"].update(train=[]),
+])
+def test_a_damaged_file_list_in_meta_is_one_line(tmp_path, damage):
+    _corpus(tmp_path / "notes")
+    cfg = _text_cfg(tmp_path / "notes", "data.split_by=file")
+    meta = json.loads(json.dumps(make_task(cfg).meta()))
+    damage(meta)
+    with pytest.raises(DataError, match=r"^m\.json: '(files|file_parts)' .*; the file is damaged$"):
+        TextTask(cfg, meta, "m.json").batches_per_epoch()
+
+
+def test_max_chars_cuts_the_joined_files_before_the_split(tmp_path):
+    texts = _corpus(tmp_path / "notes")
+    names = sorted(texts)
+    budget = len(texts[names[0]]) + 2 + 5
+    task = make_task(_text_cfg(tmp_path / "notes", f"data.max_chars={budget}",
+                               "data.val_fraction=0.2", "data.test_fraction=0.2"))
+    assert task.meta()["files"] == names[:2]
+    assert sum(task.meta()["sizes"].values()) == budget
+    with pytest.raises(DataError, match=r"cut at data\.max_chars = 10: data\.split_by = 'file' "
+                                        r"needs at least 3 files"):
+        make_task(_text_cfg(tmp_path / "notes", "data.max_chars=10", "data.split_by=file"))
+
+
 def test_series_epochs_shuffle_reproducibly_and_cover_every_window(tmp_path):
     task = make_task(_series_cfg(_series_path(tmp_path)))
     assert isinstance(task, SeriesTask)

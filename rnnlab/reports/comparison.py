@@ -35,6 +35,22 @@ def _cell(stats):
     return text if stats["std"] is None else f"{text} ± {stats['std']:.2g}"
 
 
+def _number(value):
+    return "—" if value is None else f"{value:.4g}"
+
+
+def _load(load):
+    """``start → end`` of a run's 1-minute load averages (summary.json's ``load``)."""
+    ends = [(load or {}).get(end) or {} for end in ("start", "end")]
+    return " → ".join(_number(end.get("load_1min")) for end in ends)
+
+
+def _cpus(report):
+    counts = sorted({(r.get("load") or {}).get("start", {}).get("cpus") for r in report["runs"]}
+                    - {None})
+    return f" (on {'/'.join(map(str, counts))} CPUs)" if counts else ""
+
+
 def _table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -48,7 +64,8 @@ def format_markdown(report):
     ----------
     report : dict
         ``title``, ``command``, ``kind``, ``groups`` (:func:`summarize`), ``runs`` (one dict per
-        run: ``name``, ``group``, ``seed``, ``stop_reason``, ``steps``, ``path``), ``failed``,
+        run: ``name``, ``group``, ``seed``, ``stop_reason``, ``steps``, ``path``, optionally
+        ``per_s`` (characters or windows per second) and ``load`` (summary.json's)), ``failed``,
         ``plots`` (name -> file) and ``gradients`` (``note``) -- optional keys may be missing.
 
     Returns
@@ -61,30 +78,38 @@ def format_markdown(report):
     >>> from rnnlab import config
     >>> from rnnlab.reports.stats import RunRecord
     >>> cfg = config.load(None, ["model.cell=elman"], check_files=False)
-    >>> record = RunRecord(Path("runs/e0"), cfg, {"best": {"val_loss": 1.5}, "steps": 20}, [])
+    >>> summary = {"best": {"val_loss": 1.5, "bpc": 2.164}, "steps": 20,
+    ...            "load": {"start": {"load_1min": 0.5, "cpus": 2}, "end": {"load_1min": 1.25}}}
+    >>> record = RunRecord(Path("runs/e0"), cfg, summary, [])
     >>> text = format_markdown({
     ...     "title": "Cells", "kind": "text", "groups": summarize({"elman": [record]}),
     ...     "runs": [{"name": "e0", "group": "elman", "seed": 0, "stop_reason": "max_steps",
-    ...               "steps": 20, "path": "runs/e0"}]})
+    ...               "steps": 20, "path": "runs/e0", "per_s": 5210.4,
+    ...               "load": summary["load"]}]})
     >>> lines = text.splitlines()
     >>> print("\\n".join([lines[0]] + lines[6:9]))
     # Cells
-    | group | runs | best val loss | test loss | test bpc | ... | steps |
-    |---|---|---|---|---|---|---|---|
-    | elman | 1 | 1.5 | — | — | — | — | 20 |
+    | group | runs | best val bits/char | test bits/char | chars/s | ... | load at end |
+    |---|---|---|---|---|---|---|---|---|---|
+    | elman | 1 | 2.164 | — | — | — | — | 20 | 0.5 | 1.25 |
     >>> lines[-1]
-    '| e0 | elman | 0 | max_steps | 20 | `runs/e0` |'
+    '| e0 | elman | 0 | max_steps | 20 | 5210 | 0.5 → 1.25 | `runs/e0` |'
     """
     kind = report["kind"]
     lines = [f"# {report.get('title', 'Comparison')}", ""]
     if report.get("command"):
         lines += [f"Command: `{report['command']}`", ""]
     seeds = sorted({len(g["runs"]) for g in report["groups"]})
-    lines += [f"{sum(len(g['runs']) for g in report['groups'])} runs of {kind} models in "
-              f"{len(report['groups'])} groups ({'/'.join(map(str, seeds))} per group); mean ± "
-              "sample standard deviation (n − 1) over the runs of each group.", "",
-              "## Final metrics", ""]
-    specs = metric_specs(kind)
+    intro = (f"{sum(len(g['runs']) for g in report['groups'])} runs of {kind} models in "
+             f"{len(report['groups'])} groups ({'/'.join(map(str, seeds))} per group); mean ± "
+             "sample standard deviation (n − 1) over the runs of each group.")
+    if kind == "text":
+        intro += (" Scores are bits per character (report.json keeps the losses in nats too: "
+                  "`val_loss`, `test_loss`).")
+    intro += (" The load is the machine's 1-minute load average at the start and end of each "
+              f"run{_cpus(report)}: a busy machine trains fewer steps in a time budget.")
+    lines += [intro, "", "## Final metrics", ""]
+    specs = [spec for spec in metric_specs(kind) if spec[2]]
     lines += _table(["group", "runs"] + [header for _, _, header in specs],
                     [[g["label"], str(len(g["runs"]))] + [_cell(g["metrics"][n])
                                                           for n, _, _ in specs]
@@ -127,9 +152,12 @@ def format_markdown(report):
             if key == "gradients_vs_lag" and report.get("gradients", {}).get("note"):
                 lines += ["", report["gradients"]["note"]]
     lines += ["", "## Runs", ""]
-    lines += _table(["run", "group", "seed", "stop reason", "steps", "directory"],
+    unit = "chars/s" if kind == "text" else "windows/s"
+    lines += _table(["run", "group", "seed", "stop reason", "steps", unit, "load start → end",
+                     "directory"],
                     [[r["name"], r["group"], str(r["seed"]), str(r["stop_reason"]),
-                      str(r["steps"]), f"`{r['path']}`"] for r in report["runs"]])
+                      str(r["steps"]), _number(r.get("per_s")), _load(r.get("load")),
+                      f"`{r['path']}`"] for r in report["runs"]])
     if report.get("failed"):
         lines += ["", "## Failed runs", ""]
         lines += [f"- {f['name']}: exit code {f['returncode']}, log `{f['log']}`"
@@ -188,6 +216,12 @@ def gradient_curves(groups, trained=False):
                     "vanishing gradient. `--gradients` measures the trained runs instead.")
 
 
+def _per_second(record):
+    """Characters (text) or windows (series) trained per second, from summary.json."""
+    unit = "chars_per_s" if record.kind == "text" else "windows_per_s"
+    return (record.summary.get("throughput") or {}).get(unit)
+
+
 def write_report(out_dir, records, title="Comparison", command="", failed=(), gradients="init"):
     """Write ``report.md``, ``report.json`` and the plots of a comparison into ``out_dir``.
 
@@ -215,14 +249,15 @@ def write_report(out_dir, records, title="Comparison", command="", failed=(), gr
     >>> from rnnlab import config
     >>> from rnnlab.reports.stats import RunRecord
     >>> tmp = tempfile.TemporaryDirectory()
-    >>> rows = [{"step": 10.0, "wall_time": 1.0, "val_loss": 2.0}]
+    >>> rows = [{"step": 10.0, "wall_time": 1.0, "val_loss": 2.0, "bpc": 2.9}]
     >>> records = [RunRecord(Path(f"s{seed}"), config.load(None, [f"train.seed={seed}"],
     ...                                                     check_files=False),
-    ...                      {"best": {"val_loss": 2.0 + seed}, "steps": 10}, rows)
+    ...                      {"best": {"val_loss": 2.0 + seed, "bpc": 3.0 + seed}, "steps": 10,
+    ...                       "throughput": {"chars_per_s": 5000.0 + seed}}, rows)
     ...            for seed in (0, 1)]
     >>> paths = write_report(tmp.name, records, gradients=None)
     >>> print(paths["md"].read_text().splitlines()[8])
-    | lstm | 2 | 2.5 ± 0.71 | — | — | — | — | 10 ± 0 |
+    | lstm | 2 | 3.5 ± 0.71 | — | 5000 ± 0.71 | — | — | 10 ± 0 | — | — |
     >>> tmp.cleanup()
     """
     out_dir = Path(out_dir)
@@ -231,7 +266,8 @@ def write_report(out_dir, records, title="Comparison", command="", failed=(), gr
               "groups": summarize(groups), "plots": {},
               "runs": [{"name": r.name, "group": label, "seed": r.seed,
                         "stop_reason": r.summary.get("stop_reason"),
-                        "steps": r.summary.get("steps"), "path": str(r.path)}
+                        "steps": r.summary.get("steps"), "path": str(r.path),
+                        "per_s": _per_second(r), "load": r.summary.get("load")}
                        for label, members in groups.items() for r in members],
               "failed": [{key: f[key] for key in ("name", "returncode", "log")} for f in failed]}
     # One colour per group, a band over its seeds; text in bits/char (what the tables show).

@@ -26,14 +26,22 @@ __all__ = ["RunRecord", "load_runs", "group_runs", "mean_std", "metric_specs", "
 #: Config keys that never make runs belong to different groups.
 IGNORED_KEYS = ("train.seed", "run.dir", "run.name", "run.progress")
 
-_HEAD = [("val_loss", ("best", "val_loss"), "best val loss")]
-_TEXT = [("test_loss", ("test", "loss"), "test loss"), ("test_bpc", ("test", "bpc"), "test bpc")]
-_SERIES = [("test_loss", ("test", "loss"), "test loss (scaled)"),
+# (name in report.json, path in summary.json, column header; None: kept in report.json only).
+# Text is read in bits per character everywhere a person reads; the nats stay in the JSON.
+_TEXT = [("val_bpc", ("best", "bpc"), "best val bits/char"),
+         ("test_bpc", ("test", "bpc"), "test bits/char"),
+         ("val_loss", ("best", "val_loss"), None), ("test_loss", ("test", "loss"), None),
+         ("chars_per_s", ("throughput", "chars_per_s"), "chars/s")]
+_SERIES = [("val_loss", ("best", "val_loss"), "best val loss (scaled)"),
+           ("test_loss", ("test", "loss"), "test loss (scaled)"),
            ("test_rmse", ("test", "rmse"), "test RMSE (pooled)"),
            ("test_mae", ("test", "mae"), "test MAE (pooled)"),
-           ("test_mase", ("test", "mase"), "test MASE (pooled)")]
+           ("test_mase", ("test", "mase"), "test MASE (pooled)"),
+           ("windows_per_s", ("throughput", "windows_per_s"), "windows/s")]
 _TAIL = [("n_params", ("n_params",), "parameters"),
-         ("wall_time", ("wall_time",), "training time (s)"), ("steps", ("steps",), "steps")]
+         ("wall_time", ("wall_time",), "training time (s)"), ("steps", ("steps",), "steps"),
+         ("load_start", ("load", "start", "load_1min"), "load at start"),
+         ("load_end", ("load", "end", "load_1min"), "load at end")]
 #: The forecasters of the backtest table and their report names.
 BASELINE_MODELS = (("rnn", "RNN"), ("naive", "naive"), ("seasonal_naive", "seasonal naive"),
                    ("drift", "drift"), ("seasonal_naive_drift", "seasonal naive + drift"))
@@ -195,14 +203,21 @@ def mean_std(values):
 
 
 def metric_specs(kind):
-    """The metrics of the main table: ``(json name, path in summary.json, column header)``.
+    """The final metrics: ``(json name, path in summary.json, column header)``.
+
+    The header is None for a metric kept in ``report.json`` only: text is shown in bits per
+    character, its losses in nats stay in the JSON.  Throughput and the machine's 1-minute load
+    at the start and end of each run are there because they change what a time budget buys.
 
     Examples
     --------
-    >>> [name for name, _, _ in metric_specs("text")]
-    ['val_loss', 'test_loss', 'test_bpc', 'n_params', 'wall_time', 'steps']
+    >>> [name for name, _, header in metric_specs("text") if header]
+    ['val_bpc', 'test_bpc', 'chars_per_s', 'n_params', 'wall_time', 'steps', 'load_start', \
+'load_end']
+    >>> [name for name, _, header in metric_specs("text") if header is None]
+    ['val_loss', 'test_loss']
     """
-    return _HEAD + (_TEXT if kind == "text" else _SERIES) + _TAIL
+    return (_TEXT if kind == "text" else _SERIES) + _TAIL
 
 
 def _lookup(tree, path):

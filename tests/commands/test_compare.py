@@ -33,9 +33,13 @@ def _fake_run(root, name, cell, seed, val, test, kind="text", forecast=None):
     log.append({"step": 10, "wall_time": 1.0 + seed, "val_loss": val})
     test_metrics = ({"loss": test, "bpc": test / math.log(2)} if kind == "text" else
                     {"loss": test, "rmse": 10 * test, "mae": 8 * test, "mase": test / 2})
+    best = {"val_loss": val, "bpc": val / math.log(2)} if kind == "text" else {"val_loss": val}
     write_json(run / "summary.json", {"stop_reason": "max_steps", "steps": 10,
                                       "wall_time": 1.0 + seed, "n_params": len(cell) * 100,
-                                      "best": {"val_loss": val}, "test": test_metrics})
+                                      "best": best, "test": test_metrics,
+                                      "throughput": {"chars_per_s": 1000.0 * (seed + 1)},
+                                      "load": {"start": {"load_1min": 0.5, "cpus": 2},
+                                               "end": {"load_1min": 1.0 + seed, "cpus": 2}}})
     if forecast is not None:
         write_json(run / "forecast" / "forecast.json", {"backtest": forecast})
     return run
@@ -57,14 +61,24 @@ def test_report_on_finished_runs_mean_and_std(tmp_path, capsys):
     for group, (vals, tests) in zip(report["groups"], VALUES.values()):
         assert group["seeds"] == [0, 1, 2]
         for name, values in (("val_loss", vals), ("test_loss", tests),
+                             ("val_bpc", np.array(vals) / math.log(2)),
                              ("test_bpc", np.array(tests) / math.log(2)),
-                             ("wall_time", [1.0, 2.0, 3.0])):
+                             ("wall_time", [1.0, 2.0, 3.0]), ("chars_per_s", [1e3, 2e3, 3e3]),
+                             ("load_end", [1.0, 2.0, 3.0])):
             stats = group["metrics"][name]
             assert stats["n"] == 3
             assert stats["mean"] == pytest.approx(np.mean(values))
             assert stats["std"] == pytest.approx(np.std(values, ddof=1))
+        # The tables read in bits/char; the nats stay in report.json only.
+        row = next(line for line in markdown.splitlines()
+                   if line.startswith(f"| {group['label']} |"))
+        for name in ("val_bpc", "test_bpc", "chars_per_s", "load_end"):
+            stats = group["metrics"][name]
+            assert f"| {stats['mean']:.4g} ± {stats['std']:.2g} |" in row, (name, row)
         val = group["metrics"]["val_loss"]
-        assert f"{val['mean']:.4g} ± {val['std']:.2g}" in markdown
+        assert f"{val['mean']:.4g} ± {val['std']:.2g}" not in markdown
+    assert "| lstm-s2 | model.cell=lstm | 2 | max_steps | 10 | 3000 | 0.5 → 3 |" in markdown
+    assert "bits per character" in markdown and "on 2 CPUs" in markdown
     assert report["groups"][1]["metrics"]["n_params"] == {"mean": 400.0, "std": 0.0, "n": 3,
                                                           "values": [400.0] * 3}
     for name in ("val_loss_vs_step.png", "val_loss_vs_time.png"):

@@ -1,6 +1,13 @@
 """rnnlab.training.watch through rnnlab.train: what compiles, plain progress lines, throughput."""
 
+import fcntl
 import json
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
 from pathlib import Path
 
 import pytest
@@ -56,3 +63,33 @@ def test_a_second_compile_of_one_graph_comes_from_the_cache(monkeypatch):
         pass
     assert "a first compile: 7 new files in the compile cache" in first.describe()
     assert "all from the compile cache" in second.describe()
+
+
+def test_on_a_terminal_a_line_says_what_compiles_before_the_progress_bar(tmp_path):
+    """stderr is a pseudo-terminal: the compile notice comes first, then tqdm's bar with a total."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a real size
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rnnlab.train", "--config",
+         str(ROOT / "experiments" / "smoke_text.toml"), f"run.dir={tmp_path}", "run.name=tty",
+         "data.max_chars=2000", "model.hidden=4", "train.max_steps=6", "train.eval_every=3",
+         "run.sample_length=5", "run.progress=true"],
+        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:                                   # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    out, _ = process.communicate(timeout=300)
+    os.close(master)
+    err = b"".join(chunks).decode()
+    assert process.returncode == 0, err
+    assert err.startswith("compiling the lstm network ...\r\n"), err[:200]
+    assert "6/6" in err                                 # the bar knows its total
+    assert out.startswith(f"run directory: {tmp_path / 'tty'} (")
+    assert "compiling" not in out

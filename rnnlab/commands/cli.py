@@ -33,7 +33,7 @@ from pathlib import Path
 from rnnlab import __version__, backend
 from rnnlab.errors import ConfigError, RnnlabError, Terminated
 
-__all__ = ["run_command", "console_script", "add_common_arguments", "raise_on_sigterm",
+__all__ = ["run_command", "console_script", "add_common_arguments", "Once", "raise_on_sigterm",
            "EXIT_ERROR", "EXIT_BUG", "EXIT_INTERRUPTED", "EXIT_TERMINATED"]
 
 #: Exit code for an RnnlabError (the same as argparse's for bad arguments).
@@ -254,9 +254,7 @@ def add_common_arguments(parser):
     ``argv``); declaring it here makes it appear in ``--help``.  A command-line mistake (an
     unknown option, an invalid choice, a missing argument) raises
     :class:`~rnnlab.errors.ConfigError` instead of printing argparse's usage and exiting, so
-    :func:`run_command` reports it like every other bad input: one line, exit code 2.  So does
-    ``--config`` or ``--resume`` given twice, where argparse would silently keep the last (other
-    options keep the usual rule: the last one wins).
+    :func:`run_command` reports it like every other bad input: one line, exit code 2.
 
     Parameters
     ----------
@@ -278,12 +276,6 @@ def add_common_arguments(parser):
     Traceback (most recent call last):
     ...
     rnnlab.errors.ConfigError: rnnlab.sample: unrecognized arguments: --length 3 (see --help)
-    >>> _ = parser.add_argument("--config")
-    >>> parser.parse_args(["--config", "a.toml", "--config=b.toml"])
-    Traceback (most recent call last):
-    ...
-    rnnlab.errors.ConfigError: rnnlab.sample: --config is given twice (--config and \
---config=b.toml); expected it once
     """
     if not isinstance(parser, argparse.ArgumentParser):
         raise TypeError(f"parser: got {type(parser).__name__}; expected an "
@@ -295,38 +287,32 @@ def add_common_arguments(parser):
     def error(message):
         raise ConfigError(f"{parser.prog}: {message} (see --help)")
     parser.error = error
-    for method in ("parse_args", "parse_intermixed_args"):
-        setattr(parser, method, _checking_repeats(parser, getattr(parser, method)))
     return parser
 
 
-def _checking_repeats(parser, parse):
-    def parse_once(args=None, namespace=None):
-        _check_repeats(parser, sys.argv[1:] if args is None else args)
-        return parse(args, namespace)
-    return parse_once
+class Once(argparse.Action):
+    """An option that names what a command reads (``--config``, ``--resume``): given twice it is
+    one line, :class:`~rnnlab.errors.ConfigError`, where argparse would silently keep the last.
 
+    Other options keep argparse's rule (the last one wins: the README's exercises append
+    ``--seeds``).  Abbreviations count as the option (``--conf`` is ``--config``).
 
-#: Options naming what a command reads: given twice, argparse would silently take the last
-#: one.  Other options keep the usual rule (the last one wins).
-ONCE = ("--config", "--resume")
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="rnnlab.train")
+    >>> _ = parser.add_argument("--config", action=Once)
+    >>> parser.parse_args(["--config", "a.toml"]).config
+    'a.toml'
+    >>> parser.parse_args(["--config", "a.toml", "--conf=b.toml"])
+    Traceback (most recent call last):
+    ...
+    rnnlab.errors.ConfigError: rnnlab.train: --config is given twice ('a.toml', then 'b.toml'); \
+expected it once
+    """
 
-
-def _check_repeats(parser, argv):
-    """Refuse an option of :data:`ONCE` given twice."""
-    options = {name: action for action in parser._actions for name in action.option_strings}
-    seen = {}
-    for token in map(str, argv):
-        if token == "--":
-            break
-        if not token.startswith("-") or token == "-":
-            continue
-        name = token.split("=", 1)[0]
-        matches = [option for option in options if option.startswith(name)]
-        action = options.get(name) or (options[matches[0]] if len(matches) == 1 else None)
-        if action is None or not set(action.option_strings) & set(ONCE):
-            continue
-        if action in seen:
-            raise ConfigError(f"{parser.prog}: {action.option_strings[-1]} is given twice "
-                              f"({seen[action]} and {token}); expected it once")
-        seen[action] = token
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = getattr(namespace, self.dest, None)
+        if given is not None and given is not self.default:
+            raise ConfigError(f"{parser.prog}: {self.option_strings[-1]} is given twice "
+                              f"({str(given)!r}, then {str(values)!r}); expected it once")
+        setattr(namespace, self.dest, values)

@@ -38,7 +38,7 @@ import sys
 from pathlib import Path
 
 from rnnlab import backend, config
-from rnnlab.commands.cli import add_common_arguments, console_script
+from rnnlab.commands.cli import Once, add_common_arguments, console_script
 from rnnlab.errors import ConfigError, WriteError
 from rnnlab.files import create_run_dir
 from rnnlab.model.compile import prepare_ops
@@ -177,7 +177,8 @@ def _parser():
     parser.add_argument("items", nargs="*", metavar="RUN_DIR | section.key=value",
                         help="finished run directories, or with --config: overrides for every "
                              "run")
-    parser.add_argument("--config", type=Path, help="base config (TOML) of a grid to train")
+    parser.add_argument("--config", type=Path, action=Once,
+                        help="base config (TOML) of a grid to train")
     parser.add_argument("--vary", action="append", default=[], metavar="section.key=v1,v2",
                         help="a grid axis (repeat for a product), e.g. model.cell=elman,lstm")
     parser.add_argument("--seeds", type=int, default=1,

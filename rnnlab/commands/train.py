@@ -43,7 +43,7 @@ import sys
 from pathlib import Path
 
 from rnnlab import config
-from rnnlab.commands.cli import add_common_arguments, console_script
+from rnnlab.commands.cli import Once, add_common_arguments, console_script
 from rnnlab.errors import ConfigError
 from rnnlab.run import RunDir
 from rnnlab.training import train
@@ -80,12 +80,13 @@ def _parser():
                     "every run gets its own directory with config, metrics, checkpoints, plots "
                     "and samples.",
         epilog=EXAMPLES + "\n" + config.describe())
-    parser.add_argument("--config", type=Path, help="TOML config file (see experiments/)")
+    parser.add_argument("--config", type=Path, action=Once,
+                        help="TOML config file (see experiments/)")
     parser.add_argument("overrides", nargs="*", metavar="section.key=value",
                         help="override config values, e.g. model.cell=elman train.lr=0.001")
     parser.add_argument("--device", choices=("cpu", "gpu"),
                         help="shorthand for device.device=...")
-    parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
+    parser.add_argument("--resume", type=Path, action=Once, metavar="RUN_DIR",
                         help="continue a run from its latest checkpoint, exactly; overrides may "
                              "change only " + ", ".join(RESUME_KEYS))
     parser.add_argument("--dry-run", action="store_true",

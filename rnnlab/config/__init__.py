@@ -228,7 +228,7 @@ def _read_file(path):
     return content
 
 
-def load(path=None, overrides=(), check_files=True):
+def load(path=None, overrides=(), check_files=True, whole=()):
     """Resolve a config: defaults, then the file, then the overrides; validate; check paths.
 
     Parameters
@@ -240,6 +240,9 @@ def load(path=None, overrides=(), check_files=True):
         ``section.key=value`` strings applied in order (see :func:`parse_override`).
     check_files : bool
         Run :func:`check_paths` too (the default).  With False only :func:`validate` runs.
+    whole : sequence of str
+        Sections the file must hold whole, every key (a run's saved ``[model]``: a default in
+        place of a missing key would build another network than the one trained).
 
     Returns
     -------
@@ -272,6 +275,13 @@ def load(path=None, overrides=(), check_files=True):
     cfg, sources = defaults(), {}
     if path is not None:
         content, name = _read_file(path), str(path)
+        for section in whole:
+            missing = [key for key in DEFAULTS[section]
+                       if isinstance(content.get(section), dict) and key not in content[section]]
+            if missing:
+                raise ConfigError(f"{name}: '{section}.{missing[0]}' is missing; expected the "
+                                  f"whole [{section}] section rnnlab.train wrote (a default would "
+                                  "build another network)")
         for section, values in content.items():
             if section not in DEFAULTS:
                 if isinstance(values, dict):

@@ -29,7 +29,6 @@ import traceback
 from pathlib import Path
 
 from rnnlab import config
-from rnnlab.config.schema import DEFAULTS
 from rnnlab.errors import CheckpointError, ConfigError, DataError, RnnlabError, WriteError
 from rnnlab.files import atomic_write_text, create_run_dir, read_json, write_json
 from rnnlab.run.checkpoint import checkpoint_paths
@@ -242,15 +241,8 @@ class RunDir:
         The ``[model]`` section must be whole: a default in place of a missing key would build
         another network than the one trained.
         """
-        saved = read_json(self.config_file, error=ConfigError)
-        model = saved.get("model") if isinstance(saved, dict) else None
-        if isinstance(model, dict):
-            missing = [key for key in DEFAULTS["model"] if key not in model]
-            if missing:
-                raise ConfigError(
-                    f"{self.config_file}: 'model.{missing[0]}' is missing; expected the whole "
-                    f"[model] section rnnlab.train wrote (a default would build another network)")
-        return config.load(self.config_file, list(overrides), check_files=check_files)
+        return config.load(self.config_file, list(overrides), check_files=check_files,
+                           whole=("model",))
 
     def save_config(self, cfg):
         """Write ``config.json`` (:func:`rnnlab.config.save_resolved`, atomically)."""

@@ -273,50 +273,79 @@ def check_value(dotted, value, source=None):
     return value
 
 
-def _visible(path, root):
-    return not any(part.startswith(".") for part in path.relative_to(root).parts)
+def _walk(folder):
+    """The regular files below ``folder``, hidden files and folders left out (and not walked)."""
+    for root, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in files:
+            if not name.startswith("."):
+                yield Path(root) / name
 
 
-def data_files(path):
+def _once_each(files, exclude):
+    """Regular files in path order, each file once (a symlink or a repeated match is the same
+    file), none inside an ``exclude`` folder."""
+    excluded = [Path(folder).expanduser().resolve() for folder in exclude]
+    seen, kept = set(), []
+    for file in sorted(files, key=lambda p: p.as_posix()):
+        try:
+            if not file.is_file():
+                continue
+            stat = file.stat()
+        except OSError:
+            continue
+        real = file.resolve()
+        if (stat.st_dev, stat.st_ino) in seen or any(real.is_relative_to(f) for f in excluded):
+            continue
+        seen.add((stat.st_dev, stat.st_ino))
+        kept.append(file)
+    return kept
+
+
+def data_files(path, exclude=()):
     """The files a ``data.path`` names, in path order: itself, a folder's files, or a pattern's.
 
     Parameters
     ----------
     path : str or os.PathLike
-        A file; a folder (every regular file below it, recursively, except hidden files and the
-        contents of hidden folders); or a glob pattern (``*``, ``?``, ``[...]``; ``**`` matches
-        folders recursively), whose matching regular files are taken.  ``~`` is expanded.
+        A file; a folder (every regular file below it, recursively, except hidden files and
+        hidden folders; symbolic links to files are followed, to folders not); or a glob pattern
+        (``*``, ``?``, ``[...]``; ``**`` matches folders recursively), whose matching regular
+        files are taken.  ``~`` is expanded.
+    exclude : sequence of str or os.PathLike
+        Folders whose files are left out (a run folder inside the data folder: ``run.dir``).
 
     Returns
     -------
     list of pathlib.Path
-        Sorted by path (a folder's by the path below it); empty when nothing matches.  FIFOs,
+        Sorted by path (as POSIX strings), each file once (two paths to one file, by a link or
+        a pattern matching it twice, give the first); empty when nothing matches.  FIFOs,
         devices and sockets are never included.
 
     Examples
     --------
     >>> import tempfile, pathlib
     >>> tmp = pathlib.Path(tempfile.mkdtemp())
-    >>> for name in ("b.txt", "a.txt", "sub/c.txt", ".hidden/d.txt", "sub/.e.txt"):
+    >>> for name in ("b.txt", "a.txt", "sub/c.txt", ".hidden/d.txt", "sub/.e.txt", "runs/r.txt"):
     ...     (tmp / name).parent.mkdir(exist_ok=True)
     ...     _ = (tmp / name).write_text("x")
-    >>> [p.relative_to(tmp).as_posix() for p in data_files(tmp)]
-    ['a.txt', 'b.txt', 'sub/c.txt']
-    >>> [p.name for p in data_files(tmp / "*.txt")], data_files(tmp / "a.txt") == [tmp / "a.txt"]
-    (['a.txt', 'b.txt'], True)
-    >>> data_files(tmp / "missing.txt")
-    []
+    >>> (tmp / "same.txt").symlink_to(tmp / "sub" / "c.txt")
+    >>> [p.relative_to(tmp).as_posix() for p in data_files(tmp, exclude=[tmp / "runs"])]
+    ['a.txt', 'b.txt', 'same.txt']
+    >>> [p.relative_to(tmp).as_posix() for p in data_files(tmp / "**" / "*.txt")]
+    ['a.txt', 'b.txt', 'runs/r.txt', 'same.txt']
+    >>> data_files(tmp / "a.txt") == [tmp / "a.txt"], data_files(tmp / "missing.txt")
+    (True, [])
     """
     resolved = Path(path).expanduser()
     if resolved.is_file():
         return [resolved]
     if resolved.is_dir():
-        return sorted((p for p in resolved.rglob("*") if p.is_file() and _visible(p, resolved)),
-                      key=lambda p: p.relative_to(resolved).as_posix())
+        return _once_each(_walk(resolved), exclude)
     pattern = os.path.expanduser(os.fspath(path))
     if not any(c in pattern for c in "*?["):
         return []
-    return sorted(p for p in map(Path, glob.glob(pattern, recursive=True)) if p.is_file())
+    return _once_each(map(Path, glob.iglob(pattern, recursive=True)), exclude)
 
 
 def check_paths(cfg, sources=None):
@@ -361,12 +390,12 @@ def check_paths(cfg, sources=None):
             raise bad_value_error("data.path", path, source, "a file, not a directory or a "
                                   "pattern (series data is one CSV file)")
     elif resolved.is_dir():
-        if data_files(resolved):
+        if data_files(resolved, exclude=[cfg.run.dir]):
             return
         raise ConfigError(f"{source_prefix(source)}data.path = {path!r}: the folder holds no "
                           f"file (hidden ones are skipped); expected text files ({where})")
     elif any(c in path for c in "*?["):
-        if data_files(path):
+        if data_files(path, exclude=[cfg.run.dir]):
             return
         raise ConfigError(f"{source_prefix(source)}data.path = {path!r}: no file matches the "
                           f"pattern; expected at least one ({where})")

@@ -46,8 +46,8 @@ def _load(load):
 
 
 def _cpus(report):
-    counts = sorted({(r.get("load") or {}).get("start", {}).get("cpus") for r in report["runs"]}
-                    - {None})
+    counts = sorted({((r.get("load") or {}).get("start") or {}).get("cpus")
+                     for r in report["runs"]} - {None})
     return f" (on {'/'.join(map(str, counts))} CPUs)" if counts else ""
 
 

@@ -75,7 +75,7 @@ class TextTask:
     def _read(self):
         """The data's files and texts, empty files skipped, cut at ``data.max_chars``."""
         path, separator, budget = self._data.path, self._data.separator, self._data.max_chars
-        files = data_files(path)
+        files = data_files(path, exclude=[self.cfg.run.dir])      # never the runs' own files
         if not files:
             raise DataError(f"data.path = {path!r}: no file to read; expected a text file, a "
                             f"folder of them or a glob pattern matching some")
@@ -93,7 +93,7 @@ class TextTask:
             read.append((self._name(file), text))
         if not read:
             raise DataError(f"data.path = {path!r}: every file is empty; expected UTF-8 text")
-        self._check_files([name for name, _ in read])
+        self._check_files(read)
         return read
 
     def _name(self, file):
@@ -112,26 +112,41 @@ class TextTask:
                 return saved
             raise DataError(f"{self._meta_source}: 'files' is not a list of file names; the "
                             "file is damaged")
+        if key == "file_chars":
+            if isinstance(saved, list) and len(saved) == len(names) and all(
+                    isinstance(n, int) and not isinstance(n, bool) for n in saved):
+                return saved
+            raise DataError(f"{self._meta_source}: 'file_chars' is not one character count per "
+                            "file; the file is damaged")
         parts = ("train", "val", "test")
         if isinstance(saved, dict) and set(saved) == set(parts) and all(
                 isinstance(saved[p], list) and all(isinstance(n, str) for n in saved[p])
                 for p in parts):
             listed = [name for p in parts for name in saved[p]]
-            if sorted(listed) == sorted(names) and len(set(listed)) == len(listed) \
-                    and saved["train"]:
+            if len(listed) == len(names) and set(listed) == set(names) and saved["train"]:
                 return saved
         raise DataError(f"{self._meta_source}: 'file_parts' does not assign each file read to one "
                         "of train, val and test; the file is damaged")
 
-    def _check_files(self, names):
-        """A resumed run must read the files it started with."""
+    def _check_files(self, read):
+        """A resumed run must read the files it started with, each as long as it was."""
+        names = [name for name, _ in read]
         saved = self._saved("files", names)
-        if saved is None or saved == names or len(saved) == len(names) == 1:
+        if saved is None or len(saved) == len(names) == 1:
             return                               # one file: the vocabulary check covers it
-        added = [name for name in names if name not in saved]
-        missing = [name for name in saved if name not in names]
-        changes = "; ".join(f"{label}: {', '.join(items[:3])}{' ...' if len(items) > 3 else ''}"
-                            for label, items in (("added", added), ("missing", missing)) if items)
+        if saved == names:
+            chars = self._saved("file_chars", names)
+            changed = [name for (name, text), n in zip(read, chars or ()) if len(text) != n]
+            if not changed:
+                return
+            changes = f"edited: {', '.join(changed[:3])}{' ...' if len(changed) > 3 else ''}"
+        else:
+            known, now = set(saved), set(names)
+            added = [name for name in names if name not in known]
+            missing = [name for name in saved if name not in now]
+            changes = "; ".join(
+                f"{label}: {', '.join(items[:3])}{' ...' if len(items) > 3 else ''}"
+                for label, items in (("added", added), ("missing", missing)) if items)
         raise DataError(f"{self._meta_source}: the run read {len(saved)} files of data.path = "
                         f"{self._data.path!r}, which changed ({changes or 'another order'}); "
                         "expected the same files to continue it")
@@ -140,19 +155,18 @@ class TextTask:
         """The train, validation and test texts, by position or by file."""
         data, separator = self._data, self._data.separator
         names = [name for name, _ in read]
+        self._files = [(name, len(text)) for name, text in read]
         if data.split_by == "position":
-            self._files = names
             return None
         saved = self._saved("file_parts", names)
         if saved is not None:
-            parts = [[names.index(name) for name in saved[part]] for part in ("train", "val",
-                                                                             "test")]
+            index = {name: i for i, name in enumerate(names)}
+            parts = [[index[name] for name in saved[part]] for part in ("train", "val", "test")]
         else:
             cut = f" cut at data.max_chars = {data.max_chars}" if data.max_chars else ""
             parts = split_files([len(text) for _, text in read], val=data.val_fraction,
                                 test=data.test_fraction, seed=data.split_seed,
                                 name=f"data.path = {data.path!r}{cut}")
-        self._files = names
         self._file_parts = {part: [names[i] for i in indices]
                             for part, indices in zip(("train", "val", "test"), parts)}
         return [separator.join(read[i][1] for i in indices) for indices in parts]
@@ -290,7 +304,8 @@ class TextTask:
         dict
             ``kind``, ``vocabulary`` (see :meth:`Vocabulary.to_dict`), ``vocab_size``, ``sizes``
             (characters per part; empty before the data is read) and, once it is read,
-            ``batches_per_epoch``, ``files`` (the files read, in order) and, when
+            ``batches_per_epoch``, ``files`` (the files read, in order), ``file_chars``
+            (their lengths in characters, as read: a resume refuses an edited file) and, when
             ``data.split_by = "file"``, ``file_parts`` (``train``/``val``/``test`` -> files).
         """
         sizes = {} if self._parts is None else {k: int(len(v)) for k, v in self._parts.items()}
@@ -298,7 +313,8 @@ class TextTask:
                 "vocab_size": self.vocab.size, "sizes": sizes}
         if self._parts is not None:
             meta["batches_per_epoch"] = self.batches_per_epoch()
-            meta["files"] = list(self._files)
+            meta["files"] = [name for name, _ in self._files]
+            meta["file_chars"] = [chars for _, chars in self._files]
             if self._file_parts is not None:
                 meta["file_parts"] = {part: list(names) for part, names in
                                       self._file_parts.items()}

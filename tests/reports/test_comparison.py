@@ -37,13 +37,17 @@ def test_mean_std_skips_missing_and_non_finite_values():
 
 
 def test_markdown_table_cells():
-    summaries = [{"best": {"val_loss": v, "bpc": v}, "test": {"loss": v + 1, "bpc": v + 1},
-                  "steps": 10} for v in (1.0, 2.0)]
+    summaries = [{"best": {"val_loss": 9 * v, "bpc": v}, "test": {"loss": 9 * v, "bpc": v + 1},
+                  "steps": 10, "load": {"start": None}} for v in (1.0, 2.0)]
     records = [_record(f"s{i}", [f"train.seed={i}"], s) for i, s in enumerate(summaries)]
-    report = {"kind": "text", "groups": summarize(group_runs(records)), "runs": [],
+    damaged = {"name": "s0", "group": "lstm", "seed": 0, "stop_reason": "max_steps", "steps": 10,
+               "path": "s0", "per_s": None, "load": {"start": None}}   # a damaged summary.json
+    report = {"kind": "text", "groups": summarize(group_runs(records)), "runs": [damaged],
               "title": "t"}
     markdown = format_markdown(report)
+    # bits/char in the table (the nats, 9 and 18 here, stay in report.json)
     assert "| lstm | 2 | 1.5 ± 0.71 | 2.5 ± 0.71 | — | — | — | 10 ± 0 | — | — |" in markdown
+    assert "| s0 | lstm | 0 | max_steps | 10 | — | — → — | `s0` |" in markdown
 
 
 def test_load_runs_refuses_unfinished_and_mixed_runs(tmp_path):

@@ -165,18 +165,36 @@ def test_split_by_file_gives_each_part_whole_files_and_a_resume_reads_the_same(t
     other = make_task(_text_cfg(tmp_path / "notes", "data.split_by=file", "data.val_fraction=0.2",
                                 "data.test_fraction=0.2", "data.split_seed=4"))
     assert other.meta()["file_parts"] != parts                  # the seed draws the split
-    # A resume reads the saved parts, even from a folder that moved.
+    # A resume reads the saved parts (not a new draw), even from a folder that moved.
     (tmp_path / "notes").rename(tmp_path / "moved")
     moved = cfg.replace(data={"path": str(tmp_path / "moved")})
-    resumed = TextTask(moved, json.loads(json.dumps(meta)), "runs/x/meta.json")
-    np.testing.assert_array_equal(resumed._batcher("val").batch(0)[0],
-                                  task._batcher("val").batch(0)[0])
-    assert resumed.meta()["file_parts"] == parts
+    swapped = json.loads(json.dumps(meta))
+    first_train, first_val = swapped["file_parts"]["train"][0], swapped["file_parts"]["val"][0]
+    swapped["file_parts"]["train"][0], swapped["file_parts"]["val"][0] = first_val, first_train
+    resumed = TextTask(moved, swapped, "runs/x/meta.json")
+    assert resumed.vocab.decode(resumed._parts["val"] if resumed.has_split("val") else []) == \
+        "\n\n".join(texts[name] for name in swapped["file_parts"]["val"])
+    assert resumed.meta()["file_parts"] == swapped["file_parts"] != parts
     (tmp_path / "moved" / "new.txt").write_text("abc")
     with pytest.raises(DataError, match=r"^runs/x/meta\.json: the run read 10 files of data\.path "
                                         r"= '.*moved', which changed \(added: new\.txt\); "
                                         r"expected the same files to continue it$"):
         TextTask(moved, meta, "runs/x/meta.json").batches_per_epoch()
+    (tmp_path / "moved" / "new.txt").unlink()
+    (tmp_path / "moved" / "f1.txt").write_text(texts["f1.txt"] + "more")
+    with pytest.raises(DataError, match=r"which changed \(edited: f1\.txt\)"):
+        TextTask(moved, meta, "runs/x/meta.json").batches_per_epoch()
+
+
+def test_a_folder_reads_each_file_once_and_never_the_runs_inside_it(tmp_path):
+    texts = _corpus(tmp_path / "notes")
+    (tmp_path / "notes" / "link.txt").symlink_to(tmp_path / "notes" / "f0.txt")
+    run = tmp_path / "notes" / "runs" / "old-run"
+    run.mkdir(parents=True)
+    (run / "best.npz").write_bytes(b"\xff\x00binary")               # not UTF-8
+    task = make_task(_text_cfg(tmp_path / "notes", f"run.dir={tmp_path / 'notes' / 'runs'}"))
+    assert task.meta()["files"] == sorted(texts)                # no link.txt, no runs/...
+    assert task.meta()["file_chars"] == [len(texts[name]) for name in sorted(texts)]
 
 
 @pytest.mark.parametrize("damage", [

@@ -4,10 +4,12 @@ import fcntl
 import json
 import os
 import pty
+import select
 import struct
 import subprocess
 import sys
 import termios
+import time
 from pathlib import Path
 
 import pytest
@@ -76,8 +78,10 @@ def test_on_a_terminal_a_line_says_what_compiles_before_the_progress_bar(tmp_pat
          "run.sample_length=5", "run.progress=true"],
         cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, text=True)
     os.close(slave)
-    chunks = []
-    while True:
+    chunks, deadline = [], time.monotonic() + 300
+    while time.monotonic() < deadline:                   # a hung child fails, never hangs
+        if not select.select([master], [], [], 1.0)[0]:
+            continue
         try:
             chunk = os.read(master, 4096)
         except OSError:                                   # EIO: the child closed the terminal
@@ -85,6 +89,8 @@ def test_on_a_terminal_a_line_says_what_compiles_before_the_progress_bar(tmp_pat
         if not chunk:
             break
         chunks.append(chunk)
+    else:
+        process.kill()
     out, _ = process.communicate(timeout=300)
     os.close(master)
     err = b"".join(chunks).decode()

@@ -79,6 +79,8 @@ class TextTask:
         if not files:
             raise DataError(f"data.path = {path!r}: no file to read; expected a text file, a "
                             f"folder of them or a glob pattern matching some")
+        folder = Path(path).expanduser()
+        folder = folder if folder.is_dir() else None
         read, used = [], 0
         for file in files:
             if len(files) > 1 and _is_empty(file):
@@ -90,17 +92,12 @@ class TextTask:
                     break
                 text = text[:room]
             used += len(text) + (len(separator) if read else 0)
-            read.append((self._name(file), text))
+            # meta.json's name: below a folder, relative to it; else the path as found
+            read.append((file.relative_to(folder).as_posix() if folder else str(file), text))
         if not read:
             raise DataError(f"data.path = {path!r}: every file is empty; expected UTF-8 text")
         self._check_files(read)
         return read
-
-    def _name(self, file):
-        """A file as ``meta.json`` lists it: below a folder ``data.path``, relative to it (so the
-        folder may move); else as found."""
-        folder = Path(self._data.path).expanduser()
-        return file.relative_to(folder).as_posix() if folder.is_dir() else str(file)
 
     def _saved(self, key, names):
         """``files`` or ``file_parts`` of a resumed run's meta.json, checked (None if absent)."""

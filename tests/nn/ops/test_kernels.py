@@ -114,3 +114,18 @@ def test_starting_the_kernels_leaves_openmp_nesting_off():
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                           text=True, check=True, timeout=300)
     assert done.stdout.split() == ["omp", "1"]     # no TBB here: Numba picks OpenMP
+
+
+def test_shards_follow_the_thread_count_of_the_process_that_runs_them(tmp_path):
+    """The thread count is read when a kernel runs, never frozen into its cached machine code:
+    a cache filled by a process with one thread serves a process with three, which shards on
+    three threads (and on one after ``numba.set_num_threads(1)``) without recompiling."""
+    code = ("import numba; from rnnlab.nn.ops.kernels import ready, recurrent as K; ready(); "
+            "n = K._shards(64); numba.set_num_threads(1); "
+            "print(n, K._shards(64), sum(K._shards.stats.cache_hits.values()))")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, timeout=300, env={**env, "NUMBA_NUM_THREADS": threads})
+            for threads in ("1", "3")]
+    assert runs[0].stdout.split() == ["1", "1", "0"]       # compiled here, on one thread
+    assert runs[1].stdout.split() == ["3", "1", "1"]       # loaded from that cache

@@ -40,16 +40,13 @@ import numpy as np
 
 from .blas import gemm
 from .fastmath import jit, sigmoid_ as _sigmoid, tanh_ as _tanh
+from .threads import thread_count
 
 __all__ = ["elman_forward", "elman_backward", "lstm_forward", "lstm_backward", "gru_forward",
            "gru_backward"]
 
 #: Fewer rows than this per shard do not pay for a thread.
 MIN_ROWS = 8
-#: Shards at most: Numba's thread count (``NUMBA_NUM_THREADS``, one per core by default) when the
-#: kernels were compiled; a constant, because functions that ask Numba for it at run time cannot
-#: be cached on disk.  With fewer threads at run time the shards simply share them.
-SHARDS = numba.config.NUMBA_NUM_THREADS
 
 #: The drivers: ``prange`` over shards (one shard runs on the calling thread).
 pjit = numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
@@ -57,8 +54,9 @@ pjit = numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 
 @jit
 def _shards(rows):
-    """How many row shards: one per Numba thread, each at least :data:`MIN_ROWS` rows."""
-    return max(1, min(SHARDS, rows // MIN_ROWS))
+    """How many row shards: one per Numba thread (:func:`~.threads.thread_count`, read at run
+    time), each at least :data:`MIN_ROWS` rows."""
+    return max(1, min(thread_count(), rows // MIN_ROWS))
 
 
 @jit
@@ -133,7 +131,7 @@ def _weight_gradient(H, h0, dA, first):
     are split between the threads and their partial sums added."""
     T, B, U = H.shape
     G = dA.shape[2]
-    n = max(1, min(SHARDS, (T - first) * B // (8 * MIN_ROWS)))
+    n = max(1, min(thread_count(), (T - first) * B // (8 * MIN_ROWS)))
     parts = np.zeros((n, U, G), H.dtype)
     if n == 1:
         _weight_gradient_steps(H, h0, dA, first, T, parts[0])

@@ -257,7 +257,10 @@ class LSTMCell:
                 or self.nonlinearity is not nonlinearities.tanh):
             return None
         has_peepholes = self.peepholes is not None
-        P = pt.stack(self.peepholes) if has_peepholes else pt.zeros((3, self.num_units))
+        # Zeros sized from W_hid, not a (3, num_units) constant: a constant's value is part of
+        # the compiled graph's cache key, so every width would compile its own functions.
+        P = (pt.stack(self.peepholes) if has_peepholes
+             else pt.zeros((3, self.W_hid.shape[0]), dtype=self.W_hid.dtype))
         return {"kind": "lstm", "W_hid": self.W_hid, "extra": [P], "peepholes": has_peepholes}
 
 

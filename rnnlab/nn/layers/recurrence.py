@@ -374,7 +374,10 @@ class BaseRecurrentLayer(MergeLayer):
             if index > 0:
                 init[what] = inputs[index]
             elif spec is not None:
-                init[what] = pt.alloc(spec, input.shape[0], *self.state_shape)
+                # Sized from the (1,) + state_shape parameter, not from state_shape: a size in
+                # the graph is a constant in its compile-cache key, one compile per width.
+                init[what] = pt.alloc(spec, input.shape[0],
+                                      *(spec.shape[1 + i] for i in range(len(self.state_shape))))
         outputs, finals = recur(
             cell, input, init, mask=mask, backwards=self.backwards,
             gradient_steps=self.gradient_steps, unroll_scan=self.unroll_scan,

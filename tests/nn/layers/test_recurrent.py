@@ -502,3 +502,26 @@ def test_custom_layer_forwards_get_output_keywords():
     det, train = pytensor.function([], list(both))()
     np.testing.assert_allclose(det[0, :, 0], [1, 2])
     np.testing.assert_allclose(train[0, :, 0], [2, 4])
+
+
+# ------------------------------------------------------------------ compile cache
+@pytest.mark.parametrize("layer_class", [RecurrentLayer, LSTMLayer, GRULayer])
+def test_the_compiled_graph_does_not_depend_on_the_width(layer_class):
+    """Two widths rewrite to graphs with one Numba cache key (sizes are not constants in the
+    graph), so a grid over the width compiles once."""
+    from pytensor.compile.mode import Mode, get_mode
+    from pytensor.link.numba.dispatch.basic import numba_funcify_and_cache_key
+
+    from rnnlab.nn.ops import prepare
+
+    prepare()
+    keys = []
+    for units in (4, 6):
+        l_in = InputLayer((None, None, 3))
+        layer = layer_class(l_in, units)
+        loss = get_output(layer).sum()
+        params = get_all_params(layer, trainable=True)
+        f = pytensor.function([l_in.input_var], [loss] + pytensor.grad(loss, params),
+                              mode=Mode(linker="py", optimizer=get_mode("NUMBA").optimizer))
+        keys.append(numba_funcify_and_cache_key(f.maker.fgraph)[1])
+    assert keys[0] is not None and keys[0] == keys[1]

@@ -1,7 +1,8 @@
 # Two commands set everything up from a fresh clone (Python 3.11 and the package registry only):
 #   make demo   creates .venv, installs rnnlab, then runs the flagship experiment on the bundled
 #               data: Elman vs LSTM on the Shakespeare corpus and on airline passengers
-#   make test   creates .venv, installs rnnlab and its test dependencies, runs the whole suite
+#   make test   creates .venv, installs rnnlab and its test dependencies, compiles the float64
+#               kernels the gradient checks use, runs the whole suite
 #   make docs   builds the documentation (docs/, Sphinx) into docs/_build/html, warnings as errors
 PYTHON ?= python3
 VENV   := .venv
@@ -46,6 +47,7 @@ demo: $(STAMP)
 	@echo; echo "Text sample ($(DEMO_DIR)/sample.txt):"; cat $(DEMO_DIR)/sample.txt
 
 test: $(STAMP)
+	$(BIN)/python -m rnnlab.warmup --dtypes float64
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 docs: $(STAMP)

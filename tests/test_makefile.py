@@ -61,7 +61,8 @@ def test_make_demo_writes_the_reports_plots_and_sample(tmp_path):
 
 def test_make_test_runs_the_whole_suite():
     """``make test``: the suite as pytest.ini defines it (this file and test_readme.py too)."""
-    assert _recipe("test") == ["$(BIN)/python -m pytest -n 2 --dist loadfile"]
+    assert _recipe("test") == ["$(BIN)/python -m rnnlab.warmup --dtypes float64",
+                               "$(BIN)/python -m pytest -n 2 --dist loadfile"]
     ini = configparser.ConfigParser()
     ini.read(ROOT / "pytest.ini")
     assert ini["pytest"]["testpaths"].split() == ["tests", "rnnlab"]
@@ -88,10 +89,18 @@ def test_the_setup_step_compiles_the_shipped_experiments():
                           capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.strip().splitlines()
-    assert lines[0].startswith("rnnlab kernels ready for float32, float64 in ")
-    compiled = [line.split()[4] for line in lines[1:]]
-    assert [Path(p).name for p in compiled] == ["shakespeare_lstm.toml", "shakespeare_elman.toml",
-                                                "airline_lstm.toml"]
+    assert lines[0].startswith("rnnlab.warmup: 3 kernel groups (float32), 3 models, 2 processes")
+    assert lines[-1].startswith("rnnlab.warmup: ready in ")
+    kernels = [line.split()[2] for line in lines[1:-1] if " kernels " in line]
+    models = [Path(line.split()[4]).name for line in lines[1:-1] if " model of " in line]
+    assert sorted(kernels) == ["crossentropy", "elman", "lstm"]
+    assert sorted(models) == ["airline_lstm.toml", "shakespeare_elman.toml",
+                              "shakespeare_lstm.toml"]
+    # each model is compiled after its cell's kernels
+    for name in models:
+        cell = name.split("_")[1].split(".")[0]
+        assert lines.index(next(l for l in lines if f"/{name} " in l)) > \
+            lines.index(next(l for l in lines if f" {cell} kernels " in l))
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")

@@ -102,6 +102,8 @@ EXERCISES = [
     Exercise(r"make docs", by_test="test_make_docs_builds_the_site_without_warnings"),
     Exercise(r"python -m rnnlab\.warmup --setup",
              by_test="test_the_setup_step_compiles_the_shipped_experiments"),
+    Exercise(r"python -m rnnlab\.warmup --dtypes float64",
+             by_test="test_make_test_runs_the_whole_suite"),
     Exercise(r"python -m rnnlab\.\w+ --help"),
     Exercise(r"python -m rnnlab\.train --config \S+ --device gpu", TINY + ["run.dir={runs}"],
              returncodes=(0, 2), check=_gpu),

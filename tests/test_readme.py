@@ -95,6 +95,14 @@ def _gpu(result, runs):
         assert re.fullmatch(r"error: device 'gpu' [^\n]*\n", result.stderr), result.stderr
 
 
+def _torch_baseline(result, runs):
+    if result.returncode == 2:      # PyTorch is optional: one line, nothing trained
+        assert re.fullmatch(r"error: PyTorch is not installed[^\n]*\n", result.stderr), \
+            result.stderr
+    else:
+        assert result.stdout.splitlines()[-1].startswith("pytorch "), result.stdout
+
+
 EXERCISES = [
     Exercise(r"make demo", by_test="test_make_demo_writes_the_reports_plots_and_sample"),
     Exercise(r"make test", by_test="test_make_test_runs_the_whole_suite"),
@@ -105,6 +113,8 @@ EXERCISES = [
     Exercise(r"python -m rnnlab\.warmup --dtypes float64",
              by_test="test_make_test_runs_the_whole_suite"),
     Exercise(r"python -m rnnlab\.\w+ --help"),
+    Exercise(r"python -m rnnlab\.bench\.torch_train --config \S+( \S+=\S+)*", TINY,
+             returncodes=(0, 2), check=_torch_baseline),
     Exercise(r"python -m rnnlab\.train --config \S+ --device gpu", TINY + ["run.dir={runs}"],
              returncodes=(0, 2), check=_gpu),
     Exercise(r"python -m rnnlab\.train --config \S+( \S+=\S+)*", TINY + ["run.dir={runs}"],

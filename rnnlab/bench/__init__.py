@@ -21,6 +21,8 @@ module                 what it does
 ``suite``              runs a plan: speed in one process, then the probes
 ``report``             the printed tables
 ``cli``                the command line
+``torch_train``        ``python -m rnnlab.bench.torch_train``: a text run config's
+                       model trained in PyTorch in its budget (the results' baseline)
 =====================  =============================================================
 
 Every runner offers the same three methods: ``step()`` (one training step on the next batch,

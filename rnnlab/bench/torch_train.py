@@ -46,12 +46,13 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab import config
+from rnnlab.bench.measure import cpu_count
 from rnnlab.bench.torch_runner import torch_available
 from rnnlab.commands.cli import Once, add_common_arguments, console_script
 from rnnlab.errors import BackendError, ConfigError
 from rnnlab.files import atomic_write_json
 from rnnlab.tasks import TextTask
-from rnnlab.training.loop import lr_at
+from rnnlab.training.loop import divergence, lr_at
 
 __all__ = ["train_in_torch", "main", "cli"]
 
@@ -105,9 +106,12 @@ def _optimizer(torch, params, name, lr):
                 group["t"] = group.get("t", 0) + 1
                 for p in group["params"]:
                     g, state = p.grad, self.state[p]
-                    acc = state.setdefault("acc", torch.zeros_like(p))
+                    if not state:                  # the first step: zero accumulators
+                        state.update({slot: torch.zeros_like(p)
+                                      for slot in ("acc", "m")[:2 if name == "adam" else 1]})
+                    acc = state["acc"]
                     if name == "adam":
-                        m = state.setdefault("m", torch.zeros_like(p))
+                        m = state["m"]
                         m.mul_(0.9).add_(g, alpha=0.1)
                         acc.mul_(0.999).addcmul_(g, g, value=0.001)
                         a_t = lr * math.sqrt(1 - 0.999 ** group["t"]) / (1 - 0.9 ** group["t"])
@@ -244,8 +248,7 @@ def train_in_torch(cfg, threads=None, out=print):
     """
     _check(cfg)
     torch = _import_torch()
-    threads = threads or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                          else os.cpu_count() or 1)
+    threads = threads or cpu_count()
     torch.set_num_threads(threads)
     torch.manual_seed(cfg.train.seed)
     task = TextTask(cfg)
@@ -265,8 +268,9 @@ def train_in_torch(cfg, threads=None, out=print):
         found = task.evaluate(fns, "val")
         model.train()
         last_eval = step
-        if not math.isfinite(found["loss"]):
-            out(f"step {step}: the validation loss is {found['loss']}")
+        reason = divergence(found["loss"], 0.0, None, 0.0, which="validation loss")
+        if reason:
+            out(f"step {step}: {reason}")
             return False
         improved = best is None or found["loss"] < best["val_loss"]
         if improved:
@@ -292,15 +296,15 @@ def train_in_torch(cfg, threads=None, out=print):
             group["lr"] = lr_at(tcfg, step)
         started = time.perf_counter()
         x, y = task.train_batch(epoch, index)
-        loss, gnorm, states = _train_step(torch, fns, optimizer, x, y, states,
+        loss, gnorm, states = _train_step(torch, fns, optimizer, trained, x, y, states,
                                           tcfg.max_grad_norm)
         wall_time += time.perf_counter() - started
-        first_loss = loss if first_loss is None else first_loss
-        if not (math.isfinite(loss) and math.isfinite(gnorm)) \
-                or loss > tcfg.explode_factor * first_loss:
-            out(f"step {step + 1}: diverged (loss {loss:.4g}, gradient norm {gnorm:.4g})")
+        reason = divergence(loss, gnorm, first_loss, tcfg.explode_factor)
+        if reason:
+            out(f"step {step + 1}: {reason}")
             stop = "diverged"
             break
+        first_loss = loss if first_loss is None else first_loss
         step, index = step + 1, index + 1
         if index == n_batches:
             epoch, index = epoch + 1, 0
@@ -326,13 +330,13 @@ def train_in_torch(cfg, threads=None, out=print):
             "n_params": sum(p.numel() for p in trained), "best": best, "test": test}
 
 
-def _train_step(torch, fns, optimizer, x, y, states, max_grad_norm):
-    """One update on a batch, the states carried: ``(loss, gradient norm, new states)``.
+def _train_step(torch, fns, optimizer, trained, x, y, states, max_grad_norm):
+    """One update of the ``trained`` parameters on a batch, the states carried: ``(loss,
+    gradient norm, new states)``.
 
     The gradient norm is the one before clipping (to ``max_grad_norm``, when above 0), as
     rnnlab's ``train`` function reports it.
     """
-    trained = [p for group in optimizer.param_groups for p in group["params"]]
     logits, finals = fns.logits(x, states)
     loss = fns.loss(logits, y)
     optimizer.zero_grad(set_to_none=True)
@@ -383,8 +387,7 @@ def main(argv=None):
         parser.error(f"--threads {args.threads}: expected 1 to {MAX_THREADS}")
     cfg = config.load(args.config, args.overrides)
     _check_new(args.json)
-    _check(cfg)
-    summary = train_in_torch(cfg, threads=args.threads)
+    summary = train_in_torch(cfg, threads=args.threads)     # checks cfg first
     best, test = summary["best"], summary["test"]
     threads = summary["threads"]
     print(f"{summary['framework']}, {threads} thread{'' if threads == 1 else 's'}: "

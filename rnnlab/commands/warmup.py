@@ -232,18 +232,17 @@ def _describe(item):
 
 
 def _startable(pending, done, items, free):
-    """The first ``free`` pending items whose kernels (those among ``items``) are in ``done``."""
+    """The first ``free`` pending items whose kernel items (those among ``items``) are done."""
     def ready(item):
-        return item[0] == "kernels" or all(("kernels", group, "float32") in done
-                                           for group in item[2]
-                                           if ("kernels", group, "float32") in items)
+        return item[0] == "kernels" or all(k in done for k in item[2] if k in items)
     return [item for item in pending if ready(item)][:free]
 
 
 def _schedule(items, jobs, report):
     """Run the items in ``jobs`` processes (in this one for 1), each as soon as a process is free
     and the kernels it calls are compiled, in the order given otherwise; call
-    ``report(item, seconds)`` as each is done.  The first error stops the rest and is raised."""
+    ``report(item, seconds)`` as each is done.  The first error starts nothing more and is raised
+    when the items running finish."""
     if jobs == 1:
         for item in items:
             report(item, _run(item))
@@ -256,14 +255,9 @@ def _schedule(items, jobs, report):
                 pending.remove(item)
                 running[pool.submit(_run, item)] = item
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
+            for future in finished:          # an error is raised once the others finish
                 item = running.pop(future)
-                try:
-                    seconds = future.result()
-                except BaseException:
-                    for other in running:
-                        other.cancel()
-                    raise
+                seconds = future.result()
                 done.add(item)
                 report(item, seconds)
 
@@ -319,11 +313,12 @@ def main(argv=None):
     if args.jobs < 1:
         parser.error(f"--jobs {args.jobs}: expected a whole number of processes, at least 1")
     models = [str(p) for p in (setup_models() if args.setup else [])] + args.models
-    needs = [kernel_groups(config.load(path)) for path in models]   # a bad config fails now
-    groups = ([g for g in KERNEL_GROUPS if any(g in n for n in needs)] if args.setup
-              else list(KERNEL_GROUPS))
+    cfgs = [config.load(path) for path in models]        # a bad config fails now
+    needs = [tuple(("kernels", g, c.device.floatX) for g in kernel_groups(c)) for c in cfgs]
+    groups = ([g for g in KERNEL_GROUPS if any(k[1] == g for n in needs for k in n)]
+              if args.setup else list(KERNEL_GROUPS))
     items = ([("kernels", g, d) for d in dtypes for g in groups]
-             + [("model", p, tuple(n)) for p, n in zip(models, needs)])
+             + [("model", p, n) for p, n in zip(models, needs)])
     jobs = min(args.jobs, len(items))
     cache = backend.configure()["cache_dir"]
     print(f"rnnlab.warmup: {len(groups)} kernel groups ({', '.join(dtypes)}), "

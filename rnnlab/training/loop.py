@@ -54,7 +54,7 @@ from rnnlab.training.state import (checkpoint_arrays, expected_arrays, random_st
                                    restore_arrays, set_random_state)
 from rnnlab.training.watch import Compiling, Pace, machine_load, throughput
 
-__all__ = ["train", "lr_at"]
+__all__ = ["train", "lr_at", "divergence"]
 
 
 def lr_at(train_cfg, step, scale=1.0):
@@ -189,8 +189,33 @@ def _restore(session, stem, arrays=None, saved=None):
     return loop
 
 
-def _divergence(loss, gnorm, first_loss, factor, which="training loss"):
-    """What went wrong (a phrase), or None when the loss and the gradient norm are sane."""
+def divergence(loss, gnorm, first_loss, factor, which="training loss"):
+    """What went wrong (a phrase), or None when the loss and the gradient norm are sane.
+
+    Parameters
+    ----------
+    loss, gnorm : float
+        A step's loss and gradient norm (pass 0.0 for a norm that is not measured).
+    first_loss : float or None
+        The run's first training loss; None skips the explosion test.
+    factor : float
+        ``train.explode_factor``: the loss explodes above ``factor * first_loss``.
+    which : str
+        What ``loss`` is, for the phrase.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> divergence(2.0, 1.0, 4.2, 10.0) is None
+    True
+    >>> divergence(float("nan"), 1.0, 4.2, 10.0)
+    'the training loss is nan'
+    >>> divergence(50.0, 1.0, 4.2, 10.0)
+    'the training loss 50 exceeds train.explode_factor x the first training loss (10 x 4.2)'
+    """
     if not math.isfinite(loss):
         return f"the {which} is {loss}"
     if not math.isfinite(gnorm):
@@ -253,9 +278,9 @@ class _Trainer:
         validated = self.task.has_split("val")
         found = self.task.evaluate(self.fns, "val") if validated else {"loss": None}
         ahead = self.loss_ahead()
-        reason = ((validated and _divergence(found["loss"], 0.0, None, 0.0,
+        reason = ((validated and divergence(found["loss"], 0.0, None, 0.0,
                                              which="validation loss"))
-                  or _divergence(ahead, 0.0, loop.first_loss, self.tcfg.explode_factor,
+                  or divergence(ahead, 0.0, loop.first_loss, self.tcfg.explode_factor,
                                  which="training loss of the next batch"))
         if reason:  # these parameters are bad: nothing is logged or saved
             return False, self.diverged(loop.step, reason, ahead)
@@ -342,7 +367,7 @@ class _Trainer:
         loop.wall_time += time.perf_counter() - started
         loss, gnorm = float(outputs[0]), float(outputs[1])
         self.last_gnorm = gnorm
-        reason = _divergence(loss, gnorm, loop.first_loss, tcfg.explode_factor)
+        reason = divergence(loss, gnorm, loop.first_loss, tcfg.explode_factor)
         if reason:
             # The parameters now hold the bad update: never save them.
             return self.diverged(loop.step + 1, reason, loss)

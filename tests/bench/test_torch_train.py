@@ -97,8 +97,8 @@ def test_from_rnnlabs_parameters_three_steps_match_rnnlabs(cell, optimizer):
     start = torch_weights({p.name: p.get_value() for p in fns.params}, cell)
     model.load_state_dict({k: torch.from_numpy(np.asarray(v, np.float32))
                            for k, v in start.items()})
-    optimizer = torch_train._optimizer(torch, [p for p in model.parameters() if p.requires_grad],
-                                       optimizer, cfg.train.lr)
+    trained = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch_train._optimizer(torch, trained, optimizer, cfg.train.lr)
     ours = torch_train._Functions(torch, model, cfg)
     states, torch_states = fns.initial_states(8), ours.initial_states(8)
     for step in range(3):
@@ -109,7 +109,7 @@ def test_from_rnnlabs_parameters_three_steps_match_rnnlabs(cell, optimizer):
         outputs = fns.train(x, y, *states)
         states = list(outputs[2:])
         loss, gnorm, torch_states = torch_train._train_step(
-            torch, ours, optimizer, x, y, torch_states, cfg.train.max_grad_norm)
+            torch, ours, optimizer, trained, x, y, torch_states, cfg.train.max_grad_norm)
         assert loss == pytest.approx(float(outputs[0]), rel=1e-5)
         assert gnorm == pytest.approx(float(outputs[1]), rel=1e-4)
     after = torch_weights({p.name: p.get_value() for p in fns.params}, cell)

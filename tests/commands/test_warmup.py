@@ -29,7 +29,7 @@ def test_two_processes_share_the_groups_between_them(capsys):
 
 def test_a_model_starts_only_after_the_kernels_it_calls():
     kernels = [("kernels", group, "float32") for group in ("lstm", "elman", "crossentropy")]
-    model = ("model", "a.toml", ("lstm", "crossentropy"))
+    model = ("model", "a.toml", (kernels[0], kernels[2]))
     items = kernels + [model]
     assert warmup._startable(items, set(), items, 2) == kernels[:2]
     assert warmup._startable([kernels[2], model], set(kernels[:2]), items, 2) == [kernels[2]]

@@ -115,8 +115,8 @@ def test_a_diverging_refit_is_one_line_and_is_not_used(finished, tmp_path, monke
     run = tmp_path / "run"
     shutil.copytree(finished, run)
     session = load_run(run)
-    real = loop._divergence
-    monkeypatch.setattr(loop, "_divergence", lambda loss, gnorm, first, factor, **kw:
+    real = loop.divergence
+    monkeypatch.setattr(loop, "divergence", lambda loss, gnorm, first, factor, **kw:
                         "forced" if first is not None else real(loss, gnorm, first, factor, **kw))
     with pytest.raises(RnnlabError, match=r"refit-\d+: the refit diverged at step \d+ \(forced\)"
                                           r"; it is not used"):

@@ -88,7 +88,7 @@ def _fsync_directory(directory):
 
 
 @contextlib.contextmanager
-def atomic_writer(path):
+def atomic_writer(path, replace=True):
     """Open a binary file that replaces ``path`` atomically when the ``with`` block succeeds.
 
     The data goes to a temporary file ``.<name>.<pid>.<random>.tmp`` in the same directory
@@ -104,6 +104,10 @@ def atomic_writer(path):
     ----------
     path : str or os.PathLike
         The file to write.
+    replace : bool
+        ``False``: never replace an existing ``path``, not even one created while the block ran;
+        the finished file is hard-linked to ``path`` (which fails if it exists: a
+        :class:`~rnnlab.errors.WriteError` saying so, ``path`` untouched) instead of renamed.
 
     Yields
     ------
@@ -117,6 +121,12 @@ def atomic_writer(path):
     >>> path = pathlib.Path(tmp.name) / "arrays.npz"
     >>> with atomic_writer(path) as handle:
     ...     np.savez(handle, w=np.zeros((2, 3)))
+    >>> np.load(path)["w"].shape
+    (2, 3)
+    >>> with atomic_writer(path, replace=False) as handle:
+    ...     _ = handle.write(b"not arrays")
+    Traceback (most recent call last):
+    rnnlab.errors.WriteError: ...arrays.npz: cannot write: it exists (expected a new file)
     >>> np.load(path)["w"].shape
     (2, 3)
     >>> tmp.cleanup()
@@ -133,7 +143,10 @@ def atomic_writer(path):
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp, path)
+        if replace:
+            os.replace(temp, path)
+        else:
+            _link_new(temp, path)
     except BaseException as err:
         with contextlib.suppress(OSError):
             os.unlink(temp)
@@ -144,6 +157,14 @@ def atomic_writer(path):
         _fsync_directory(path.parent)
     except OSError as err:
         raise WriteError.from_os_error(path, err) from None
+
+
+def _link_new(temp, path):
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise WriteError(f"{path}: cannot write: it exists (expected a new file)") from None
+    os.unlink(temp)
 
 
 def replace_file(source, path):
@@ -234,7 +255,7 @@ def _process_exists(pid):
     return True
 
 
-def atomic_write_bytes(path, data):
+def atomic_write_bytes(path, data, replace=True):
     """Write ``data`` to ``path`` atomically (see :func:`atomic_writer`).
 
     Parameters
@@ -243,6 +264,8 @@ def atomic_write_bytes(path, data):
         The file to (re)write.
     data : bytes
         Its new content.
+    replace : bool
+        ``False``: refuse an existing ``path`` (see :func:`atomic_writer`).
 
     Examples
     --------
@@ -256,11 +279,11 @@ def atomic_write_bytes(path, data):
     """
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data: got {type(data).__name__}; expected bytes")
-    with atomic_writer(path) as handle:
+    with atomic_writer(path, replace=replace) as handle:
         handle.write(data)
 
 
-def atomic_write_text(path, text, errors="strict"):
+def atomic_write_text(path, text, errors="strict", replace=True):
     """Write the string ``text`` to ``path`` atomically, UTF-8 encoded, newlines unchanged.
 
     Parameters
@@ -272,6 +295,8 @@ def atomic_write_text(path, text, errors="strict"):
     errors : str
         How to encode characters UTF-8 cannot hold (lone surrogates), as for ``str.encode``:
         ``"strict"`` raises, ``"backslashreplace"`` writes them as ``\\udxxx``.
+    replace : bool
+        ``False``: refuse an existing ``path`` (see :func:`atomic_writer`).
 
     Examples
     --------
@@ -285,7 +310,7 @@ def atomic_write_text(path, text, errors="strict"):
     """
     if not isinstance(text, str):
         raise TypeError(f"text: got {type(text).__name__}; expected str")
-    atomic_write_bytes(path, text.encode("utf-8", errors=errors))
+    atomic_write_bytes(path, text.encode("utf-8", errors=errors), replace=replace)
 
 
 def _json_default(obj):
@@ -297,7 +322,7 @@ def _json_default(obj):
                     f"dict, list, str, number, bool, None or a numpy scalar/array")
 
 
-def atomic_write_json(path, obj):
+def atomic_write_json(path, obj, replace=True):
     """Write ``obj`` to ``path`` as indented JSON, atomically.
 
     numpy scalars and arrays are converted to Python numbers and lists; ``nan`` and ``inf`` are
@@ -310,6 +335,8 @@ def atomic_write_json(path, obj):
         The file to (re)write.
     obj : dict, list, str, int, float, bool or None
         The value to save.
+    replace : bool
+        ``False``: refuse an existing ``path`` (see :func:`atomic_writer`).
 
     Raises
     ------
@@ -334,7 +361,7 @@ def atomic_write_json(path, obj):
             text = json.dumps(obj, indent=2, default=_json_default)
     except (TypeError, ValueError) as err:
         raise TypeError(f"{path}: cannot write JSON: {err}") from None
-    atomic_write_text(path, text + "\n")
+    atomic_write_text(path, text + "\n", replace=replace)
 
 
 #: The name :mod:`rnnlab.config` and the design use for :func:`atomic_write_json`.

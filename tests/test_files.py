@@ -102,6 +102,20 @@ def test_atomic_write_failure_keeps_the_original_and_leaves_no_temp_file(tmp_pat
     assert [p.name for p in tmp_path.iterdir()] == ["config.json"]
 
 
+def test_a_write_that_must_not_replace_never_overwrites_a_file_that_appeared_meanwhile(tmp_path):
+    path = tmp_path / "summary.json"
+    with pytest.raises(WriteError, match="summary.json: cannot write: it exists"):
+        with atomic_writer(path, replace=False) as handle:
+            handle.write(b'{"ours": true}')
+            path.write_text("theirs")       # another process creates the file meanwhile
+    assert path.read_text() == "theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+    other = tmp_path / "new.json"
+    atomic_write_json(other, {"ours": True}, replace=False)
+    assert read_json(other) == {"ours": True}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.json", "summary.json"]
+
+
 @pytest.mark.parametrize("failing, code", [("open", 13), ("write", 28), ("fsync", 5),
                                            ("replace", 28), ("mkdir", 30)])
 def test_a_failed_write_is_one_write_error_naming_the_path_and_the_reason(tmp_path, monkeypatch,

@@ -397,9 +397,8 @@ def main(argv=None):
           + (f"; best validation {best['val_bpc']:.4f} bits/char at step {best['step']}"
              if best else "; no validation part")
           + (f", test {test['bpc']:.4f} bits/char" if test else ""))
-    if args.json:
-        _check_new(args.json)              # still new after training
-        atomic_write_json(args.json, summary)
+    if args.json:                          # refused if the path appeared during training
+        atomic_write_json(args.json, summary, replace=False)
     return 0
 
 

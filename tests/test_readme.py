@@ -12,10 +12,11 @@ commands.  Each command must match one entry of :data:`EXERCISES`, which says ho
 * everything else is **run here**, in README order from the project root (so ``sample`` finds
   the run ``train`` made), as the README writes it plus the cheap arguments of its entry: tiny
   sizes and step budgets, ``--seeds 1``, run folders in a temporary directory (``runs/...`` in
-  a command or snippet means that directory), FAST_COMPILE.  ``dask scheduler`` / ``dask
-  worker`` start a scheduler and a worker on this machine's loopback address first.  Grids
-  (``compare --config``) need nothing the other commands make, so they run in a second thread,
-  beside the rest.
+  a command or snippet means that directory), FAST_COMPILE; a command reading
+  ``../shared/data/tinyshakespeare.txt`` (the results pages' corpus, not shipped) reads the
+  bundled corpus instead.  ``dask scheduler`` / ``dask worker`` start a scheduler and a worker
+  on this machine's loopback address first.  Grids (``compare --config``) need nothing the other
+  commands make, so they run in a second thread, beside the rest.
 
 A README command that matches no entry fails :func:`test_every_readme_command_is_exercised`:
 add the way to exercise it to :data:`EXERCISES`.  A whole command quoted in the prose (``make
@@ -103,6 +104,9 @@ def _torch_baseline(result, runs):
         assert result.stdout.splitlines()[-1].startswith("pytorch "), result.stdout
 
 
+#: The corpus of the results pages beside the project (``../shared/``), as the docs name it.
+SHARED = re.escape("../shared/data/tinyshakespeare.txt")
+
 EXERCISES = [
     Exercise(r"make demo", by_test="test_make_demo_writes_the_reports_plots_and_sample"),
     Exercise(r"make test", by_test="test_make_test_runs_the_whole_suite"),
@@ -113,6 +117,12 @@ EXERCISES = [
     Exercise(r"python -m rnnlab\.warmup --dtypes float64",
              by_test="test_make_test_runs_the_whole_suite"),
     Exercise(r"python -m rnnlab\.\w+ --help"),
+    # tiny-shakespeare is not shipped (results pages only): the bundled corpus stands in for it.
+    Exercise(rf"python -m rnnlab\.bench\.torch_train --config \S+ data\.path={SHARED}( \S+=\S+)*",
+             TINY + ["data.path=data/shakespeare.txt"], returncodes=(0, 2), check=_torch_baseline),
+    Exercise(rf"python -m rnnlab\.train --config \S+ data\.path={SHARED}( \S+=\S+)*",
+             TINY + ["data.path=data/shakespeare.txt", "run.dir={runs}"],
+             check=_run_dirs_exist),
     Exercise(r"python -m rnnlab\.bench\.torch_train --config \S+( \S+=\S+)*", TINY,
              returncodes=(0, 2), check=_torch_baseline),
     Exercise(r"python -m rnnlab\.train --config \S+ --device gpu", TINY + ["run.dir={runs}"],

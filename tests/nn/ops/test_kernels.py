@@ -41,7 +41,7 @@ def test_lstm_shards(first, clip):
         dh0, dc0 = np.full((B, U), np.nan), np.full((B, U), np.nan)
         dP = np.zeros((3, U))
         for lo, hi in split:
-            K._lstm_backward_rows(W, mask, c0, P, True, C, A, TC, dH, dC, first, clip, lo, hi,
+            K._lstm_backward_rows(K._transposed(W), mask, c0, P, True, C, A, TC, dH, dC, first, clip, lo, hi,
                                   dA, dP, dh0, dc0)
         results.append([H, C, A, TC, dA, dh0, dc0, dP])
     for other in results[1:]:
@@ -61,7 +61,7 @@ def test_elman_shards(relu):
             K._elman_forward_rows(xp, W, mask, h0, relu, False, lo, hi, H)
         dpre, dh0 = np.zeros((T, B, U)), np.full((B, U), np.nan)
         for lo, hi in split:
-            K._elman_backward_rows(W, mask, H, dH, relu, 0, 0.0, lo, hi, dpre, dh0)
+            K._elman_backward_rows(K._transposed(W), mask, H, dH, relu, 0, 0.0, lo, hi, dpre, dh0)
         results.append([H, dpre, dh0])
     for other in results[1:]:
         for a, b in zip(results[0], other):
@@ -78,7 +78,7 @@ def test_gru_shards():
             K._gru_forward_rows(xp, W, mask, h0, False, lo, hi, H, A, HC)
         dxp, dhp, dh0 = np.zeros((T, B, 3 * U)), np.zeros((T, B, 3 * U)), np.full((B, U), np.nan)
         for lo, hi in split:
-            K._gru_backward_rows(W, mask, h0, H, A, HC, dH, 1, 0.1, lo, hi, dxp, dhp, dh0)
+            K._gru_backward_rows(K._transposed(W), mask, h0, H, A, HC, dH, 1, 0.1, lo, hi, dxp, dhp, dh0)
         results.append([H, A, HC, dxp, dhp, dh0])
     for other in results[1:]:
         for a, b in zip(results[0], other):
@@ -129,3 +129,13 @@ def test_shards_follow_the_thread_count_of_the_process_that_runs_them(tmp_path):
             for threads in ("1", "3")]
     assert runs[0].stdout.split() == ["1", "1", "0"]       # compiled here, on one thread
     assert runs[1].stdout.split() == ["3", "1", "1"]       # loaded from that cache
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 70), (65, 33), (64, 256)])
+def test_the_stored_transpose_is_the_transpose(shape):
+    """The backward passes multiply by ``W^T`` stored once per call (tiles of 32: shapes that
+    are not multiples of the tile, and ones that are)."""
+    W = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    stored = K._transposed(W)
+    assert stored.flags.c_contiguous and stored.dtype == W.dtype
+    np.testing.assert_array_equal(stored, W.T)

@@ -12,7 +12,8 @@ recurrence are independent, so each thread runs the whole sequence for its rows 
 synchronisation between steps.  Each step costs one ``(rows, U) @ (U, G)`` BLAS product, written
 in place and accumulated onto the step's input projection (:func:`rnnlab.nn.ops.kernels.blas.gemm`), and
 one pass of elementwise work per row.  The backward pass visits the steps in reverse, keeps the
-hidden-state gradient of its rows in one buffer (``gh += dA_t W^T`` in place) and computes
+hidden-state gradient of its rows in one buffer (``gh += dA_t W^T`` in place, with ``W^T`` stored
+once per call: BLAS multiplies by a stored matrix faster than by a transposed one) and computes
 ``dW = sum_t h_{t-1}^T dA_t`` at the end as one product per thread over its share of the steps.
 
 ``steps`` is ``gradient_steps``: -1, or ``k > 0`` to visit only the last ``k`` steps in the
@@ -72,6 +73,22 @@ def _clip_rows(x, clip):
         flat = x.reshape(x.size)
         for k in range(flat.shape[0]):
             flat[k] = min(max(flat[k], -clip), clip)
+
+
+@jit
+def _transposed(W):
+    """A C-contiguous copy of ``W.T``, in cache-sized tiles: the backward passes multiply by
+    ``W^T`` every step, and for a few rows BLAS multiplies by a stored matrix faster than by a
+    transposed one (docs/benchmarks.md has the figures)."""
+    rows, cols = W.shape
+    out = np.empty((cols, rows), W.dtype)
+    tile = 32
+    for i0 in range(0, rows, tile):
+        for j0 in range(0, cols, tile):
+            for i in range(i0, min(i0 + tile, rows)):
+                for j in range(j0, min(j0 + tile, cols)):
+                    out[j, i] = W[i, j]
+    return out
 
 
 @jit
@@ -181,7 +198,7 @@ def elman_forward(xp, W, mask, h0, relu, fast, inplace):
 
 
 @jit
-def _elman_backward_rows(W, mask, H, dH, relu, first, clip, lo, hi, dpre, dh0):
+def _elman_backward_rows(WT, mask, H, dH, relu, first, clip, lo, hi, dpre, dh0):
     T, B, U = H.shape
     gh = np.zeros((hi - lo, U), H.dtype)
     for t in range(T - 1, first - 1, -1):
@@ -198,7 +215,7 @@ def _elman_backward_rows(W, mask, H, dH, relu, first, clip, lo, hi, dpre, dh0):
                 db[u] = (gu if hb[u] > 0 else 0) if relu else gu * (1 - hb[u] * hb[u])
                 g[u] = 0                                # h_{t-1} reaches h_t through W only
         _clip_rows(d, clip)
-        gemm(False, True, d, W, gh, 1.0, 1.0)
+        gemm(False, False, d, WT, gh, 1.0, 1.0)
     _initial_gradient(dh0, lo, hi, gh, first)
 
 
@@ -206,16 +223,17 @@ def _elman_backward_rows(W, mask, H, dH, relu, first, clip, lo, hi, dpre, dh0):
 def elman_backward(W, mask, h0, H, dH, relu, steps, clip, inplace):
     T, B, U = H.shape
     first = _first_step(T, steps)
+    WT = _transposed(W)
     dpre = dH if inplace else np.empty_like(H)
     dpre[:first] = 0
     dh0 = np.empty((B, U), H.dtype)
     n = _shards(B)
     if n == 1:                                # no thread to wake for one shard
-        _elman_backward_rows(W, mask, H, dH, relu, first, clip, 0, B, dpre, dh0)
+        _elman_backward_rows(WT, mask, H, dH, relu, first, clip, 0, B, dpre, dh0)
     else:
         for s in numba.prange(n):
             lo, hi = _bounds(s, n, B)
-            _elman_backward_rows(W, mask, H, dH, relu, first, clip, lo, hi, dpre, dh0)
+            _elman_backward_rows(WT, mask, H, dH, relu, first, clip, lo, hi, dpre, dh0)
     return dpre, _weight_gradient(H, h0, dpre, first), dh0
 
 
@@ -275,7 +293,7 @@ def lstm_forward(xp, W, mask, h0, c0, P, peep, fast, inplace):
 
 
 @jit
-def _lstm_backward_rows(W, mask, c0, P, peep, C, A, TC, dH, dC, first, clip, lo, hi,
+def _lstm_backward_rows(WT, mask, c0, P, peep, C, A, TC, dH, dC, first, clip, lo, hi,
                         dA, dP, dh0, dc0):
     T, B, G = A.shape
     U = G // 4
@@ -311,7 +329,7 @@ def _lstm_backward_rows(W, mask, c0, P, peep, C, A, TC, dH, dC, first, clip, lo,
                     dP[1, u] += dab[U + u] * cpb[u]
                     dP[2, u] += dab[3 * U + u] * ctb[u]
         _clip_rows(da, clip)
-        gemm(False, True, da, W, gh, 1.0, 1.0)
+        gemm(False, False, da, WT, gh, 1.0, 1.0)
     _initial_gradient(dh0, lo, hi, gh, first)
     _initial_gradient(dc0, lo, hi, gc, first)
 
@@ -321,6 +339,7 @@ def lstm_backward(W, mask, h0, c0, P, H, C, A, TC, dH, dC, peep, steps, clip, in
     T, B, G = A.shape
     U = G // 4
     first = _first_step(T, steps)
+    WT = _transposed(W)
     dA = A if inplace else np.empty((T, B, G), A.dtype)
     dA[:first] = 0
     dh0 = np.empty((B, U), A.dtype)
@@ -328,12 +347,12 @@ def lstm_backward(W, mask, h0, c0, P, H, C, A, TC, dH, dC, peep, steps, clip, in
     n = _shards(B)
     dPs = np.zeros((n, 3, U), A.dtype)
     if n == 1:                                # no thread to wake for one shard
-        _lstm_backward_rows(W, mask, c0, P, peep, C, A, TC, dH, dC, first, clip, 0, B,
+        _lstm_backward_rows(WT, mask, c0, P, peep, C, A, TC, dH, dC, first, clip, 0, B,
                             dA, dPs[0], dh0, dc0)
     else:
         for s in numba.prange(n):
             lo, hi = _bounds(s, n, B)
-            _lstm_backward_rows(W, mask, c0, P, peep, C, A, TC, dH, dC, first, clip, lo, hi,
+            _lstm_backward_rows(WT, mask, c0, P, peep, C, A, TC, dH, dC, first, clip, lo, hi,
                                 dA, dPs[s], dh0, dc0)
     dP = dPs[0]
     for s in range(1, n):
@@ -388,7 +407,7 @@ def gru_forward(xp, W, mask, h0, fast, inplace):
 
 
 @jit
-def _gru_backward_rows(W, mask, h0, H, A, HC, dH, first, clip, lo, hi, dxp, dhp, dh0):
+def _gru_backward_rows(WT, mask, h0, H, A, HC, dH, first, clip, lo, hi, dxp, dhp, dh0):
     T, B, G = A.shape
     U = G // 3
     gh = np.zeros((hi - lo, U), A.dtype)
@@ -414,7 +433,7 @@ def _gru_backward_rows(W, mask, h0, H, A, HC, dH, first, clip, lo, hi, dxp, dhp,
                 ghb[u] = g * (1 - upd)
         _clip_rows(dx, clip)
         _clip_rows(dp, clip)
-        gemm(False, True, dp, W, gh, 1.0, 1.0)
+        gemm(False, False, dp, WT, gh, 1.0, 1.0)
     _initial_gradient(dh0, lo, hi, gh, first)
 
 
@@ -425,6 +444,7 @@ def gru_backward(W, mask, h0, H, A, HC, dH, steps, clip, inplace):
     T, B, G = A.shape
     U = G // 3
     first = _first_step(T, steps)
+    WT = _transposed(W)
     dxp = A if inplace else np.empty((T, B, G), A.dtype)
     dhp = np.empty((T, B, G), A.dtype)
     dxp[:first] = 0
@@ -432,9 +452,9 @@ def gru_backward(W, mask, h0, H, A, HC, dH, steps, clip, inplace):
     dh0 = np.empty((B, U), A.dtype)
     n = _shards(B)
     if n == 1:                                # no thread to wake for one shard
-        _gru_backward_rows(W, mask, h0, H, A, HC, dH, first, clip, 0, B, dxp, dhp, dh0)
+        _gru_backward_rows(WT, mask, h0, H, A, HC, dH, first, clip, 0, B, dxp, dhp, dh0)
     else:
         for s in numba.prange(n):
             lo, hi = _bounds(s, n, B)
-            _gru_backward_rows(W, mask, h0, H, A, HC, dH, first, clip, lo, hi, dxp, dhp, dh0)
+            _gru_backward_rows(WT, mask, h0, H, A, HC, dH, first, clip, lo, hi, dxp, dhp, dh0)
     return dxp, _weight_gradient(H, h0, dhp, first), dh0
